@@ -1,0 +1,210 @@
+//! Built-in codecs: `gzip` (multi-member) and `zstd` (multi-frame).
+//!
+//! Decoder errors are reported as [`ErrorKind::Compression`] with the codec's
+//! name and the offset in the compressed input, so a truncated or corrupt
+//! file reads as such rather than as a generic I/O failure.
+
+use std::io::{self, Read, Write};
+
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::io::{BoxRead, BoxSink, ByteSink};
+use crate::provider::{Codec, CodecInfo};
+
+/// The gzip codec (`.gz`, `.gzip`). Reads concatenated members.
+pub struct Gzip {
+    info: CodecInfo,
+}
+
+impl Gzip {
+    /// The gzip codec.
+    pub fn new() -> Self {
+        Gzip {
+            info: CodecInfo {
+                id: "gzip".into(),
+                description: "gzip (RFC 1952); concatenated members are read in full".into(),
+                extensions: vec!["gz".into(), "gzip".into()],
+                magic: vec![vec![0x1f, 0x8b]],
+                levels: Some((0, 9, 6)),
+            },
+        }
+    }
+}
+
+impl Default for Gzip {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Codec for Gzip {
+    fn info(&self) -> &CodecInfo {
+        &self.info
+    }
+
+    fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
+        let counted = CountingRead::new(input);
+        let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(128 * 1024, counted));
+        Ok(Box::new(DecodeErrors {
+            inner: dec,
+            codec: "gzip",
+            at: |d: &flate2::read::MultiGzDecoder<io::BufReader<CountingRead>>| d.get_ref().get_ref().count,
+        }))
+    }
+
+    fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
+        let level = level.unwrap_or(6).clamp(0, 9) as u32;
+        Ok(Box::new(GzipSink(Some(flate2::write::GzEncoder::new(
+            output,
+            flate2::Compression::new(level),
+        )))))
+    }
+}
+
+struct GzipSink(Option<flate2::write::GzEncoder<BoxSink>>);
+
+impl GzipSink {
+    fn enc(&mut self) -> io::Result<&mut flate2::write::GzEncoder<BoxSink>> {
+        self.0.as_mut().ok_or_else(|| io::Error::other("gzip stream already finished"))
+    }
+}
+
+impl Write for GzipSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.enc()?.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.enc()?.flush()
+    }
+}
+
+impl ByteSink for GzipSink {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        let enc = self.0.take().ok_or_else(|| io::Error::other("gzip stream already finished"))?;
+        enc.finish()?.finish()
+    }
+}
+
+/// The zstd codec (`.zst`, `.zstd`). Reads concatenated frames.
+pub struct Zstd {
+    info: CodecInfo,
+}
+
+impl Zstd {
+    /// The zstd codec.
+    pub fn new() -> Self {
+        Zstd {
+            info: CodecInfo {
+                id: "zstd".into(),
+                description: "Zstandard (RFC 8878); concatenated frames are read in full".into(),
+                extensions: vec!["zst".into(), "zstd".into()],
+                magic: vec![vec![0x28, 0xb5, 0x2f, 0xfd]],
+                levels: Some((1, 22, 3)),
+            },
+        }
+    }
+}
+
+impl Default for Zstd {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Codec for Zstd {
+    fn info(&self) -> &CodecInfo {
+        &self.info
+    }
+
+    fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
+        let counted = CountingRead::new(input);
+        let dec = zstd::stream::read::Decoder::with_buffer(io::BufReader::with_capacity(128 * 1024, counted))
+            .map_err(|e| Error::new(ErrorKind::Compression, format!("zstd: cannot start decoding: {e}")))?;
+        Ok(Box::new(DecodeErrors {
+            inner: dec,
+            codec: "zstd",
+            at: |d: &zstd::stream::read::Decoder<'static, io::BufReader<CountingRead>>| d.get_ref().get_ref().count,
+        }))
+    }
+
+    fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
+        let level = level.unwrap_or(3).clamp(1, 22);
+        let enc = zstd::stream::write::Encoder::new(output, level)
+            .map_err(|e| Error::new(ErrorKind::Compression, format!("zstd: cannot start encoding: {e}")))?;
+        Ok(Box::new(ZstdSink(Some(enc))))
+    }
+}
+
+struct ZstdSink(Option<zstd::stream::write::Encoder<'static, BoxSink>>);
+
+impl ZstdSink {
+    fn enc(&mut self) -> io::Result<&mut zstd::stream::write::Encoder<'static, BoxSink>> {
+        self.0.as_mut().ok_or_else(|| io::Error::other("zstd stream already finished"))
+    }
+}
+
+impl Write for ZstdSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.enc()?.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.enc()?.flush()
+    }
+}
+
+impl ByteSink for ZstdSink {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        let enc = self.0.take().ok_or_else(|| io::Error::other("zstd stream already finished"))?;
+        enc.finish()?.finish()
+    }
+}
+
+/// Counts the compressed bytes read, for error positions.
+struct CountingRead {
+    inner: BoxRead,
+    count: u64,
+}
+
+impl CountingRead {
+    fn new(inner: BoxRead) -> Self {
+        CountingRead { inner, count: 0 }
+    }
+}
+
+impl Read for CountingRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Turns a decoder's I/O errors into compression errors that name the codec
+/// and where in the compressed input it failed.
+struct DecodeErrors<R, F> {
+    inner: R,
+    codec: &'static str,
+    at: F,
+}
+
+impl<R: Read + Send, F: Fn(&R) -> u64 + Send> Read for DecodeErrors<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            // An error from below (the file itself) passes through as it is.
+            if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+                return e;
+            }
+            let what = if e.kind() == io::ErrorKind::UnexpectedEof {
+                "truncated input (the stream ends before its end marker)".to_owned()
+            } else {
+                format!("corrupt input: {e}")
+            };
+            let at = (self.at)(&self.inner);
+            Error::new(ErrorKind::Compression, format!("{}: {what}", self.codec))
+                .with_position(Position {
+                    byte: Some(at),
+                    ..Position::default()
+                })
+                .into_io()
+        })
+    }
+}

@@ -1,0 +1,645 @@
+//! Opening inputs and outputs: detection, options, and the `Reader` and
+//! `Writer` types.
+//!
+//! Detection, in order: `--format`/`--codec` given by the caller; the
+//! compound, case-insensitive file extension (`data.CSV.GZ`); magic bytes
+//! (of a codec, then of a format inside the decompressed stream); and last,
+//! sniffing the decompressed content (JSON array, JSON lines, or delimited
+//! text by its delimiter).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::io::{AtomicFile, BoxRead, BoxSink, WriteSink};
+use crate::options::{OptionSpec, OptionType, Options};
+use crate::provider::{BoxReader, BoxWriter, Codec, Format, RecordReader, Source};
+use crate::record::{Batch, Record};
+use crate::registry::Registry;
+
+/// How many bytes of a stream are examined for magic bytes and sniffing.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// What to open and how. Every field is optional; what is not given is
+/// detected.
+///
+/// ```
+/// use iterable_core::OpenOptions;
+/// let opts = OpenOptions::new().format("csv").option("delimiter", ";");
+/// assert_eq!(opts.options.get("delimiter"), Some(";"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// The format id, overriding detection.
+    pub format: Option<String>,
+    /// The codec id (`none` for no codec), overriding detection.
+    pub codec: Option<String>,
+    /// Options for the format, codec or driver (`level` goes to the codec).
+    pub options: Options,
+    /// For database URIs: the table to read or write.
+    pub table: Option<String>,
+    /// For database URIs: a query to read.
+    pub query: Option<String>,
+}
+
+impl OpenOptions {
+    /// Nothing set: detect everything.
+    pub fn new() -> Self {
+        OpenOptions::default()
+    }
+
+    /// Sets the format id.
+    pub fn format(mut self, id: impl Into<String>) -> Self {
+        self.format = Some(id.into());
+        self
+    }
+
+    /// Sets the codec id (`none` for no codec).
+    pub fn codec(mut self, id: impl Into<String>) -> Self {
+        self.codec = Some(id.into());
+        self
+    }
+
+    /// Sets one option.
+    pub fn option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.set(key, value);
+        self
+    }
+
+    /// Sets the table, for database URIs.
+    pub fn table(mut self, table: impl Into<String>) -> Self {
+        self.table = Some(table.into());
+        self
+    }
+
+    /// Sets a query, for database URIs.
+    pub fn query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+}
+
+/// The `level` option every codec with levels accepts.
+fn level_spec(codec: &dyn Codec) -> Option<OptionSpec> {
+    codec.info().levels.map(|(min, max, default)| {
+        OptionSpec::new(
+            "level",
+            OptionType::Int {
+                min: min as i64,
+                max: max as i64,
+            },
+            "compression level",
+        )
+        .default_value(&default.to_string())
+    })
+}
+
+/// Splits a file name into its lower-case extensions: `My.Data.JSONL.zst`
+/// gives `["data", "jsonl", "zst"]`.
+pub fn extensions(name: &str) -> Vec<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let base = base.trim_start_matches('.');
+    base.split('.').skip(1).map(str::to_ascii_lowercase).collect()
+}
+
+/// If `target` is a URI with a scheme (`sqlite:///tmp/a.db`), the scheme.
+pub fn uri_scheme(target: &str) -> Option<&str> {
+    let (scheme, rest) = target.split_once("://")?;
+    let ok = !scheme.is_empty()
+        && scheme.len() > 1 // not a Windows drive letter
+        && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let _ = rest;
+    ok.then_some(scheme)
+}
+
+impl Registry {
+    /// Opens a file, or a database URI, for reading.
+    ///
+    /// ```no_run
+    /// use iterable_core::{Registry, OpenOptions};
+    /// let registry = Registry::with_builtins();
+    /// for record in registry.open("data.csv.gz", &OpenOptions::new())? {
+    ///     println!("{:?}", record?);
+    /// }
+    /// # Ok::<(), iterable_core::Error>(())
+    /// ```
+    pub fn open(&self, target: impl AsRef<Path>, opts: &OpenOptions) -> Result<Reader> {
+        let target = target.as_ref();
+        let text = target.to_string_lossy();
+        if let Some(scheme) = uri_scheme(&text) {
+            return self.open_uri(scheme, &text, opts);
+        }
+        let file = crate::io::open_file(target)?;
+        let name = text.into_owned();
+        self.open_stream(Box::new(file), Some(&name), opts)
+            .map_err(|e| e.with_path(target))
+            .map(|r| r.with_name(target.display().to_string()))
+    }
+
+    /// Opens a stream (stdin, a socket) for reading. `name` is used for
+    /// extension-based detection and in messages, when there is one.
+    pub fn open_stream(&self, input: BoxRead, name: Option<&str>, opts: &OpenOptions) -> Result<Reader> {
+        let mut exts = name.map(extensions).unwrap_or_default();
+        let mut input = input;
+
+        // The codec.
+        let codec: Option<Arc<dyn Codec>> = match opts.codec.as_deref() {
+            Some(c) if c.eq_ignore_ascii_case("none") => None,
+            Some(c) => Some(self.codec(c)?),
+            None => match exts.last().and_then(|e| self.codec_for_extension(e)) {
+                Some(c) => {
+                    exts.pop();
+                    Some(c)
+                }
+                None => {
+                    let (head, replay) = crate::io::peek(input, 16)?;
+                    input = replay;
+                    self.codec_for_magic(&head)
+                }
+            },
+        };
+        if let Some(c) = &codec {
+            if opts.codec.is_none() && exts.last().is_some_and(|e| c.info().extensions.contains(e)) {
+                exts.pop();
+            }
+        }
+        let mut decoded = match &codec {
+            Some(c) => c.decoder(input)?,
+            None => input,
+        };
+
+        // The format.
+        let mut implied = Options::new();
+        let format: Arc<dyn Format> = match opts.format.as_deref() {
+            Some(f) => self.format(f)?,
+            None => match exts.last().and_then(|e| self.format_for_extension(e)) {
+                Some(f) => f,
+                None => {
+                    let (head, replay) = crate::io::peek(decoded, SNIFF_BYTES)?;
+                    decoded = replay;
+                    let (f, o) = self.detect_content(&head).ok_or_else(|| {
+                        let inside = codec
+                            .as_ref()
+                            .map(|c| format!(" (inside {})", c.info().id))
+                            .unwrap_or_default();
+                        Error::new(
+                            ErrorKind::UnknownFormat,
+                            format!(
+                                "cannot tell the format{inside}: no known extension, magic bytes or content; use --format (known formats: {})",
+                                self.format_ids().join(", ")
+                            ),
+                        )
+                    })?;
+                    implied = o;
+                    f
+                }
+            },
+        };
+        if !format.info().can_read {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("format '{}' cannot be read", format.info().id),
+            ));
+        }
+
+        // Options: check all of them, then hand each to its component.
+        let mut format_opts = opts.options.clone();
+        check_options(&format_opts, &format, codec.as_deref())?;
+        let _level = format_opts.split_off(&["level"]);
+        for (k, v) in implied.iter() {
+            if !format_opts.contains(k) {
+                format_opts.set(k, v);
+            }
+        }
+        tracing::debug!(
+            format = %format.info().id,
+            codec = codec.as_ref().map(|c| c.info().id.as_str()).unwrap_or("none"),
+            "opening for reading"
+        );
+        let inner = format.reader(decoded, &format_opts)?;
+        Ok(Reader::new(
+            inner,
+            format.info().id.clone(),
+            codec.map(|c| c.info().id.clone()),
+        ))
+    }
+
+    fn detect_content(&self, head: &[u8]) -> Option<(Arc<dyn Format>, Options)> {
+        if let Some(f) = self.format_for_magic(head) {
+            return Some((f, Options::new()));
+        }
+        let mut best: Option<(u32, Arc<dyn Format>, Options)> = None;
+        for f in self.active_formats() {
+            if !f.info().can_read {
+                continue;
+            }
+            if let Some((score, o)) = f.sniff(head) {
+                if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+                    best = Some((score, Arc::clone(f), o));
+                }
+            }
+        }
+        best.map(|(_, f, o)| (f, o))
+    }
+
+    fn open_uri(&self, scheme: &str, uri: &str, opts: &OpenOptions) -> Result<Reader> {
+        let driver = self.driver_for_scheme(scheme).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownDriver,
+                format!(
+                    "no driver handles the URI scheme '{scheme}'; known schemes: {}",
+                    list_or_none(&self.schemes())
+                ),
+            )
+        })?;
+        let id = driver.info().id.clone();
+        let mut conn = driver.connect(uri, &opts.options)?;
+        let source = match (&opts.query, &opts.table) {
+            (Some(q), _) => Source::Query(q.clone()),
+            (None, Some(t)) => Source::Table(t.clone()),
+            (None, None) => {
+                let tables = conn.list_tables().unwrap_or_default();
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "reading {uri} needs --table NAME or --query SQL; tables: {}",
+                        list_or_none(&tables)
+                    ),
+                ));
+            }
+        };
+        let inner = conn.read(&source, &opts.options)?;
+        Ok(Reader::new(inner, id, None).with_name(uri.to_owned()))
+    }
+
+    /// Creates a file (written atomically: it appears only when the writer
+    /// finishes), or opens a database URI for writing.
+    pub fn create(&self, target: impl AsRef<Path>, opts: &OpenOptions) -> Result<Writer> {
+        let target = target.as_ref();
+        let text = target.to_string_lossy();
+        if let Some(scheme) = uri_scheme(&text) {
+            return self.create_uri(scheme, &text, opts);
+        }
+        let (format, codec) = self.detect_output(Some(&text), opts).map_err(|e| e.with_path(target))?;
+        let sink: BoxSink = Box::new(AtomicFile::create(target)?);
+        self.writer_for(sink, format, codec, opts)
+            .map_err(|e| e.with_path(target))
+            .map(|w| w.with_name(target.display().to_string()))
+    }
+
+    /// Opens a writer over any sink (stdout, a buffer). `name` is used for
+    /// extension-based detection when there is one.
+    pub fn create_stream(&self, output: BoxSink, name: Option<&str>, opts: &OpenOptions) -> Result<Writer> {
+        let (format, codec) = self.detect_output(name, opts)?;
+        self.writer_for(output, format, codec, opts)
+    }
+
+    /// Opens a writer over stdout.
+    pub fn create_stdout(&self, opts: &OpenOptions) -> Result<Writer> {
+        self.create_stream(Box::new(WriteSink(std::io::stdout())), None, opts)
+            .map(|w| w.with_name("<stdout>".into()))
+    }
+
+    fn detect_output(&self, name: Option<&str>, opts: &OpenOptions) -> Result<(Arc<dyn Format>, Option<Arc<dyn Codec>>)> {
+        let mut exts = name.map(extensions).unwrap_or_default();
+        let codec = match opts.codec.as_deref() {
+            Some(c) if c.eq_ignore_ascii_case("none") => None,
+            Some(c) => Some(self.codec(c)?),
+            None => match exts.last().and_then(|e| self.codec_for_extension(e)) {
+                Some(c) => {
+                    exts.pop();
+                    Some(c)
+                }
+                None => None,
+            },
+        };
+        if opts.codec.is_some() {
+            if let Some(c) = &codec {
+                if exts.last().is_some_and(|e| c.info().extensions.contains(e)) {
+                    exts.pop();
+                }
+            }
+        }
+        let format = match opts.format.as_deref() {
+            Some(f) => self.format(f)?,
+            None => exts.last().and_then(|e| self.format_for_extension(e)).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UnknownFormat,
+                    format!(
+                        "cannot tell the output format from the name; use --format (known formats: {})",
+                        self.format_ids().join(", ")
+                    ),
+                )
+            })?,
+        };
+        if !format.info().can_write {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("format '{}' cannot be written", format.info().id),
+            ));
+        }
+        Ok((format, codec))
+    }
+
+    fn writer_for(
+        &self,
+        sink: BoxSink,
+        format: Arc<dyn Format>,
+        codec: Option<Arc<dyn Codec>>,
+        opts: &OpenOptions,
+    ) -> Result<Writer> {
+        let mut format_opts = opts.options.clone();
+        check_options(&format_opts, &format, codec.as_deref())?;
+        let level_opts = format_opts.split_off(&["level"]);
+        let level = level_opts.int_or("level", i64::MIN)?;
+        let level = (level != i64::MIN).then_some(level as i32);
+        let sink = match &codec {
+            Some(c) => c.encoder(sink, level)?,
+            None => sink,
+        };
+        tracing::debug!(format = %format.info().id, "opening for writing");
+        let inner = format.writer(sink, &format_opts)?;
+        Ok(Writer::new(inner))
+    }
+
+    fn create_uri(&self, scheme: &str, uri: &str, opts: &OpenOptions) -> Result<Writer> {
+        let driver = self.driver_for_scheme(scheme).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownDriver,
+                format!(
+                    "no driver handles the URI scheme '{scheme}'; known schemes: {}",
+                    list_or_none(&self.schemes())
+                ),
+            )
+        })?;
+        let table = opts.table.as_deref().ok_or_else(|| {
+            Error::new(ErrorKind::InvalidInput, format!("writing to {uri} needs --table NAME"))
+        })?;
+        let mut conn = driver.connect(uri, &opts.options)?;
+        let inner = conn.write(table, &opts.options)?;
+        Ok(Writer::new(inner).with_name(uri.to_owned()))
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn check_options(opts: &Options, format: &Arc<dyn Format>, codec: Option<&dyn Codec>) -> Result<()> {
+    let level = codec.and_then(level_spec);
+    let mut specs: Vec<&OptionSpec> = format.info().options.iter().collect();
+    specs.extend(level.as_ref());
+    let what = match codec {
+        Some(c) => format!("format '{}' with codec '{}'", format.info().id, c.info().id),
+        None => format!("format '{}'", format.info().id),
+    };
+    opts.validate(&specs, &what)
+}
+
+/// Reads records from a file, stream or database, adding the source's name
+/// and the record number to every error.
+///
+/// It is an iterator of `Result<Record>`; after the first error it ends.
+/// [`Reader::read_record`] is the fast path that reuses one record.
+pub struct Reader {
+    inner: BoxReader,
+    name: Option<String>,
+    format: String,
+    codec: Option<String>,
+    count: u64,
+    failed: bool,
+    pending: Option<Record>,
+}
+
+impl fmt::Debug for Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reader")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("codec", &self.codec)
+            .field("count", &self.count)
+            .finish()
+    }
+}
+
+impl Reader {
+    /// Wraps a record reader.
+    pub fn new(inner: BoxReader, format: String, codec: Option<String>) -> Self {
+        Reader {
+            inner,
+            name: None,
+            format,
+            codec,
+            count: 0,
+            failed: false,
+            pending: None,
+        }
+    }
+
+    /// Names the source in error messages.
+    pub fn with_name(mut self, name: String) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// The id of the format being read.
+    pub fn format(&self) -> &str {
+        &self.format
+    }
+
+    /// The id of the codec, if the input is compressed.
+    pub fn codec(&self) -> Option<&str> {
+        self.codec.as_deref()
+    }
+
+    /// How many records were read so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    fn wrap(&self, e: Error) -> Error {
+        let e = e.with_position(Position::record(self.count + 1));
+        match &self.name {
+            Some(n) => e.with_path(PathBuf::from(n)),
+            None => e,
+        }
+    }
+
+    /// Reads the next record into `record`, reusing its buffers; `false`
+    /// at the end.
+    pub fn read_record(&mut self, record: &mut Record) -> Result<bool> {
+        if let Some(p) = self.pending.take() {
+            *record = p;
+            self.count += 1;
+            return Ok(true);
+        }
+        if self.failed {
+            return Ok(false);
+        }
+        match self.inner.read_record(record) {
+            Ok(true) => {
+                self.count += 1;
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) => {
+                self.failed = true;
+                Err(self.wrap(e))
+            }
+        }
+    }
+
+    /// Reads up to `max` records that share the same field names into
+    /// `batch`; `false` when there was nothing left to read.
+    pub fn read_batch(&mut self, batch: &mut Batch, max: usize) -> Result<bool> {
+        let mut rec = Record::new();
+        if !self.read_record(&mut rec)? {
+            return Ok(false);
+        }
+        batch.clear(Arc::clone(rec.field_names()));
+        batch.push_row(rec.take_values());
+        while batch.len() < max.max(1) {
+            if !self.read_record(&mut rec)? {
+                break;
+            }
+            if !Arc::ptr_eq(rec.field_names(), batch.names()) && rec.names() != &batch.names()[..] {
+                self.count -= 1;
+                self.pending = Some(std::mem::take(&mut rec));
+                break;
+            }
+            batch.push_row(rec.take_values());
+        }
+        Ok(true)
+    }
+
+    /// Deserializes every record into `T`.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(self) -> impl Iterator<Item = Result<T>> {
+        self.map(|r| r.and_then(|r| r.deserialize()))
+    }
+
+    /// The underlying record reader, without context.
+    pub fn into_inner(self) -> BoxReader {
+        self.inner
+    }
+}
+
+impl Iterator for Reader {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        let mut r = Record::new();
+        match self.read_record(&mut r) {
+            Ok(true) => Some(Ok(r)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// A `Reader` is itself a record reader, so it can feed engines and writers.
+impl RecordReader for Reader {
+    fn read_record(&mut self, record: &mut Record) -> Result<bool> {
+        Reader::read_record(self, record)
+    }
+}
+
+/// Writes records. Nothing is complete until [`Writer::finish`]: a file
+/// appears under its name only then, and a writer dropped without finishing
+/// leaves no output (and the old file, if any, untouched).
+pub struct Writer {
+    inner: Option<BoxWriter>,
+    name: Option<String>,
+    count: u64,
+}
+
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("name", &self.name)
+            .field("count", &self.count)
+            .finish()
+    }
+}
+
+impl Writer {
+    /// Wraps a record writer.
+    pub fn new(inner: BoxWriter) -> Self {
+        Writer {
+            inner: Some(inner),
+            name: None,
+            count: 0,
+        }
+    }
+
+    /// Names the target in error messages.
+    pub fn with_name(mut self, name: String) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    fn wrap(&self, e: Error) -> Error {
+        match &self.name {
+            Some(n) => e.with_path(PathBuf::from(n)),
+            None => e,
+        }
+    }
+
+    /// Writes one record.
+    pub fn write(&mut self, record: &Record) -> Result<()> {
+        let inner = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
+        self.count += 1;
+        match inner.write_record(record) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let e = e.with_position(Position::record(self.count));
+                Err(self.wrap(e))
+            }
+        }
+    }
+
+    /// Writes a batch.
+    pub fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        let inner = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
+        let res = inner.write_batch(batch);
+        self.count += batch.len() as u64;
+        res.map_err(|e| self.wrap(e))
+    }
+
+    /// Copies every record of `reader` into this writer; returns how many.
+    pub fn copy_from(&mut self, reader: &mut Reader) -> Result<u64> {
+        let mut rec = Record::new();
+        let mut n = 0;
+        while reader.read_record(&mut rec)? {
+            self.write(&rec)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// How many records were written.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Completes the output; returns the number of records written.
+    pub fn finish(mut self) -> Result<u64> {
+        let inner = self
+            .inner
+            .take()
+            .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
+        inner.finish().map_err(|e| self.wrap(e))?;
+        Ok(self.count)
+    }
+}

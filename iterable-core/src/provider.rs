@@ -1,0 +1,225 @@
+//! The five kinds of provider: formats, codecs, drivers, rules and engines.
+//!
+//! Built-ins, types registered from Rust code, and plugins all stand behind
+//! these traits; the registry does not know which is which beyond a label.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::io::{BoxRead, BoxSink};
+use crate::options::{OptionSpec, Options};
+use crate::record::{Batch, Record};
+use crate::value::Value;
+
+/// Reads records one at a time, reusing the caller's record.
+pub trait RecordReader: Send {
+    /// Fills `record` with the next record and returns `true`, or returns
+    /// `false` at the end of the input.
+    fn read_record(&mut self, record: &mut Record) -> Result<bool>;
+}
+
+/// A boxed record reader.
+pub type BoxReader = Box<dyn RecordReader>;
+
+/// Writes records; nothing is complete until [`RecordWriter::finish`].
+pub trait RecordWriter: Send {
+    /// Writes one record.
+    fn write_record(&mut self, record: &Record) -> Result<()>;
+
+    /// Writes a batch of rows (the default writes them one by one).
+    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        for r in batch.records() {
+            self.write_record(&r)?;
+        }
+        Ok(())
+    }
+
+    /// Completes the output: trailers, codec frames, the rename into place.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// A boxed record writer.
+pub type BoxWriter = Box<dyn RecordWriter>;
+
+/// What a format is and can do.
+#[derive(Clone, Debug, Default)]
+pub struct FormatInfo {
+    /// The id, such as `csv`.
+    pub id: String,
+    /// One line for listings.
+    pub description: String,
+    /// File extensions without the dot, lower case.
+    pub extensions: Vec<String>,
+    /// Byte strings a file of this format starts with.
+    pub magic: Vec<Vec<u8>>,
+    /// Whether records can be read.
+    pub can_read: bool,
+    /// Whether records can be written.
+    pub can_write: bool,
+    /// Options the reader and the writer accept.
+    pub options: Vec<OptionSpec>,
+}
+
+/// A file format: bytes (already decompressed) to records and back.
+pub trait Format: Send + Sync {
+    /// The format's description.
+    fn info(&self) -> &FormatInfo;
+
+    /// Opens a reader over decompressed bytes.
+    fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader>;
+
+    /// Opens a writer over a byte sink. The writer finishes the sink.
+    fn writer(&self, _output: BoxSink, _options: &Options) -> Result<BoxWriter> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("format '{}' cannot write", self.info().id),
+        ))
+    }
+
+    /// Scores how much the start of a decompressed stream looks like this
+    /// format: `None` for no, higher for surer. Used when neither the name
+    /// nor magic bytes decide. Returns options the content implies (a
+    /// delimiter, say).
+    fn sniff(&self, _head: &[u8]) -> Option<(u32, Options)> {
+        None
+    }
+}
+
+/// What a codec is.
+#[derive(Clone, Debug, Default)]
+pub struct CodecInfo {
+    /// The id, such as `gzip`.
+    pub id: String,
+    /// One line for listings.
+    pub description: String,
+    /// File extensions without the dot, lower case.
+    pub extensions: Vec<String>,
+    /// Byte strings a compressed stream starts with.
+    pub magic: Vec<Vec<u8>>,
+    /// The accepted compression levels and the default, if levels apply.
+    pub levels: Option<(i32, i32, i32)>,
+}
+
+/// A compression codec: bytes to bytes.
+pub trait Codec: Send + Sync {
+    /// The codec's description.
+    fn info(&self) -> &CodecInfo;
+
+    /// Wraps a compressed stream into a decompressed one.
+    fn decoder(&self, input: BoxRead) -> Result<BoxRead>;
+
+    /// Wraps a sink so that what is written is compressed. Finishing the
+    /// returned sink ends the frame and then finishes `output`.
+    fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink>;
+}
+
+/// What a database driver is.
+#[derive(Clone, Debug, Default)]
+pub struct DriverInfo {
+    /// The id, such as `sqlite`.
+    pub id: String,
+    /// One line for listings.
+    pub description: String,
+    /// URI schemes it handles, such as `sqlite`.
+    pub schemes: Vec<String>,
+}
+
+/// Where to read from in a database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A whole table.
+    Table(String),
+    /// A query in the database's language.
+    Query(String),
+}
+
+/// A database driver, chosen by URI scheme.
+pub trait Driver: Send + Sync {
+    /// The driver's description.
+    fn info(&self) -> &DriverInfo;
+
+    /// Connects to the database a URI names.
+    fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>>;
+}
+
+/// An open database connection.
+pub trait Connection: Send {
+    /// The tables in the database.
+    fn list_tables(&mut self) -> Result<Vec<String>>;
+
+    /// Reads a table or a query as records.
+    fn read(&mut self, source: &Source, options: &Options) -> Result<BoxReader>;
+
+    /// Writes records into a table. The write is atomic: it is committed by
+    /// `finish` and rolled back if the writer is dropped or fails.
+    fn write(&mut self, table: &str, options: &Options) -> Result<BoxWriter>;
+}
+
+/// What a validation rule is.
+#[derive(Clone, Debug, Default)]
+pub struct RuleInfo {
+    /// The name, such as `common.email`.
+    pub name: String,
+    /// What the rule checks.
+    pub description: String,
+}
+
+/// A validation rule for one value.
+pub trait Rule: Send + Sync {
+    /// The rule's description.
+    fn info(&self) -> &RuleInfo;
+
+    /// Checks a value: `Ok(())` or a message saying what is wrong.
+    fn check(&self, value: &Value) -> std::result::Result<(), String>;
+
+    /// Checks many values at once; rules that cross a plugin boundary
+    /// override this so there is one call per batch, not per value.
+    fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
+        out.clear();
+        out.extend(values.iter().map(|v| self.check(v).err()));
+        Ok(())
+    }
+}
+
+/// What an engine is.
+#[derive(Clone, Debug, Default)]
+pub struct EngineInfo {
+    /// The id, such as `sql`.
+    pub id: String,
+    /// One line for listings.
+    pub description: String,
+}
+
+/// A processing engine: runs a query over named record inputs.
+pub trait Engine: Send + Sync {
+    /// The engine's description.
+    fn info(&self) -> &EngineInfo;
+
+    /// Runs `query` over the inputs, each named (a table name), and returns
+    /// the result as records.
+    fn execute(&self, query: &str, inputs: Vec<(String, BoxReader)>, options: &Options) -> Result<BoxReader>;
+}
+
+/// A reader over records already in memory; handy for tests and engines.
+pub struct VecReader {
+    records: std::vec::IntoIter<Record>,
+}
+
+impl VecReader {
+    /// Reads the given records in order.
+    pub fn new(records: Vec<Record>) -> Self {
+        VecReader {
+            records: records.into_iter(),
+        }
+    }
+}
+
+impl RecordReader for VecReader {
+    fn read_record(&mut self, record: &mut Record) -> Result<bool> {
+        match self.records.next() {
+            Some(r) => {
+                *record = r;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
