@@ -6,7 +6,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::error::{Error, ErrorKind, Position, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::io::{BoxRead, BoxSink, ByteSink};
 use crate::provider::{Codec, CodecInfo};
 
@@ -199,12 +199,11 @@ impl<R: Read + Send, F: Fn(&R) -> u64 + Send> Read for DecodeErrors<R, F> {
                 format!("corrupt input: {e}")
             };
             let at = (self.at)(&self.inner);
-            Error::new(ErrorKind::Compression, format!("{}: {what}", self.codec))
-                .with_position(Position {
-                    byte: Some(at),
-                    ..Position::default()
-                })
-                .into_io()
+            Error::new(
+                ErrorKind::Compression,
+                format!("{}: {what}, after {at} compressed bytes", self.codec),
+            )
+            .into_io()
         })
     }
 }

@@ -160,10 +160,10 @@ impl Registry {
                 }
             },
         };
-        if let Some(c) = &codec {
-            if opts.codec.is_none() && exts.last().is_some_and(|e| c.info().extensions.contains(e)) {
-                exts.pop();
-            }
+        // With the codec given (`none` included), a codec extension at the end
+        // of the name says nothing about the format: skip it.
+        if opts.codec.is_some() && exts.last().is_some_and(|e| self.codec_for_extension(e).is_some()) {
+            exts.pop();
         }
         let mut decoded = match &codec {
             Some(c) => c.decoder(input)?,
@@ -315,12 +315,10 @@ impl Registry {
                 None => None,
             },
         };
-        if opts.codec.is_some() {
-            if let Some(c) = &codec {
-                if exts.last().is_some_and(|e| c.info().extensions.contains(e)) {
-                    exts.pop();
-                }
-            }
+        // With the codec given (`none` included), a codec extension at the end
+        // of the name says nothing about the format: skip it.
+        if opts.codec.is_some() && exts.last().is_some_and(|e| self.codec_for_extension(e).is_some()) {
+            exts.pop();
         }
         let format = match opts.format.as_deref() {
             Some(f) => self.format(f)?,
@@ -464,7 +462,14 @@ impl Reader {
     }
 
     fn wrap(&self, e: Error) -> Error {
-        let e = e.with_position(Position::record(self.count + 1));
+        // The record number helps with data errors; with a codec or I/O
+        // failure it would only be noise.
+        let e = match e.kind() {
+            ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Schema => {
+                e.with_position(Position::record(self.count + 1))
+            }
+            _ => e,
+        };
         match &self.name {
             Some(n) => e.with_path(PathBuf::from(n)),
             None => e,

@@ -172,34 +172,35 @@ impl Format for DelimitedFormat {
     }
 }
 
-/// Scores how consistently `delim` splits the first complete lines of `head`.
+/// Scores how consistently `delim` splits the first records of `head`,
+/// parsing them as CSV so quoted fields (with newlines) count right.
 fn sniff_delimiter(head: &[u8], delim: u8) -> Option<u32> {
-    let text = std::str::from_utf8(head).unwrap_or_else(|e| {
-        // A cut in the middle of a character at the end of the head is fine.
-        std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or("")
-    });
-    let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
-    if lines.len() > 1 && !text.ends_with('\n') {
-        lines.pop();
+    if head.contains(&0) {
+        return None;
     }
-    let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, delim)).collect();
-    let first = *counts.first()?;
-    if first == 0 || counts.iter().any(|&c| c != first) {
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head);
+    let mut widths = Vec::new();
+    let mut rec = ::csv::ByteRecord::new();
+    while widths.len() < 50 {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => widths.push(rec.len()),
+            Ok(false) => break,
+            Err(_) => return None,
+        }
+    }
+    // The head may end in the middle of a record.
+    if widths.len() > 1 && !head.ends_with(b"\n") {
+        widths.pop();
+    }
+    let first = *widths.first()?;
+    if first < 2 || widths.iter().any(|&w| w != first) {
         return None;
     }
     Some(10 + first.min(50) as u32)
-}
-
-fn count_outside_quotes(line: &str, delim: u8) -> usize {
-    let mut in_q = false;
-    line.bytes()
-        .filter(|&b| {
-            if b == b'"' {
-                in_q = !in_q;
-            }
-            b == delim && !in_q
-        })
-        .count()
 }
 
 /// Turns the input into UTF-8 without a BOM.

@@ -1,0 +1,625 @@
+//! Argument parsing and the commands.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use iterable_core::{Error, ErrorKind, OpenOptions, Options, Reader, Record, Registry, ValidationMode, Validator};
+use iterable_host::Host;
+
+const AFTER_HELP: &str = "\
+Formats and codecs are detected from the file name (data.csv.gz, my.data.jsonl.zst), \
+then from magic bytes and content; --format and --codec override detection. \
+Use - for stdin or stdout.
+
+Examples:
+  iterable-host cat data.csv.gz --limit 5
+  iterable-host convert rows.csv.gz rows.jsonl.zst
+  iterable-host convert in.txt out.csv --in-format csv --in-option delimiter=';'
+  iterable-host validate people.csv --rule email=common.email --rule inn=ru.org.inn --mode invalid";
+
+/// Read, convert and validate data files; list what the host can do.
+#[derive(Parser, Debug)]
+#[command(name = "iterable-host", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print records as JSON lines.
+    Cat(CatArgs),
+    /// Print the number of records.
+    Count(InputArgs),
+    /// Convert between formats and codecs. The output appears only when the
+    /// conversion succeeds: it is written to a temporary file and renamed.
+    Convert(ConvertArgs),
+    /// Check fields against validation rules; print a summary or the records.
+    Validate(ValidateArgs),
+    /// List the formats.
+    Formats(ListArgs),
+    /// List the compression codecs.
+    Codecs(ListArgs),
+    /// List the validation rules.
+    Rules(ListArgs),
+    /// List the database drivers.
+    Drivers(ListArgs),
+    /// List the processing engines.
+    Engines(ListArgs),
+}
+
+#[derive(Args, Debug)]
+struct InputArgs {
+    /// The input: a file, - for stdin, or a database URI (scheme://...).
+    input: String,
+
+    /// The input format (detected when not given).
+    #[arg(short, long)]
+    format: Option<String>,
+
+    /// The input codec, or `none` (detected when not given).
+    #[arg(long)]
+    codec: Option<String>,
+
+    /// A reader option, KEY=VALUE (repeatable); see `formats --json` for each format's options.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+
+    /// For a database URI: the table to read.
+    #[arg(long)]
+    table: Option<String>,
+
+    /// For a database URI: the query to read.
+    #[arg(long)]
+    query: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct CatArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Stop after N records.
+    #[arg(short = 'n', long, value_name = "N")]
+    limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+struct ConvertArgs {
+    /// The input: a file, - for stdin, or a database URI.
+    input: String,
+
+    /// The output: a file, - for stdout (needs --format), or a database URI (needs --table).
+    output: String,
+
+    /// The output format (from OUTPUT's name when not given).
+    #[arg(short, long, visible_alias = "out-format")]
+    format: Option<String>,
+
+    /// The output codec, or `none` (from OUTPUT's name when not given).
+    #[arg(long, visible_alias = "out-codec")]
+    codec: Option<String>,
+
+    /// A writer or output-codec option, KEY=VALUE (repeatable), e.g. level=9.
+    #[arg(long = "option", visible_alias = "out-option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+
+    /// The input format (detected when not given).
+    #[arg(long)]
+    in_format: Option<String>,
+
+    /// The input codec, or `none` (detected when not given).
+    #[arg(long)]
+    in_codec: Option<String>,
+
+    /// A reader option, KEY=VALUE (repeatable).
+    #[arg(long = "in-option", value_name = "KEY=VALUE")]
+    in_options: Vec<String>,
+
+    /// The table: of the output when it is a database URI, else of the input.
+    #[arg(long)]
+    table: Option<String>,
+
+    /// The input table, when both sides are database URIs.
+    #[arg(long)]
+    in_table: Option<String>,
+
+    /// For a database input: the query to read.
+    #[arg(long)]
+    query: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// A JSON summary: totals and failures per check.
+    Stats,
+    /// Invalid records with their errors, as JSON lines.
+    Invalid,
+    /// Valid records only, as JSON lines (a filter).
+    Valid,
+    /// Every record with its errors, as JSON lines.
+    All,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// A check, FIELD=RULE (repeatable); see `rules` for the rule names.
+    #[arg(long = "rule", value_name = "FIELD=RULE", required = true)]
+    rules: Vec<String>,
+
+    /// What to print.
+    #[arg(long, value_enum, default_value = "stats")]
+    mode: Mode,
+
+    /// Exit with status 3 when any record is invalid.
+    #[arg(long)]
+    fail_on_invalid: bool,
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Why a command stopped.
+pub enum Failure {
+    /// An error to print on one line.
+    Error(Error),
+    /// The reader of our stdout went away: stop quietly.
+    BrokenPipe,
+    /// Exit with this status, having printed what there was to print.
+    Exit(u8),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Error(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Error(Error::from_io(e))
+        }
+    }
+}
+
+type CliResult<T = ()> = Result<T, Failure>;
+
+/// Parses the command line; on `--help`, `--version` or a usage error,
+/// returns the exit code after clap has printed what it prints.
+pub fn parse() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|e| {
+        let _ = e.print();
+        ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+    })
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> CliResult {
+    let host = Host::builder().build()?;
+    let registry = host.registry();
+    match cli.command {
+        Command::Cat(a) => cat(registry, &a),
+        Command::Count(a) => count(registry, &a),
+        Command::Convert(a) => convert(registry, &a),
+        Command::Validate(a) => validate(registry, &a),
+        Command::Formats(a) => list::formats(registry, a.json),
+        Command::Codecs(a) => list::codecs(registry, a.json),
+        Command::Rules(a) => list::rules(registry, a.json),
+        Command::Drivers(a) => list::drivers(registry, a.json),
+        Command::Engines(a) => list::engines(registry, a.json),
+    }
+}
+
+fn parse_options(pairs: &[String]) -> Result<Options, Error> {
+    let mut o = Options::new();
+    for p in pairs {
+        let (k, v) = Options::parse_pair(p)?;
+        o.set(k, v);
+    }
+    Ok(o)
+}
+
+fn open_input(
+    registry: &Registry,
+    input: &str,
+    format: Option<&String>,
+    codec: Option<&String>,
+    options: &[String],
+    table: Option<&String>,
+    query: Option<&String>,
+) -> Result<Reader, Error> {
+    let opts = OpenOptions {
+        format: format.cloned(),
+        codec: codec.cloned(),
+        options: parse_options(options)?,
+        table: table.cloned(),
+        query: query.cloned(),
+    };
+    if input == "-" {
+        let stdin: iterable_core::io::BoxRead = Box::new(io::stdin());
+        return registry
+            .open_stream(stdin, None, &opts)
+            .map(|r| r.with_name("<stdin>".into()))
+            .map_err(|e| e.with_path("<stdin>"));
+    }
+    registry.open(input, &opts)
+}
+
+fn open_args(registry: &Registry, a: &InputArgs) -> Result<Reader, Error> {
+    open_input(
+        registry,
+        &a.input,
+        a.format.as_ref(),
+        a.codec.as_ref(),
+        &a.options,
+        a.table.as_ref(),
+        a.query.as_ref(),
+    )
+}
+
+fn stdout() -> BufWriter<io::StdoutLock<'static>> {
+    BufWriter::with_capacity(256 * 1024, io::stdout().lock())
+}
+
+fn write_json_line(out: &mut impl Write, value: &impl serde::Serialize) -> CliResult {
+    serde_json::to_writer(&mut *out, value).map_err(|e| match e.io_error_kind() {
+        Some(kind) => Failure::from(io::Error::from(kind)),
+        None => Failure::Error(Error::new(ErrorKind::Other, e.to_string())),
+    })?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+fn cat(registry: &Registry, a: &CatArgs) -> CliResult {
+    let mut reader = open_args(registry, &a.input)?;
+    let mut out = stdout();
+    let mut rec = Record::new();
+    let mut n = 0;
+    while a.limit.is_none_or(|l| n < l) && reader.read_record(&mut rec)? {
+        write_json_line(&mut out, &rec)?;
+        n += 1;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn count(registry: &Registry, a: &InputArgs) -> CliResult {
+    let mut reader = open_args(registry, a)?;
+    let mut rec = Record::new();
+    let mut n: u64 = 0;
+    while reader.read_record(&mut rec)? {
+        n += 1;
+    }
+    let mut out = stdout();
+    writeln!(out, "{n}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn convert(registry: &Registry, a: &ConvertArgs) -> CliResult {
+    let out_is_uri = iterable_core::uri_scheme(&a.output).is_some();
+    let in_table = a.in_table.as_ref().or(if out_is_uri { None } else { a.table.as_ref() });
+    let mut reader = open_input(
+        registry,
+        &a.input,
+        a.in_format.as_ref(),
+        a.in_codec.as_ref(),
+        &a.in_options,
+        in_table,
+        a.query.as_ref(),
+    )?;
+    let opts = OpenOptions {
+        format: a.format.clone(),
+        codec: a.codec.clone(),
+        options: parse_options(&a.options)?,
+        table: if out_is_uri { a.table.clone() } else { None },
+        query: None,
+    };
+    let mut writer = if a.output == "-" {
+        if opts.format.is_none() {
+            return Err(Error::new(ErrorKind::InvalidInput, "writing to stdout (-) needs --format").into());
+        }
+        registry.create_stdout(&opts)?
+    } else {
+        registry.create(&a.output, &opts)?
+    };
+    // On any error the writer is dropped unfinished, so no output appears.
+    let n = writer.copy_from(&mut reader)?;
+    writer.finish()?;
+    tracing::info!(records = n, input = %a.input, output = %a.output, "converted");
+    Ok(())
+}
+
+fn validate(registry: &Registry, a: &ValidateArgs) -> CliResult {
+    let mut pairs = Vec::new();
+    for r in &a.rules {
+        let (field, rule) = r.split_once('=').ok_or_else(|| {
+            Error::new(ErrorKind::InvalidInput, format!("--rule {r:?} is not of the form FIELD=RULE"))
+        })?;
+        pairs.push((field.trim(), rule.trim()));
+    }
+    let validator = Validator::from_pairs(registry, pairs)?;
+    let reader = open_args(registry, &a.input)?;
+    let mut out = stdout();
+    let invalid = if a.mode == Mode::Stats {
+        let stats = validator.stats(reader)?;
+        serde_json::to_writer_pretty(&mut out, &stats).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        out.write_all(b"\n")?;
+        stats.invalid
+    } else {
+        let mode = match a.mode {
+            Mode::Valid => ValidationMode::Valid,
+            Mode::Invalid => ValidationMode::Invalid,
+            _ => ValidationMode::All,
+        };
+        let mut v = validator.validate(reader, mode);
+        for report in v.by_ref() {
+            let report = report?;
+            if a.mode == Mode::Valid {
+                write_json_line(&mut out, &report.record)?;
+            } else {
+                write_json_line(&mut out, &report)?;
+            }
+        }
+        v.stats().invalid
+    };
+    out.flush()?;
+    if a.fail_on_invalid && invalid > 0 {
+        return Err(Failure::Exit(3));
+    }
+    Ok(())
+}
+
+mod list {
+    //! The listing commands.
+
+    use super::*;
+    use iterable_core::{Entry, ProviderSource};
+    use serde_json::json;
+
+    fn status<T: ?Sized>(e: &Entry<T>) -> (&'static str, Option<String>) {
+        match &e.shadowed_by {
+            Some(by) => ("shadowed", Some(by.to_string())),
+            None => ("active", None),
+        }
+    }
+
+    fn source(s: &ProviderSource) -> String {
+        s.to_string()
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Prints rows as aligned columns.
+    fn table(header: &[&str], rows: Vec<Vec<String>>) -> CliResult {
+        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+        for r in &rows {
+            for (i, c) in r.iter().enumerate() {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        let mut out = stdout();
+        let line = |out: &mut BufWriter<_>, cells: Vec<String>| -> io::Result<()> {
+            let last = cells.len() - 1;
+            let mut s = String::new();
+            for (i, c) in cells.into_iter().enumerate() {
+                if i == last {
+                    s.push_str(&c);
+                } else {
+                    s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+                }
+            }
+            writeln!(out, "{}", s.trim_end())
+        };
+        line(&mut out, header.iter().map(|s| s.to_string()).collect())?;
+        for r in rows {
+            line(&mut out, r)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    fn print_json(v: serde_json::Value) -> CliResult {
+        let mut out = stdout();
+        serde_json::to_writer_pretty(&mut out, &v).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(())
+    }
+
+    fn status_cell<T: ?Sized>(e: &Entry<T>) -> String {
+        match &e.shadowed_by {
+            Some(by) => format!("shadowed by {by}"),
+            None => "active".into(),
+        }
+    }
+
+    pub fn formats(registry: &Registry, as_json: bool) -> CliResult {
+        let entries = registry.format_entries();
+        if as_json {
+            return print_json(json!(entries
+                .iter()
+                .map(|e| {
+                    let i = e.provider.info();
+                    let (st, by) = status(e);
+                    json!({
+                        "id": e.id, "source": source(&e.source), "status": st, "shadowed_by": by,
+                        "description": i.description, "extensions": i.extensions,
+                        "magic": i.magic.iter().map(|m| hex(m)).collect::<Vec<_>>(),
+                        "read": i.can_read, "write": i.can_write,
+                        "options": i.options.iter().map(|o| json!({
+                            "name": o.name, "description": o.description, "default": o.default,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect::<Vec<_>>()));
+        }
+        table(
+            &["ID", "SOURCE", "STATUS", "MODE", "EXTENSIONS", "DESCRIPTION"],
+            entries
+                .iter()
+                .map(|e| {
+                    let i = e.provider.info();
+                    let mode = match (i.can_read, i.can_write) {
+                        (true, true) => "rw",
+                        (true, false) => "r",
+                        (false, true) => "w",
+                        _ => "-",
+                    };
+                    vec![
+                        e.id.clone(),
+                        source(&e.source),
+                        status_cell(e),
+                        mode.into(),
+                        i.extensions.join(","),
+                        i.description.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    pub fn codecs(registry: &Registry, as_json: bool) -> CliResult {
+        let entries = registry.codec_entries();
+        if as_json {
+            return print_json(json!(entries
+                .iter()
+                .map(|e| {
+                    let i = e.provider.info();
+                    let (st, by) = status(e);
+                    json!({
+                        "id": e.id, "source": source(&e.source), "status": st, "shadowed_by": by,
+                        "description": i.description, "extensions": i.extensions,
+                        "magic": i.magic.iter().map(|m| hex(m)).collect::<Vec<_>>(),
+                        "levels": i.levels.map(|(min, max, default)| json!({"min": min, "max": max, "default": default})),
+                    })
+                })
+                .collect::<Vec<_>>()));
+        }
+        table(
+            &["ID", "SOURCE", "STATUS", "EXTENSIONS", "MAGIC", "DESCRIPTION"],
+            entries
+                .iter()
+                .map(|e| {
+                    let i = e.provider.info();
+                    vec![
+                        e.id.clone(),
+                        source(&e.source),
+                        status_cell(e),
+                        i.extensions.join(","),
+                        i.magic.iter().map(|m| hex(m)).collect::<Vec<_>>().join(" | "),
+                        i.description.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    pub fn rules(registry: &Registry, as_json: bool) -> CliResult {
+        let entries = registry.rule_entries();
+        if as_json {
+            return print_json(json!(entries
+                .iter()
+                .map(|e| {
+                    let (st, by) = status(e);
+                    json!({
+                        "name": e.id, "source": source(&e.source), "status": st, "shadowed_by": by,
+                        "description": e.provider.info().description,
+                    })
+                })
+                .collect::<Vec<_>>()));
+        }
+        table(
+            &["NAME", "SOURCE", "STATUS", "DESCRIPTION"],
+            entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.clone(),
+                        source(&e.source),
+                        status_cell(e),
+                        e.provider.info().description.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    pub fn drivers(registry: &Registry, as_json: bool) -> CliResult {
+        let entries = registry.driver_entries();
+        if as_json {
+            return print_json(json!(entries
+                .iter()
+                .map(|e| {
+                    let (st, by) = status(e);
+                    json!({
+                        "id": e.id, "source": source(&e.source), "status": st, "shadowed_by": by,
+                        "schemes": e.provider.info().schemes, "description": e.provider.info().description,
+                    })
+                })
+                .collect::<Vec<_>>()));
+        }
+        table(
+            &["ID", "SOURCE", "STATUS", "SCHEMES", "DESCRIPTION"],
+            entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.clone(),
+                        source(&e.source),
+                        status_cell(e),
+                        e.provider.info().schemes.join(","),
+                        e.provider.info().description.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+
+    pub fn engines(registry: &Registry, as_json: bool) -> CliResult {
+        let entries = registry.engine_entries();
+        if as_json {
+            return print_json(json!(entries
+                .iter()
+                .map(|e| {
+                    let (st, by) = status(e);
+                    json!({
+                        "id": e.id, "source": source(&e.source), "status": st, "shadowed_by": by,
+                        "description": e.provider.info().description,
+                    })
+                })
+                .collect::<Vec<_>>()));
+        }
+        table(
+            &["ID", "SOURCE", "STATUS", "DESCRIPTION"],
+            entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.clone(),
+                        source(&e.source),
+                        status_cell(e),
+                        e.provider.info().description.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,56 @@
+//! The `iterable-host` command: read, convert and validate data files, and
+//! manage IterableData plugins.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // One line on stderr for any internal error, never a backtrace dump.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("iterable-host: internal error (please report it): {msg}{at}");
+    }));
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    init_tracing(cli.verbose);
+    match std::panic::catch_unwind(|| cli::run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(cli::Failure::BrokenPipe)) => ExitCode::SUCCESS,
+        Ok(Err(cli::Failure::Exit(code))) => ExitCode::from(code),
+        Ok(Err(cli::Failure::Error(e))) => {
+            eprintln!("iterable-host: error: {e}");
+            ExitCode::from(1)
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` wins over `-v`.
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
