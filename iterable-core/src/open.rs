@@ -390,6 +390,10 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 fn check_options(opts: &Options, format: &Arc<dyn Format>, codec: Option<&dyn Codec>) -> Result<()> {
+    format.prepare()?;
+    if let Some(c) = codec {
+        c.prepare()?;
+    }
     let level = codec.and_then(level_spec);
     let mut specs: Vec<&OptionSpec> = format.info().options.iter().collect();
     specs.extend(level.as_ref());

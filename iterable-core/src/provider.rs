@@ -60,8 +60,16 @@ pub struct FormatInfo {
 
 /// A file format: bytes (already decompressed) to records and back.
 pub trait Format: Send + Sync {
-    /// The format's description.
+    /// The format's description. For a plugin that is not loaded yet this
+    /// is what its manifest declares; after [`Format::prepare`] it is what
+    /// the plugin itself says.
     fn info(&self) -> &FormatInfo;
+
+    /// Gets ready to be used: a lazily loaded plugin loads here. It is
+    /// called before options are checked against [`FormatInfo::options`].
+    fn prepare(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Opens a reader over decompressed bytes.
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader>;
@@ -100,8 +108,13 @@ pub struct CodecInfo {
 
 /// A compression codec: bytes to bytes.
 pub trait Codec: Send + Sync {
-    /// The codec's description.
+    /// The codec's description (see [`Format::info`] for plugins).
     fn info(&self) -> &CodecInfo;
+
+    /// Gets ready to be used: a lazily loaded plugin loads here.
+    fn prepare(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Wraps a compressed stream into a decompressed one.
     fn decoder(&self, input: BoxRead) -> Result<BoxRead>;

@@ -28,6 +28,16 @@ pub struct Cli {
     /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// A plugin directory, searched first (repeatable). Then come
+    /// ITERABLEDATA_PLUGIN_PATH, plugin_dirs in ~/.iterabledata/config.toml,
+    /// and ~/.iterabledata/plugins.
+    #[arg(long = "plugin-dir", value_name = "DIR", global = true)]
+    plugin_dirs: Vec<std::path::PathBuf>,
+
+    /// Safe mode: use no plugin at all (also ITERABLEDATA_NO_PLUGINS=1).
+    #[arg(long, global = true)]
+    no_plugins: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -51,6 +61,84 @@ enum Command {
     Drivers(ListArgs),
     /// List the processing engines.
     Engines(ListArgs),
+    /// Run a query with an engine over input files; records as JSON lines.
+    Query(QueryArgs),
+    /// List the plugins found, with their status; loads none of them.
+    ListPlugins(ListArgs),
+    /// Show everything known about one plugin.
+    Info(InfoArgs),
+    /// Load one plugin library and report what it provides (non-zero exit
+    /// with the reason when it is broken).
+    CheckPlugin(CheckArgs),
+    /// Install a built plugin (a directory with plugin.toml and its library)
+    /// into a plugin directory.
+    Install(InstallArgs),
+}
+
+#[derive(Args, Debug)]
+struct QueryArgs {
+    /// The engine id (see `engines`).
+    #[arg(long)]
+    engine: String,
+
+    /// The query, in the engine's language.
+    query: String,
+
+    /// Input files. A single input is the table `data`; several are named by
+    /// their file stems (rows.csv.gz is `rows`).
+    #[arg(required = true)]
+    inputs: Vec<String>,
+
+    /// The input format (detected when not given).
+    #[arg(short, long)]
+    format: Option<String>,
+
+    /// The input codec, or `none` (detected when not given).
+    #[arg(long)]
+    codec: Option<String>,
+
+    /// An option, KEY=VALUE (repeatable), for the readers.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+
+    /// An option, KEY=VALUE (repeatable), for the engine.
+    #[arg(long = "engine-option", value_name = "KEY=VALUE")]
+    engine_options: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct InfoArgs {
+    /// The plugin's name (see `list-plugins`).
+    name: String,
+
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// A plugin library, a plugin directory, or its plugin.toml.
+    path: std::path::PathBuf,
+
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct InstallArgs {
+    /// A plugin directory holding plugin.toml and the library it names.
+    path: std::path::PathBuf,
+
+    /// Where to install: defaults to the first --plugin-dir, else
+    /// ~/.iterabledata/plugins.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<std::path::PathBuf>,
+
+    /// Replace an installed plugin of the same name.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -197,7 +285,7 @@ impl From<io::Error> for Failure {
     }
 }
 
-type CliResult<T = ()> = Result<T, Failure>;
+pub(crate) type CliResult<T = ()> = Result<T, Failure>;
 
 /// Parses the command line; on `--help`, `--version` or a usage error,
 /// returns the exit code after clap has printed what it prints.
@@ -210,9 +298,23 @@ pub fn parse() -> Result<Cli, ExitCode> {
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CliResult {
-    let host = Host::builder().build()?;
+    if let Command::Install(a) = &cli.command {
+        return plugins::install(&cli.plugin_dirs, a);
+    }
+    if let Command::CheckPlugin(a) = &cli.command {
+        return plugins::check(a);
+    }
+    let mut builder = Host::builder().no_plugins(cli.no_plugins);
+    for d in &cli.plugin_dirs {
+        builder = builder.plugin_dir(d);
+    }
+    let host = builder.build()?;
     let registry = host.registry();
     match cli.command {
+        Command::Query(a) => query(registry, &a),
+        Command::ListPlugins(a) => plugins::list(&host, a.json),
+        Command::Info(a) => plugins::info(&host, &a.name, a.json),
+        Command::CheckPlugin(_) | Command::Install(_) => unreachable!("handled above"),
         Command::Cat(a) => cat(registry, &a),
         Command::Count(a) => count(registry, &a),
         Command::Convert(a) => convert(registry, &a),
@@ -272,11 +374,11 @@ fn open_args(registry: &Registry, a: &InputArgs) -> Result<Reader, Error> {
     )
 }
 
-fn stdout() -> BufWriter<io::StdoutLock<'static>> {
+pub(crate) fn stdout() -> BufWriter<io::StdoutLock<'static>> {
     BufWriter::with_capacity(256 * 1024, io::stdout().lock())
 }
 
-fn write_json_line(out: &mut impl Write, value: &impl serde::Serialize) -> CliResult {
+pub(crate) fn write_json_line(out: &mut impl Write, value: &impl serde::Serialize) -> CliResult {
     serde_json::to_writer(&mut *out, value).map_err(|e| match e.io_error_kind() {
         Some(kind) => Failure::from(io::Error::from(kind)),
         None => Failure::Error(Error::new(ErrorKind::Other, e.to_string())),
@@ -384,6 +486,55 @@ fn validate(registry: &Registry, a: &ValidateArgs) -> CliResult {
     }
     Ok(())
 }
+
+fn query(registry: &Registry, a: &QueryArgs) -> CliResult {
+    let engine = registry.engine(&a.engine)?;
+    let mut inputs = Vec::new();
+    for input in &a.inputs {
+        let reader = open_input(
+            registry,
+            input,
+            a.format.as_ref(),
+            a.codec.as_ref(),
+            &a.options,
+            None,
+            None,
+        )?;
+        let name = if a.inputs.len() == 1 {
+            "data".to_owned()
+        } else {
+            table_name(input)
+        };
+        if inputs.iter().any(|(n, _): &(String, _)| *n == name) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("two inputs would both be the table '{name}'; rename one of the files"),
+            )
+            .into());
+        }
+        inputs.push((name, Box::new(reader) as iterable_core::BoxReader));
+    }
+    let options = parse_options(&a.engine_options)?;
+    let mut results = engine.execute(&a.query, inputs, &options)?;
+    let mut out = stdout();
+    let mut rec = Record::new();
+    while results.read_record(&mut rec)? {
+        write_json_line(&mut out, &rec)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The table name of an input: its file name up to the first dot.
+fn table_name(input: &str) -> String {
+    let base = std::path::Path::new(input)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| input.to_owned());
+    base.split('.').next().unwrap_or(&base).to_owned()
+}
+
+mod plugins;
 
 mod list {
     //! The listing commands.

@@ -1,19 +1,39 @@
 //! # iterable-host
 //!
-//! The IterableData plugin host. It builds a [`Registry`] of built-in
-//! providers and opens files through it; the `iterable-host` binary is its
-//! command-line face.
+//! The IterableData plugin host. It finds plugins (native libraries behind
+//! the stable ABI of `iterable-plugin-api`), reads their manifests without
+//! loading them, and puts their providers behind the core's traits so that
+//! files open exactly as with built-ins. A plugin's library is loaded only
+//! when one of its providers is first used; a broken plugin is reported
+//! with its reason and everything else keeps working.
+//!
+//! Plugin directories are searched in this order:
+//! 1. directories given in code ([`HostBuilder::plugin_dir`]) or with `--plugin-dir`;
+//! 2. `ITERABLEDATA_PLUGIN_PATH` (a path list);
+//! 3. `plugin_dirs` in `~/.iterabledata/config.toml`;
+//! 4. `~/.iterabledata/plugins`.
+//!
+//! Built-ins come first, then providers registered in code, then plugins
+//! (the earlier directory wins between plugins).
 //!
 //! ```
+//! use iterable_core::{OpenOptions, Record};
 //! use iterable_host::Host;
-//! use iterable_core::OpenOptions;
 //!
-//! let host = Host::builder().build()?;
-//! let data = "id,city\n1,Oslo\n";
-//! let reader = host.registry().open_stream(
-//!     Box::new(std::io::Cursor::new(data)), Some("x.csv"), &OpenOptions::new())?;
-//! assert_eq!(reader.count(), 0);
-//! # Ok::<(), iterable_core::Error>(())
+//! let dir = tempfile::tempdir()?;
+//! let host = Host::builder()
+//!     .plugin_dir(dir.path().join("plugins")) // plugins of this application
+//!     .default_dirs(false)                    // not the user's directories
+//!     .cache_file(None)                       // keep the scan cache in memory
+//!     .build()?;
+//!
+//! let path = dir.path().join("out.csv.gz");
+//! let mut w = host.create(&path, &OpenOptions::new())?;
+//! w.write(&Record::from_pairs([("a", "1")]))?;
+//! w.finish()?;
+//! let records: Vec<Record> = host.open(&path, &OpenOptions::new())?.collect::<Result<_, _>>()?;
+//! assert_eq!(records.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! This crate emits `tracing` events and never installs a subscriber; only
@@ -21,38 +41,551 @@
 
 #![deny(missing_docs)]
 
-pub use iterable_core;
-use iterable_core::{Registry, Result};
+pub mod adapters;
+pub mod cache;
+pub mod config;
+mod convert;
+pub mod discovery;
+pub mod loader;
+pub mod manifest;
+mod plugin;
 
-/// A configured host: the registry every command opens data through.
-#[derive(Debug, Clone)]
-pub struct Host {
-    registry: Registry,
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use iterable_core;
+use iterable_core::{
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, OpenOptions, PluginErrorKind, Provider, ProviderSource,
+    Reader, Registry, Result, RuleInfo, Writer,
+};
+
+pub use cache::ScanCache;
+pub use config::{Config, DirOrigin};
+pub use manifest::{Manifest, Provides};
+pub use plugin::{Plugin, Status};
+
+use crate::cache::Outcome;
+use crate::discovery::{Candidate, CandidateKind};
+
+/// Where the configuration comes from.
+#[derive(Clone, Debug, Default)]
+enum ConfigSource {
+    #[default]
+    User,
+    File(PathBuf),
+    None,
 }
 
 /// Builds a [`Host`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct HostBuilder {
-    _private: (),
+    plugin_dirs: Vec<PathBuf>,
+    no_default_dirs: bool,
+    no_env: bool,
+    no_plugins: bool,
+    config: ConfigSource,
+    cache_file: Option<Option<PathBuf>>,
+    registered: Vec<(Provider, bool)>,
+    allow_override: Vec<String>,
+}
+
+impl std::fmt::Debug for HostBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostBuilder")
+            .field("plugin_dirs", &self.plugin_dirs)
+            .field("no_plugins", &self.no_plugins)
+            .finish()
+    }
 }
 
 impl HostBuilder {
-    /// Builds the host.
+    /// Adds a plugin directory, searched before the environment, the
+    /// configuration and the user's directory (in the order added).
+    pub fn plugin_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.plugin_dirs.push(dir.into());
+        self
+    }
+
+    /// Whether to search `ITERABLEDATA_PLUGIN_PATH`, the configuration's
+    /// `plugin_dirs` and `~/.iterabledata/plugins` (default: yes).
+    pub fn default_dirs(mut self, yes: bool) -> Self {
+        self.no_default_dirs = !yes;
+        self
+    }
+
+    /// Whether to read `ITERABLEDATA_PLUGIN_PATH` and
+    /// `ITERABLEDATA_NO_PLUGINS` (default: yes).
+    pub fn environment(mut self, yes: bool) -> Self {
+        self.no_env = !yes;
+        self
+    }
+
+    /// Disables every plugin: they are listed as `disabled` and never loaded.
+    pub fn no_plugins(mut self, yes: bool) -> Self {
+        self.no_plugins = yes;
+        self
+    }
+
+    /// Reads the configuration from this file instead of
+    /// `~/.iterabledata/config.toml`.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config = ConfigSource::File(path.into());
+        self
+    }
+
+    /// Uses no configuration file at all.
+    pub fn no_config(mut self) -> Self {
+        self.config = ConfigSource::None;
+        self
+    }
+
+    /// Where the scan cache lives; `None` keeps it in memory only. The
+    /// default is under the user's cache directory.
+    pub fn cache_file(mut self, path: Option<PathBuf>) -> Self {
+        self.cache_file = Some(path);
+        self
+    }
+
+    /// Registers a provider from code. It stands after the built-ins and
+    /// before every plugin; a duplicate id is an error when building.
+    pub fn register(mut self, provider: Provider) -> Self {
+        self.registered.push((provider, false));
+        self
+    }
+
+    /// Registers a provider that replaces a registered one of the same id
+    /// (a built-in only when [`HostBuilder::allow_override`] names it).
+    pub fn register_override(mut self, provider: Provider) -> Self {
+        self.registered.push((provider, true));
+        self
+    }
+
+    /// Lets plugins and overriding registrations replace these built-in ids
+    /// (added to the configuration's `allow_override`).
+    pub fn allow_override<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.allow_override.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Builds the host: reads the configuration and every manifest, loads
+    /// nothing that has a manifest, and examines (once, then from the
+    /// cache) libraries that have none.
     pub fn build(self) -> Result<Host> {
+        let config = match &self.config {
+            ConfigSource::User => match config::user_dir() {
+                Some(d) => Config::load(&d.join("config.toml"))?,
+                None => Config::default(),
+            },
+            ConfigSource::File(p) => Config::load(p)?,
+            ConfigSource::None => Config::default(),
+        };
+
+        let mut registry = Registry::with_builtins();
+        let mut allow = config.allow_override.clone();
+        allow.extend(self.allow_override.iter().cloned());
+        if !allow.is_empty() {
+            registry.allow_override(allow);
+        }
+        for (p, replace) in self.registered.iter().cloned() {
+            if replace {
+                registry.register_override(p)?;
+            } else {
+                registry.register(p)?;
+            }
+        }
+
+        let mut search: Vec<(PathBuf, DirOrigin)> = self
+            .plugin_dirs
+            .iter()
+            .map(|d| (d.clone(), DirOrigin::Explicit))
+            .collect();
+        if !self.no_default_dirs {
+            if !self.no_env {
+                search.extend(config::env_plugin_dirs().into_iter().map(|d| (d, DirOrigin::Environment)));
+            }
+            search.extend(config.plugin_dirs.iter().map(|d| (d.clone(), DirOrigin::Config)));
+            if let Some(u) = config::user_dir() {
+                search.push((u.join("plugins"), DirOrigin::UserDefault));
+            }
+        }
+        // The same directory twice would only shadow itself.
+        let mut seen = Vec::new();
+        search.retain(|(d, _)| {
+            let key = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+            if seen.contains(&key) {
+                false
+            } else {
+                seen.push(key);
+                true
+            }
+        });
+
+        let cache_path = match self.cache_file.clone() {
+            Some(p) => p,
+            None => config::default_cache_file(),
+        };
+        let cache = Arc::new(Mutex::new(match cache_path {
+            Some(p) => ScanCache::load(p),
+            None => ScanCache::in_memory(),
+        }));
+
+        let disabled_all = self.no_plugins || (!self.no_env && config::plugins_disabled_by_env());
+        let mut plugins: Vec<Arc<Plugin>> = Vec::new();
+        let mut by_name: HashMap<String, PathBuf> = HashMap::new();
+        for (dir, origin) in &search {
+            for cand in discovery::scan_dir(dir, origin) {
+                let plugin = if disabled_all {
+                    // Safe mode: look at manifests only, load nothing.
+                    let p = describe_without_loading(&cand, &cache);
+                    p.set_disabled("plugins are disabled (--no-plugins or ITERABLEDATA_NO_PLUGINS)");
+                    p
+                } else {
+                    examine(&cand, &cache)
+                };
+                if !disabled_all && config.disabled.contains(&plugin.name) {
+                    plugin.set_disabled("disabled in config.toml");
+                } else if let Some(first) = by_name.get(&plugin.name) {
+                    plugin.set_shadowed(format!(
+                        "a plugin named '{}' comes earlier on the search path ({})",
+                        plugin.name,
+                        first.display()
+                    ));
+                } else if matches!(plugin.status(), Status::Available | Status::Loaded) {
+                    by_name.insert(plugin.name.clone(), plugin.path.clone());
+                    add_providers(&mut registry, &plugin);
+                }
+                plugins.push(plugin);
+            }
+        }
+        if let Ok(mut c) = cache.lock() {
+            c.save();
+        }
+        mark_fully_shadowed(&registry, &plugins);
         Ok(Host {
-            registry: Registry::with_builtins(),
+            registry,
+            plugins,
+            search,
         })
     }
 }
 
+/// What a candidate is, for safe mode: manifests are read, nothing loaded.
+fn describe_without_loading(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
+    let name = cand.provisional_name();
+    let path = cand.path().to_path_buf();
+    let (manifest, library, has_file) = match &cand.kind {
+        CandidateKind::Manifest(m) => match Manifest::from_file(m) {
+            Ok(man) => {
+                let lib = man.library_path(m);
+                (Some(man), lib, true)
+            }
+            Err(_) => (None, m.clone(), true),
+        },
+        CandidateKind::Library(l) => {
+            let known = cache.lock().ok().and_then(|c| match c.lookup(l) {
+                Some(Outcome::Scanned { manifest }) => Some(manifest.clone()),
+                _ => None,
+            });
+            (known, l.clone(), false)
+        }
+        CandidateKind::Unreadable(p, _) => (None, p.clone(), false),
+    };
+    let name = manifest.as_ref().map(|m| m.plugin.name.clone()).unwrap_or(name);
+    Arc::new(Plugin::new(
+        name,
+        path,
+        library,
+        cand.dir.clone(),
+        cand.origin.clone(),
+        manifest,
+        has_file,
+        Arc::clone(cache),
+    ))
+}
+
+/// Examines a candidate: reads its manifest and checks what can be checked
+/// without loading; a library with no manifest is loaded once to learn
+/// what it provides, and the answer is cached.
+fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
+    let provisional = cand.provisional_name();
+    let make = |name: String, library: PathBuf, manifest: Option<Manifest>, has_file: bool| {
+        Arc::new(Plugin::new(
+            name,
+            cand.path().to_path_buf(),
+            library,
+            cand.dir.clone(),
+            cand.origin.clone(),
+            manifest,
+            has_file,
+            Arc::clone(cache),
+        ))
+    };
+    match &cand.kind {
+        CandidateKind::Unreadable(p, why) => {
+            let plugin = make(provisional.clone(), p.clone(), None, false);
+            plugin.set_failed(&Error::plugin(PluginErrorKind::LoadFailed, &provisional, format!("cannot read {}: {why}", p.display())));
+            plugin
+        }
+        CandidateKind::Manifest(mpath) => {
+            let manifest = match Manifest::from_file(mpath) {
+                Ok(m) => m,
+                Err(e) => {
+                    let plugin = make(provisional.clone(), mpath.clone(), None, true);
+                    plugin.set_failed(&e);
+                    return plugin;
+                }
+            };
+            let lib = manifest.library_path(mpath);
+            let name = manifest.plugin.name.clone();
+            let plugin = make(name.clone(), lib.clone(), Some(manifest.clone()), true);
+            if let Some(e) = check_manifest_plugin(&manifest, &lib, &name) {
+                plugin.set_failed(&e);
+                return plugin;
+            }
+            // A load that failed before stays failed until the file changes.
+            let cached = cache.lock().ok().and_then(|c| c.lookup(&lib).cloned());
+            if let Some(e) = cached.and_then(|o| o.as_error(&name)) {
+                plugin.set_failed(&e);
+            }
+            plugin
+        }
+        CandidateKind::Library(lib) => {
+            let cached = cache.lock().ok().and_then(|c| c.lookup(lib).cloned());
+            match cached {
+                Some(Outcome::Scanned { manifest }) => {
+                    make(manifest.plugin.name.clone(), lib.clone(), Some(manifest), false)
+                }
+                Some(failed @ Outcome::Failed { .. }) => {
+                    let plugin = make(provisional.clone(), lib.clone(), None, false);
+                    if let Some(e) = failed.as_error(&provisional) {
+                        plugin.set_failed(&e);
+                    }
+                    plugin
+                }
+                None => {
+                    // Examined once, in this process; the answer is cached.
+                    let outcome = loader::load(lib, &provisional);
+                    let plugin = match outcome {
+                        Ok(loaded) => {
+                            let manifest = loaded.description.clone();
+                            if let Ok(mut c) = cache.lock() {
+                                c.store(lib, Outcome::Scanned { manifest: manifest.clone() });
+                            }
+                            let p = make(manifest.plugin.name.clone(), lib.clone(), Some(manifest), false);
+                            p.set_loaded(Arc::new(loaded));
+                            p
+                        }
+                        Err(e) => {
+                            if let Ok(mut c) = cache.lock() {
+                                c.store(lib, Outcome::failed(&e));
+                            }
+                            let p = make(provisional.clone(), lib.clone(), None, false);
+                            p.set_failed(&e);
+                            p
+                        }
+                    };
+                    plugin
+                }
+            }
+        }
+    }
+}
+
+/// The checks a manifest allows without loading: the library exists and is
+/// a regular file, and the API major version is the host's.
+fn check_manifest_plugin(m: &Manifest, lib: &Path, name: &str) -> Option<Error> {
+    match std::fs::metadata(lib) {
+        Ok(md) if md.is_file() => {}
+        Ok(_) => {
+            return Some(Error::plugin(
+                PluginErrorKind::MissingLibrary,
+                name,
+                format!("the manifest names library {}, which is not a regular file", lib.display()),
+            ));
+        }
+        Err(_) => {
+            return Some(Error::plugin(
+                PluginErrorKind::MissingLibrary,
+                name,
+                format!("the manifest names library {}, which does not exist", lib.display()),
+            ));
+        }
+    }
+    let host_major = iterable_plugin_api::API_MAJOR as u64;
+    match manifest::parse_version(&m.plugin.api_version) {
+        Some((major, _, _)) if major == host_major => None,
+        _ => Some(Error::plugin(
+            PluginErrorKind::VersionMismatch,
+            name,
+            format!(
+                "built for plugin API {}, this host provides {}; rebuild it against iterable-plugin-api {}.x",
+                m.plugin.api_version,
+                iterable_plugin_api::API_VERSION,
+                host_major
+            ),
+        )),
+    }
+}
+
+fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
+    let Some(m) = plugin.manifest() else { return };
+    let name = plugin.name.clone();
+    for f in &m.formats {
+        let info = FormatInfo {
+            id: f.id.to_ascii_lowercase(),
+            description: f.description.clone(),
+            extensions: f.extensions.iter().map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
+            magic: f.magic.as_deref().and_then(manifest::parse_hex).into_iter().collect(),
+            can_read: f.read,
+            can_write: f.write,
+            options: Vec::new(),
+        };
+        registry.add_plugin(Provider::Format(Arc::new(adapters::LazyFormat::new(Arc::clone(plugin), info))), &name);
+    }
+    for c in &m.codecs {
+        let info = CodecInfo {
+            id: c.id.to_ascii_lowercase(),
+            description: c.description.clone(),
+            extensions: c.extensions.iter().map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
+            magic: c.magic.as_deref().and_then(manifest::parse_hex).into_iter().collect(),
+            levels: None,
+        };
+        registry.add_plugin(Provider::Codec(Arc::new(adapters::LazyCodec::new(Arc::clone(plugin), info))), &name);
+    }
+    for d in &m.drivers {
+        let info = DriverInfo {
+            id: d.id.clone(),
+            description: d.description.clone(),
+            schemes: d.schemes.clone(),
+        };
+        registry.add_plugin(Provider::Driver(Arc::new(adapters::LazyDriver::new(Arc::clone(plugin), info))), &name);
+    }
+    for r in &m.rules {
+        let info = RuleInfo {
+            name: r.name.clone(),
+            description: r.description.clone(),
+        };
+        registry.add_plugin(Provider::Rule(Arc::new(adapters::LazyRule::new(Arc::clone(plugin), info))), &name);
+    }
+    for e in &m.engines {
+        let info = EngineInfo {
+            id: e.id.clone(),
+            description: e.description.clone(),
+        };
+        registry.add_plugin(Provider::Engine(Arc::new(adapters::LazyEngine::new(Arc::clone(plugin), info))), &name);
+    }
+}
+
+/// A plugin all of whose providers lose to something else is `shadowed`.
+fn mark_fully_shadowed(registry: &Registry, plugins: &[Arc<Plugin>]) {
+    for p in plugins {
+        if !matches!(p.status(), Status::Available | Status::Loaded) {
+            continue;
+        }
+        let src = ProviderSource::Plugin(p.name.clone());
+        let mut total = 0;
+        let mut shadows: Vec<String> = Vec::new();
+        let mut note = |id: &str, by: &Option<ProviderSource>| {
+            total += 1;
+            if let Some(by) = by {
+                shadows.push(format!("'{id}' by {by}"));
+            }
+        };
+        for e in registry.format_entries().iter().filter(|e| e.source == src) {
+            note(&e.id, &e.shadowed_by);
+        }
+        for e in registry.codec_entries().iter().filter(|e| e.source == src) {
+            note(&e.id, &e.shadowed_by);
+        }
+        for e in registry.driver_entries().iter().filter(|e| e.source == src) {
+            note(&e.id, &e.shadowed_by);
+        }
+        for e in registry.rule_entries().iter().filter(|e| e.source == src) {
+            note(&e.id, &e.shadowed_by);
+        }
+        for e in registry.engine_entries().iter().filter(|e| e.source == src) {
+            note(&e.id, &e.shadowed_by);
+        }
+        if total > 0 && shadows.len() == total {
+            p.set_shadowed(format!(
+                "everything it provides is shadowed: {} (allow_override in config.toml lets a plugin replace a built-in)",
+                shadows.join(", ")
+            ));
+        }
+    }
+}
+
+/// A configured host: the registry every command opens data through, and
+/// the plugins found on the search path.
+#[derive(Clone)]
+pub struct Host {
+    registry: Registry,
+    plugins: Vec<Arc<Plugin>>,
+    search: Vec<(PathBuf, DirOrigin)>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("registry", &self.registry)
+            .field("plugins", &self.plugins)
+            .finish()
+    }
+}
+
 impl Host {
-    /// A builder with the defaults.
+    /// A builder with the defaults (every default directory, the user's
+    /// configuration and scan cache).
     pub fn builder() -> HostBuilder {
         HostBuilder::default()
     }
 
-    /// The registry of providers.
+    /// A host with the defaults.
+    pub fn new() -> Result<Host> {
+        Host::builder().build()
+    }
+
+    /// The registry of providers: built-ins, registered ones, then plugins.
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
+
+    /// Every plugin found, in search order (failed, disabled and shadowed
+    /// ones included).
+    pub fn plugins(&self) -> &[Arc<Plugin>] {
+        &self.plugins
+    }
+
+    /// The first plugin with this name.
+    pub fn plugin(&self, name: &str) -> Option<&Arc<Plugin>> {
+        self.plugins.iter().find(|p| p.name() == name)
+    }
+
+    /// The plugin directories, in search order.
+    pub fn search_path(&self) -> &[(PathBuf, DirOrigin)] {
+        &self.search
+    }
+
+    /// Opens a file or URI for reading (see [`Registry::open`]).
+    pub fn open(&self, target: impl AsRef<Path>, opts: &OpenOptions) -> Result<Reader> {
+        self.registry.open(target, opts)
+    }
+
+    /// Creates a file or opens a URI for writing (see [`Registry::create`]).
+    pub fn create(&self, target: impl AsRef<Path>, opts: &OpenOptions) -> Result<Writer> {
+        self.registry.create(target, opts)
+    }
+}
+
+/// Loads one library on its own and reports what it provides (what
+/// `iterable-host check-plugin` does).
+pub fn check_library(path: &Path) -> Result<Manifest> {
+    let name = Candidate {
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        origin: DirOrigin::Explicit,
+        kind: CandidateKind::Library(path.to_path_buf()),
+    }
+    .provisional_name();
+    loader::load(path, &name).map(|lib| lib.description)
 }

@@ -1,0 +1,648 @@
+//! Plugin providers behind the core's traits, loaded on first use.
+//!
+//! Each adapter knows its provider's description from the manifest and
+//! loads the library only when the provider is really used. Records cross
+//! the boundary in flat batches that the host owns and reuses: one call per
+//! batch, never per record or per field.
+
+use std::io::{self, Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use iterable_core::io::{BoxRead, BoxSink, ByteSink};
+use iterable_core::{
+    BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo, Error, ErrorKind,
+    FieldNames, Format, FormatInfo, Options, PluginErrorKind, Record, RecordReader, RecordWriter, Result, Rule,
+    RuleInfo, Source, Value,
+};
+use iterable_plugin_api::abi_stable::std_types::{RResult, RStr, RString, RVec, Tuple2};
+use iterable_plugin_api::host::{SinkWriter, SourceReader};
+use iterable_plugin_api::{
+    BatchBuilder, ByteSinkBox, ByteSourceBox, ConnectionBox, RBatch, RError, RecordSinkBox, RecordSourceBox,
+};
+
+use crate::convert::{self, BatchReader};
+use crate::loader::Library;
+use crate::plugin::Plugin;
+
+/// Rows per batch asked of, and sent to, plugins.
+pub const BATCH_ROWS: u32 = 1024;
+
+/// Calls into a plugin: its error, or a panic that escaped its guard,
+/// becomes an error naming the plugin.
+fn call<T>(plugin: &str, what: &str, f: impl FnOnce() -> RResult<T, RError>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(RResult::ROk(v)) => Ok(v),
+        Ok(RResult::RErr(e)) => Err(convert::error_from_plugin(e, plugin)),
+        Err(_) => Err(Error::plugin(PluginErrorKind::Panic, plugin, format!("panicked while {what}"))),
+    }
+}
+
+fn mismatch(plugin: &Plugin, kind: &str, id: &str) -> Error {
+    Error::plugin(
+        PluginErrorKind::ManifestMismatch,
+        plugin.name(),
+        format!("the manifest declares {kind} '{id}' but the library does not provide it"),
+    )
+}
+
+/// Finds the provider with `id` in the loaded library, or says the
+/// manifest lied.
+fn locate<T: Clone>(
+    plugin: &Plugin,
+    kind: &str,
+    id: &str,
+    loaded: &OnceLock<(T, usize)>,
+    pick: impl Fn(&Library) -> Vec<(T, String)>,
+) -> Result<(Arc<Library>, usize)> {
+    let lib = plugin.library()?;
+    if let Some((_, i)) = loaded.get() {
+        return Ok((lib, *i));
+    }
+    let found = pick(&lib).into_iter().enumerate().find(|(_, (_, pid))| pid == id);
+    match found {
+        Some((i, (info, _))) => {
+            let _ = loaded.set((info, i));
+            Ok((lib, i))
+        }
+        None => Err(mismatch(plugin, kind, id)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Records from a plugin
+
+/// Reads records from a plugin's record source, a batch at a time.
+struct PluginReader {
+    plugin: String,
+    source: RecordSourceBox,
+    batch: BatchReader,
+    done: bool,
+    _lib: Option<Arc<Library>>,
+}
+
+impl PluginReader {
+    fn new(plugin: &str, source: RecordSourceBox, lib: Option<Arc<Library>>) -> Self {
+        PluginReader {
+            plugin: plugin.to_owned(),
+            source,
+            batch: BatchReader::default(),
+            done: false,
+            _lib: lib,
+        }
+    }
+}
+
+impl RecordReader for PluginReader {
+    fn read_record(&mut self, record: &mut Record) -> Result<bool> {
+        loop {
+            if self.batch.next_into(record) {
+                return Ok(true);
+            }
+            if self.done {
+                return Ok(false);
+            }
+            let (source, batch) = (&mut self.source, self.batch.batch_mut());
+            let more = call(&self.plugin, "reading records", || source.read_batch(batch, BATCH_ROWS));
+            match more {
+                Ok(true) => self.batch.start(&self.plugin)?,
+                Ok(false) => {
+                    self.done = true;
+                    return Ok(false);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Records to a plugin
+
+/// Collects records into a batch and hands full batches to a plugin sink.
+struct PluginWriter {
+    plugin: String,
+    sink: Option<RecordSinkBox>,
+    batch: RBatch,
+    names: Option<FieldNames>,
+    /// The host's own byte sink, finished after the plugin's writer.
+    bytes: Option<SharedSink>,
+    _lib: Option<Arc<Library>>,
+}
+
+impl PluginWriter {
+    fn flush_batch(&mut self) -> Result<()> {
+        if self.batch.row_count() == 0 {
+            return Ok(());
+        }
+        let sink = self
+            .sink
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
+        let batch = &self.batch;
+        call(&self.plugin, "writing records", || sink.write_batch(batch))?;
+        self.batch.clear();
+        self.names = None;
+        Ok(())
+    }
+}
+
+impl RecordWriter for PluginWriter {
+    fn write_record(&mut self, record: &Record) -> Result<()> {
+        let same = self
+            .names
+            .as_ref()
+            .is_some_and(|n| std::sync::Arc::ptr_eq(n, record.field_names()));
+        {
+            let mut b: BatchBuilder<'_> = self.batch.builder();
+            if same {
+                // Same fields as the row before: cells go in position order.
+                for v in record.values() {
+                    convert::push_value(&mut b, v);
+                }
+                b.end_row();
+            } else {
+                convert::push_record(&mut b, record);
+            }
+        }
+        if !same && self.batch.field_count() == record.len() {
+            self.names = Some(Arc::clone(record.field_names()));
+        }
+        if self.batch.row_count() >= BATCH_ROWS as usize || self.batch.data.len() >= 32 << 20 {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.flush_batch()?;
+        let mut sink = self
+            .sink
+            .take()
+            .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
+        call(&self.plugin, "finishing the output", || sink.finish())?;
+        drop(sink);
+        if let Some(bytes) = self.bytes.take() {
+            bytes.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// The host's byte sink, shared with a plugin through a proxy, so that the
+/// host (not the plugin) finishes it: renames the file into place.
+#[derive(Clone)]
+struct SharedSink(Arc<Mutex<Option<BoxSink>>>);
+
+impl SharedSink {
+    fn new(sink: BoxSink) -> Self {
+        SharedSink(Arc::new(Mutex::new(Some(sink))))
+    }
+
+    fn proxy(&self) -> ByteSinkBox {
+        ByteSinkBox::from_writer(self.clone())
+    }
+
+    fn finish(self) -> Result<()> {
+        let sink = self
+            .0
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Other, "output lock poisoned"))?
+            .take()
+            .ok_or_else(|| Error::new(ErrorKind::Other, "output already finished"))?;
+        sink.finish()?;
+        Ok(())
+    }
+}
+
+impl Write for SharedSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.0.lock().map_err(|_| io::Error::other("output lock poisoned"))?.as_mut() {
+            Some(s) => s.write(buf),
+            None => Err(io::Error::other("output already finished")),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self.0.lock().map_err(|_| io::Error::other("output lock poisoned"))?.as_mut() {
+            Some(s) => s.write_all(buf),
+            None => Err(io::Error::other("output already finished")),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self.0.lock().map_err(|_| io::Error::other("output lock poisoned"))?.as_mut() {
+            Some(s) => s.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Hands a core record reader to a plugin as a record source.
+fn record_source(mut reader: BoxReader) -> RecordSourceBox {
+    let mut rec = Record::new();
+    RecordSourceBox::from_fn(move |batch: &mut RBatch, max: u32| {
+        let mut b = batch.builder();
+        let mut n = 0;
+        while n < max.max(1) {
+            match reader.read_record(&mut rec) {
+                Ok(true) => {
+                    convert::push_record(&mut b, &rec);
+                    n += 1;
+                }
+                Ok(false) => break,
+                Err(e) => return Err(convert::error_to_plugin(&e)),
+            }
+        }
+        Ok(n > 0)
+    })
+}
+
+/// Maps the errors of a plugin's byte stream to core errors naming it.
+struct PluginRead {
+    plugin: String,
+    inner: SourceReader,
+}
+
+impl Read for PluginRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let plugin = &self.plugin;
+        let inner = &mut self.inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.read(buf))) {
+            Ok(Ok(n)) => Ok(n),
+            Ok(Err(e)) => Err(convert::error_from_plugin(RError::from(e), plugin).into_io()),
+            Err(_) => Err(Error::plugin(PluginErrorKind::Panic, plugin, "panicked while decoding").into_io()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Formats
+
+/// A plugin format, loaded on first use.
+pub struct LazyFormat {
+    plugin: Arc<Plugin>,
+    declared: FormatInfo,
+    loaded: OnceLock<(FormatInfo, usize)>,
+}
+
+impl LazyFormat {
+    /// A format declared by `plugin`'s manifest.
+    pub fn new(plugin: Arc<Plugin>, declared: FormatInfo) -> Self {
+        LazyFormat {
+            plugin,
+            declared,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    fn provider(&self) -> Result<(Arc<Library>, usize)> {
+        locate(&self.plugin, "format", &self.declared.id, &self.loaded, |lib| {
+            lib.formats.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
+        })
+    }
+}
+
+impl Format for LazyFormat {
+    fn info(&self) -> &FormatInfo {
+        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+    }
+
+    fn prepare(&self) -> Result<()> {
+        self.provider().map(|_| ())
+    }
+
+    fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
+        let (lib, i) = self.provider()?;
+        let name = self.plugin.name();
+        let source = ByteSourceBox::from_reader(input);
+        let opts = convert::options_to_plugin(options);
+        let records = call(name, "opening a reader", || lib.formats[i].1.open_reader(source, opts))?;
+        Ok(Box::new(PluginReader::new(name, records, Some(lib))))
+    }
+
+    fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
+        let (lib, i) = self.provider()?;
+        let name = self.plugin.name();
+        let shared = SharedSink::new(output);
+        let opts = convert::options_to_plugin(options);
+        let sink = call(name, "opening a writer", || lib.formats[i].1.open_writer(shared.proxy(), opts))?;
+        Ok(Box::new(PluginWriter {
+            plugin: name.to_owned(),
+            sink: Some(sink),
+            batch: RBatch::new(),
+            names: None,
+            bytes: Some(shared),
+            _lib: Some(lib),
+        }))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Codecs
+
+/// A plugin codec, loaded on first use.
+pub struct LazyCodec {
+    plugin: Arc<Plugin>,
+    declared: CodecInfo,
+    loaded: OnceLock<(CodecInfo, usize)>,
+}
+
+impl LazyCodec {
+    /// A codec declared by `plugin`'s manifest.
+    pub fn new(plugin: Arc<Plugin>, declared: CodecInfo) -> Self {
+        LazyCodec {
+            plugin,
+            declared,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    fn provider(&self) -> Result<(Arc<Library>, usize)> {
+        locate(&self.plugin, "codec", &self.declared.id, &self.loaded, |lib| {
+            lib.codecs.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
+        })
+    }
+}
+
+impl Codec for LazyCodec {
+    fn info(&self) -> &CodecInfo {
+        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+    }
+
+    fn prepare(&self) -> Result<()> {
+        self.provider().map(|_| ())
+    }
+
+    fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
+        let (lib, i) = self.provider()?;
+        let name = self.plugin.name();
+        let source = ByteSourceBox::from_reader(input);
+        let decoded = call(name, "starting to decode", || lib.codecs[i].1.decoder(source))?;
+        Ok(Box::new(PluginRead {
+            plugin: name.to_owned(),
+            inner: SourceReader::new(decoded),
+        }))
+    }
+
+    fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
+        let (lib, i) = self.provider()?;
+        let name = self.plugin.name();
+        let shared = SharedSink::new(output);
+        let level = level.into();
+        let enc = call(name, "starting to encode", || lib.codecs[i].1.encoder(shared.proxy(), level))?;
+        Ok(Box::new(PluginEncoder {
+            plugin: name.to_owned(),
+            inner: SinkWriter::new(enc),
+            shared: Some(shared),
+            _lib: lib,
+        }))
+    }
+}
+
+/// A plugin's encoder as a core byte sink.
+struct PluginEncoder {
+    plugin: String,
+    inner: SinkWriter,
+    shared: Option<SharedSink>,
+    _lib: Arc<Library>,
+}
+
+impl PluginEncoder {
+    fn map(&self, r: std::thread::Result<io::Result<()>>, what: &str) -> io::Result<()> {
+        match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(convert::error_from_plugin(RError::from(e), &self.plugin).into_io()),
+            Err(_) => Err(Error::plugin(PluginErrorKind::Panic, &self.plugin, format!("panicked while {what}")).into_io()),
+        }
+    }
+}
+
+impl Write for PluginEncoder {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let inner = &mut self.inner;
+        let r = catch_unwind(AssertUnwindSafe(|| inner.write_all(buf)));
+        self.map(r, "encoding").map(|()| buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        let inner = &mut self.inner;
+        let r = catch_unwind(AssertUnwindSafe(|| inner.flush()));
+        self.map(r, "flushing")
+    }
+}
+
+impl ByteSink for PluginEncoder {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        let inner = &mut self.inner;
+        let r = catch_unwind(AssertUnwindSafe(|| inner.finish().map_err(io::Error::from)));
+        self.map(r, "finishing the stream")?;
+        match self.shared.take() {
+            Some(s) => s.finish().map_err(Error::into_io),
+            None => Ok(()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rules
+
+/// A plugin rule, loaded on first use. Values are checked a batch at a time.
+pub struct LazyRule {
+    plugin: Arc<Plugin>,
+    declared: RuleInfo,
+    loaded: OnceLock<(RuleInfo, usize)>,
+}
+
+impl LazyRule {
+    /// A rule declared by `plugin`'s manifest.
+    pub fn new(plugin: Arc<Plugin>, declared: RuleInfo) -> Self {
+        LazyRule {
+            plugin,
+            declared,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    fn provider(&self) -> Result<(Arc<Library>, usize)> {
+        locate(&self.plugin, "rule", &self.declared.name, &self.loaded, |lib| {
+            lib.rules.iter().map(|(i, _)| (i.clone(), i.name.clone())).collect()
+        })
+    }
+}
+
+impl Rule for LazyRule {
+    fn info(&self) -> &RuleInfo {
+        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+    }
+
+    fn check(&self, value: &Value) -> std::result::Result<(), String> {
+        let mut out = Vec::new();
+        match self.check_batch(&[value], &mut out) {
+            Ok(()) => out.pop().flatten().map_or(Ok(()), Err),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
+        let (lib, i) = self.provider()?;
+        let mut batch = RBatch::new();
+        {
+            let mut b = batch.builder();
+            b.set_fields(&["value"]);
+            for v in values {
+                convert::push_value(&mut b, v);
+                b.end_row();
+            }
+        }
+        let mut results: RVec<iterable_plugin_api::abi_stable::std_types::ROption<RString>> = RVec::new();
+        call(self.plugin.name(), "checking values", || lib.rules[i].1.check_batch(&batch, &mut results))?;
+        if results.len() != values.len() {
+            return Err(Error::plugin(
+                PluginErrorKind::CallFailed,
+                self.plugin.name(),
+                format!(
+                    "rule '{}' returned {} results for {} values",
+                    self.declared.name,
+                    results.len(),
+                    values.len()
+                ),
+            ));
+        }
+        out.clear();
+        out.extend(results.into_iter().map(|r| r.into_option().map(|s| s.to_string())));
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Engines
+
+/// A plugin engine, loaded on first use.
+pub struct LazyEngine {
+    plugin: Arc<Plugin>,
+    declared: EngineInfo,
+    loaded: OnceLock<(EngineInfo, usize)>,
+}
+
+impl LazyEngine {
+    /// An engine declared by `plugin`'s manifest.
+    pub fn new(plugin: Arc<Plugin>, declared: EngineInfo) -> Self {
+        LazyEngine {
+            plugin,
+            declared,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    fn provider(&self) -> Result<(Arc<Library>, usize)> {
+        locate(&self.plugin, "engine", &self.declared.id, &self.loaded, |lib| {
+            lib.engines.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
+        })
+    }
+}
+
+impl Engine for LazyEngine {
+    fn info(&self) -> &EngineInfo {
+        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+    }
+
+    fn execute(&self, query: &str, inputs: Vec<(String, BoxReader)>, options: &Options) -> Result<BoxReader> {
+        let (lib, i) = self.provider()?;
+        let name = self.plugin.name();
+        let inputs: RVec<Tuple2<RString, RecordSourceBox>> = inputs
+            .into_iter()
+            .map(|(n, r)| Tuple2(RString::from(n), record_source(r)))
+            .collect();
+        let opts = convert::options_to_plugin(options);
+        let out = call(name, "running a query", || {
+            lib.engines[i].1.execute(RStr::from_str(query), inputs, opts)
+        })?;
+        Ok(Box::new(PluginReader::new(name, out, Some(lib))))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Drivers
+
+/// A plugin database driver, loaded on first use.
+pub struct LazyDriver {
+    plugin: Arc<Plugin>,
+    declared: DriverInfo,
+    loaded: OnceLock<(DriverInfo, usize)>,
+}
+
+impl LazyDriver {
+    /// A driver declared by `plugin`'s manifest.
+    pub fn new(plugin: Arc<Plugin>, declared: DriverInfo) -> Self {
+        LazyDriver {
+            plugin,
+            declared,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    fn provider(&self) -> Result<(Arc<Library>, usize)> {
+        locate(&self.plugin, "driver", &self.declared.id, &self.loaded, |lib| {
+            lib.drivers.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
+        })
+    }
+}
+
+impl Driver for LazyDriver {
+    fn info(&self) -> &DriverInfo {
+        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+    }
+
+    fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>> {
+        let (lib, i) = self.provider()?;
+        let name = self.plugin.name();
+        let opts = convert::options_to_plugin(options);
+        let conn = call(name, "connecting", || lib.drivers[i].1.connect(RStr::from_str(uri), opts))?;
+        Ok(Box::new(PluginConnection {
+            plugin: name.to_owned(),
+            conn,
+            lib,
+        }))
+    }
+}
+
+struct PluginConnection {
+    plugin: String,
+    conn: ConnectionBox,
+    lib: Arc<Library>,
+}
+
+impl Connection for PluginConnection {
+    fn list_tables(&mut self) -> Result<Vec<String>> {
+        let conn = &mut self.conn;
+        let tables = call(&self.plugin, "listing tables", || conn.list_tables())?;
+        Ok(tables.into_iter().map(|t| t.to_string()).collect())
+    }
+
+    fn read(&mut self, source: &Source, options: &Options) -> Result<BoxReader> {
+        let opts = convert::options_to_plugin(options);
+        let conn = &mut self.conn;
+        let records = match source {
+            Source::Table(t) => call(&self.plugin, "reading a table", || conn.read_table(RStr::from_str(t), opts))?,
+            Source::Query(q) => call(&self.plugin, "running a query", || conn.read_query(RStr::from_str(q), opts))?,
+        };
+        Ok(Box::new(PluginReader::new(&self.plugin, records, Some(Arc::clone(&self.lib)))))
+    }
+
+    fn write(&mut self, table: &str, options: &Options) -> Result<BoxWriter> {
+        let opts = convert::options_to_plugin(options);
+        let conn = &mut self.conn;
+        let sink = call(&self.plugin, "opening a table for writing", || {
+            conn.write_table(RStr::from_str(table), opts)
+        })?;
+        Ok(Box::new(PluginWriter {
+            plugin: self.plugin.clone(),
+            sink: Some(sink),
+            batch: RBatch::new(),
+            names: None,
+            bytes: None,
+            _lib: Some(Arc::clone(&self.lib)),
+        }))
+    }
+}

@@ -1,0 +1,284 @@
+//! Loading one plugin library, with every failure classified.
+//!
+//! This is the only module that touches abi_stable's loader, so another
+//! stable-ABI layer could replace it. Each file is loaded on its own
+//! (`lib_header_from_path` + `init_root_module`), never through abi_stable's
+//! per-type cache, which would hand back the first plugin for every path.
+//! Libraries are never unloaded: restart the process to reload a plugin.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use iterable_core::{Error, PluginErrorKind};
+use iterable_plugin_api::abi_stable::library::{lib_header_from_path, LibraryError, RootModuleError};
+use iterable_plugin_api::abi_stable::std_types::RResult;
+use iterable_plugin_api::{
+    host, CodecProviderBox, DriverProviderBox, EngineProviderBox, FormatProviderBox, PluginModule_Ref, RError,
+    RuleProviderBox, API_MAJOR, API_VERSION,
+};
+
+use crate::convert;
+use crate::manifest::{self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, Manifest, PluginSection, RuleDecl};
+
+/// A loaded plugin library and the providers it made.
+pub struct Library {
+    /// The library file.
+    pub path: PathBuf,
+    /// Its self-description, in manifest form.
+    pub description: Manifest,
+    /// Its formats, in the order it lists them.
+    pub formats: Vec<(iterable_core::FormatInfo, FormatProviderBox)>,
+    /// Its codecs.
+    pub codecs: Vec<(iterable_core::CodecInfo, CodecProviderBox)>,
+    /// Its drivers.
+    pub drivers: Vec<(iterable_core::DriverInfo, DriverProviderBox)>,
+    /// Its rules.
+    pub rules: Vec<(iterable_core::RuleInfo, RuleProviderBox)>,
+    /// Its engines.
+    pub engines: Vec<(iterable_core::EngineInfo, EngineProviderBox)>,
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library")
+            .field("path", &self.path)
+            .field("name", &self.description.plugin.name)
+            .finish()
+    }
+}
+
+/// Runs a call into a plugin, turning a panic that still escapes (the
+/// export macro already guards every entry point) into an error.
+fn guarded<T>(plugin: &str, what: &str, f: impl FnOnce() -> RResult<T, RError>) -> Result<T, Error> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(RResult::ROk(v)) => Ok(v),
+        Ok(RResult::RErr(e)) => Err(convert::error_from_plugin(e, plugin).context(what)),
+        Err(_) => Err(Error::plugin(PluginErrorKind::Panic, plugin, format!("{what}: the plugin panicked"))),
+    }
+}
+
+/// Loads the library at `path`. `name` names the plugin in errors until the
+/// library says its own name.
+pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(Error::plugin(
+                PluginErrorKind::MissingLibrary,
+                name,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        Err(e) => {
+            return Err(Error::plugin(
+                PluginErrorKind::MissingLibrary,
+                name,
+                format!("library {} cannot be read: {e}", path.display()),
+            ));
+        }
+    }
+    tracing::debug!(plugin = name, path = %path.display(), "loading plugin library");
+    let module = match catch_unwind(AssertUnwindSafe(|| {
+        lib_header_from_path(path).and_then(|h| h.init_root_module::<PluginModule_Ref>())
+    })) {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => return Err(classify(&e, name, path)),
+        Err(_) => {
+            return Err(Error::plugin(
+                PluginErrorKind::Panic,
+                name,
+                "the plugin panicked while initialising",
+            ));
+        }
+    };
+    let meta = guarded(name, "reading metadata", || (module.metadata())())?;
+    let real_name = if meta.name.is_empty() {
+        name.to_owned()
+    } else {
+        meta.name.to_string()
+    };
+    let name = real_name.as_str();
+    if let Err(e) = host::check_api_version(&meta.api_version) {
+        return Err(Error::plugin(PluginErrorKind::VersionMismatch, name, e.message.to_string()));
+    }
+    let formats: Vec<_> = guarded(name, "listing formats", || (module.formats())())?
+        .into_iter()
+        .map(|p| (convert::format_info(&p.info()), p))
+        .collect();
+    let codecs: Vec<_> = guarded(name, "listing codecs", || (module.codecs())())?
+        .into_iter()
+        .map(|p| (convert::codec_info(&p.info()), p))
+        .collect();
+    let drivers: Vec<_> = guarded(name, "listing drivers", || (module.drivers())())?
+        .into_iter()
+        .map(|p| (convert::driver_info(&p.info()), p))
+        .collect();
+    let rules: Vec<_> = guarded(name, "listing rules", || (module.rules())())?
+        .into_iter()
+        .map(|p| (convert::rule_info(&p.info()), p))
+        .collect();
+    let engines: Vec<_> = guarded(name, "listing engines", || (module.engines())())?
+        .into_iter()
+        .map(|p| (convert::engine_info(&p.info()), p))
+        .collect();
+    let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let description = Manifest {
+        plugin: PluginSection {
+            name: name.to_owned(),
+            version: meta.version.to_string(),
+            api_version: meta.api_version.to_string(),
+            library: file_name,
+            description: meta.description.to_string(),
+            author: meta.author.to_string(),
+            license: meta.license.to_string(),
+            homepage: meta.homepage.to_string(),
+            dependencies: meta.dependencies.iter().map(|d| d.to_string()).collect(),
+            sha256: None,
+        },
+        formats: formats
+            .iter()
+            .map(|(i, _)| FormatDecl {
+                id: i.id.clone(),
+                extensions: i.extensions.clone(),
+                magic: i.magic.first().map(|m| manifest::to_hex(m)),
+                description: i.description.clone(),
+                read: i.can_read,
+                write: i.can_write,
+            })
+            .collect(),
+        codecs: codecs
+            .iter()
+            .map(|(i, _)| CodecDecl {
+                id: i.id.clone(),
+                extensions: i.extensions.clone(),
+                magic: i.magic.first().map(|m| manifest::to_hex(m)),
+                description: i.description.clone(),
+            })
+            .collect(),
+        drivers: drivers
+            .iter()
+            .map(|(i, _)| DriverDecl {
+                id: i.id.clone(),
+                schemes: i.schemes.clone(),
+                description: i.description.clone(),
+            })
+            .collect(),
+        rules: rules
+            .iter()
+            .map(|(i, _)| RuleDecl {
+                name: i.name.clone(),
+                description: i.description.clone(),
+            })
+            .collect(),
+        engines: engines
+            .iter()
+            .map(|(i, _)| EngineDecl {
+                id: i.id.clone(),
+                description: i.description.clone(),
+            })
+            .collect(),
+    };
+    tracing::debug!(plugin = name, "plugin library loaded");
+    Ok(Library {
+        path: path.to_path_buf(),
+        description,
+        formats,
+        codecs,
+        drivers,
+        rules,
+        engines,
+    })
+}
+
+/// Turns abi_stable's load error into a short, classified one. A layout
+/// mismatch prints hundreds of lines; only its first `Error:` line is kept.
+fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
+    let rebuild = format!("rebuild it against iterable-plugin-api {API_MAJOR}.x");
+    let (kind, msg) = match e {
+        LibraryError::OpenError { err, .. } => (
+            PluginErrorKind::NotALibrary,
+            format!("{} is not a loadable library: {}", path.display(), first_line(&err.to_string())),
+        ),
+        LibraryError::GetSymbolError { .. } => (
+            PluginErrorKind::MissingSymbol,
+            format!(
+                "{} is a library but not an IterableData plugin: it exports no plugin root module (use export_plugin!)",
+                path.display()
+            ),
+        ),
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => (
+            PluginErrorKind::VersionMismatch,
+            format!(
+                "built against iterable-plugin-api {actual_version}, this host has {expected_version}; {rebuild}"
+            ),
+        ),
+        LibraryError::ParseVersionError(v) => (
+            PluginErrorKind::VersionMismatch,
+            format!("its plugin API version cannot be read ({v}); {rebuild}"),
+        ),
+        LibraryError::RootModule {
+            err: RootModuleError::Unwound,
+            ..
+        } => (PluginErrorKind::Panic, "the plugin panicked while initialising".to_owned()),
+        LibraryError::RootModule {
+            err: RootModuleError::Returned(err),
+            ..
+        } => (
+            PluginErrorKind::LoadFailed,
+            format!("initialisation failed: {}", first_line(&err.to_string())),
+        ),
+        LibraryError::AbiInstability(err) => {
+            let summary = host::summarize_load_error(&err.to_string());
+            let what = summary
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("Error:"))
+                .map(|l| l.trim_start_matches("Error:").trim().to_owned())
+                .unwrap_or_else(|| "the type layouts differ".into());
+            (
+                PluginErrorKind::AbiMismatch,
+                format!(
+                    "ABI mismatch: its iterable-plugin-api types differ from this host's ({API_VERSION}): {what}; {rebuild}"
+                ),
+            )
+        }
+        LibraryError::InvalidAbiHeader(h) => (
+            PluginErrorKind::AbiMismatch,
+            format!("ABI mismatch: built with an incompatible abi_stable ({h:?}); {rebuild}"),
+        ),
+        LibraryError::InvalidCAbi { .. } => (
+            PluginErrorKind::AbiMismatch,
+            format!("ABI mismatch: built with an incompatible C ABI; {rebuild}"),
+        ),
+        LibraryError::Many(errs) => match errs.first() {
+            Some(first) => return classify(first, name, path),
+            None => (PluginErrorKind::LoadFailed, "load failed".to_owned()),
+        },
+    };
+    Error::plugin(kind, name, msg)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_not_a_library_and_missing_is_missing() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("libjunk.so");
+        std::fs::write(&p, b"this is not an ELF file").unwrap();
+        let e = load(&p, "junk").unwrap_err();
+        assert_eq!(e.plugin_kind(), Some(PluginErrorKind::NotALibrary), "{e}");
+        assert!(e.to_string().starts_with("plugin 'junk': "), "{e}");
+        let e = load(&d.path().join("libnone.so"), "none").unwrap_err();
+        assert_eq!(e.plugin_kind(), Some(PluginErrorKind::MissingLibrary), "{e}");
+    }
+}

@@ -1,0 +1,261 @@
+//! One discovered plugin: what is known about it, and its lazy load.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+
+use iterable_core::{Error, PluginErrorKind};
+
+use crate::cache::{Outcome, ScanCache};
+use crate::config::DirOrigin;
+use crate::loader::{self, Library};
+use crate::manifest::{Manifest, Provides};
+
+/// A plugin's state, as `list-plugins` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Known from its manifest (or the scan cache), not loaded yet.
+    Available,
+    /// Its library is loaded.
+    Loaded,
+    /// It cannot be used; the error says why.
+    Failed,
+    /// Turned off by `--no-plugins`, `ITERABLEDATA_NO_PLUGINS` or the configuration.
+    Disabled,
+    /// Everything it provides is provided by something of higher priority,
+    /// or a plugin of the same name comes earlier on the search path.
+    Shadowed,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Available => "available",
+            Status::Loaded => "loaded",
+            Status::Failed => "failed",
+            Status::Disabled => "disabled",
+            Status::Shadowed => "shadowed",
+        })
+    }
+}
+
+enum State {
+    Available,
+    Loaded(Arc<Library>),
+    Failed(PluginErrorKind, String),
+    Disabled(String),
+    Shadowed(String),
+}
+
+/// One plugin found on the search path.
+pub struct Plugin {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) library: PathBuf,
+    pub(crate) dir: PathBuf,
+    pub(crate) origin: DirOrigin,
+    pub(crate) manifest: Option<Manifest>,
+    pub(crate) has_manifest_file: bool,
+    state: Mutex<State>,
+    warnings: Mutex<Vec<String>>,
+    cache: Arc<Mutex<ScanCache>>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind;
+    // carry on with it rather than poisoning every later call.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Plugin {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        name: String,
+        path: PathBuf,
+        library: PathBuf,
+        dir: PathBuf,
+        origin: DirOrigin,
+        manifest: Option<Manifest>,
+        has_manifest_file: bool,
+        cache: Arc<Mutex<ScanCache>>,
+    ) -> Plugin {
+        Plugin {
+            name,
+            path,
+            library,
+            dir,
+            origin,
+            manifest,
+            has_manifest_file,
+            state: Mutex::new(State::Available),
+            warnings: Mutex::new(Vec::new()),
+            cache,
+        }
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The manifest, or the library itself when it has none.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The library file.
+    pub fn library_path(&self) -> &Path {
+        &self.library
+    }
+
+    /// The plugin directory it was found in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where that directory came from.
+    pub fn origin(&self) -> &DirOrigin {
+        &self.origin
+    }
+
+    /// What the plugin declares (from `plugin.toml`, or from examining it).
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
+    /// True when it came with a `plugin.toml` (rather than examined).
+    pub fn has_manifest(&self) -> bool {
+        self.has_manifest_file
+    }
+
+    /// What it provides, per kind.
+    pub fn provides(&self) -> Provides {
+        self.manifest.as_ref().map(Manifest::provides).unwrap_or_default()
+    }
+
+    /// The current status.
+    pub fn status(&self) -> Status {
+        match &*lock(&self.state) {
+            State::Available => Status::Available,
+            State::Loaded(_) => Status::Loaded,
+            State::Failed(..) => Status::Failed,
+            State::Disabled(_) => Status::Disabled,
+            State::Shadowed(_) => Status::Shadowed,
+        }
+    }
+
+    /// Why the plugin failed, is disabled, or is shadowed.
+    pub fn reason(&self) -> Option<String> {
+        match &*lock(&self.state) {
+            State::Failed(_, m) | State::Disabled(m) | State::Shadowed(m) => Some(m.clone()),
+            _ => None,
+        }
+    }
+
+    /// The failure, as an error naming the plugin.
+    pub fn error(&self) -> Option<Error> {
+        match &*lock(&self.state) {
+            State::Failed(k, m) => Some(Error::plugin(*k, &self.name, m.clone())),
+            _ => None,
+        }
+    }
+
+    /// Notes about a loaded plugin that contradicts its manifest.
+    pub fn warnings(&self) -> Vec<String> {
+        lock(&self.warnings).clone()
+    }
+
+    pub(crate) fn set_failed(&self, err: &Error) {
+        let kind = err.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed);
+        *lock(&self.state) = State::Failed(kind, err.message().to_owned());
+    }
+
+    pub(crate) fn set_disabled(&self, why: &str) {
+        *lock(&self.state) = State::Disabled(why.to_owned());
+    }
+
+    pub(crate) fn set_shadowed(&self, why: String) {
+        let mut s = lock(&self.state);
+        if matches!(*s, State::Available) {
+            *s = State::Shadowed(why);
+        }
+    }
+
+    pub(crate) fn set_loaded(&self, lib: Arc<Library>) {
+        *lock(&self.state) = State::Loaded(lib);
+    }
+
+    /// The loaded library, loading it on first use. A failure is kept (and
+    /// cached with its reason until the file changes) and returned again.
+    pub fn library(&self) -> Result<Arc<Library>, Error> {
+        let mut state = lock(&self.state);
+        match &*state {
+            State::Loaded(lib) => return Ok(Arc::clone(lib)),
+            State::Failed(k, m) => return Err(Error::plugin(*k, &self.name, m.clone())),
+            State::Disabled(m) => {
+                return Err(Error::plugin(PluginErrorKind::LoadFailed, &self.name, format!("disabled: {m}")));
+            }
+            State::Available | State::Shadowed(_) => {}
+        }
+        match loader::load(&self.library, &self.name) {
+            Ok(lib) => {
+                let lib = Arc::new(lib);
+                self.check_against_manifest(&lib);
+                *state = State::Loaded(Arc::clone(&lib));
+                Ok(lib)
+            }
+            Err(e) => {
+                tracing::warn!(plugin = %self.name, error = %e, "plugin failed to load");
+                *state = State::Failed(e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed), e.message().to_owned());
+                let mut cache = lock(&self.cache);
+                cache.store(&self.library, Outcome::failed(&e));
+                cache.save();
+                Err(e.with_plugin(&self.name))
+            }
+        }
+    }
+
+    /// Reports what a loaded library provides differently from its manifest.
+    fn check_against_manifest(&self, lib: &Library) {
+        let Some(declared) = &self.manifest else { return };
+        let actual = lib.description.provides();
+        let declared = declared.provides();
+        let mut notes = Vec::new();
+        for (kind, d, a) in [
+            ("format", &declared.formats, &actual.formats),
+            ("codec", &declared.codecs, &actual.codecs),
+            ("driver", &declared.drivers, &actual.drivers),
+            ("rule", &declared.rules, &actual.rules),
+            ("engine", &declared.engines, &actual.engines),
+        ] {
+            for id in d.iter().filter(|id| !a.contains(id)) {
+                notes.push(format!("the manifest declares {kind} '{id}' but the library does not provide it"));
+            }
+            for id in a.iter().filter(|id| !d.contains(id)) {
+                notes.push(format!("the library provides {kind} '{id}', which the manifest does not declare (unused)"));
+            }
+        }
+        if lib.description.plugin.name != self.name {
+            notes.push(format!(
+                "the library calls itself '{}' but the manifest says '{}'",
+                lib.description.plugin.name, self.name
+            ));
+        }
+        for n in &notes {
+            tracing::warn!(plugin = %self.name, "{n}");
+        }
+        *lock(&self.warnings) = notes;
+    }
+}
