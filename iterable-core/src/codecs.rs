@@ -43,11 +43,14 @@ impl Codec for Gzip {
 
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
         let counted = CountingRead::new(input);
-        let dec = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(128 * 1024, counted));
+        let dec =
+            flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(128 * 1024, counted));
         Ok(Box::new(DecodeErrors {
             inner: dec,
             codec: "gzip",
-            at: |d: &flate2::read::MultiGzDecoder<io::BufReader<CountingRead>>| d.get_ref().get_ref().count,
+            at: |d: &flate2::read::MultiGzDecoder<io::BufReader<CountingRead>>| {
+                d.get_ref().get_ref().count
+            },
         }))
     }
 
@@ -64,7 +67,9 @@ struct GzipSink(Option<flate2::write::GzEncoder<BoxSink>>);
 
 impl GzipSink {
     fn enc(&mut self) -> io::Result<&mut flate2::write::GzEncoder<BoxSink>> {
-        self.0.as_mut().ok_or_else(|| io::Error::other("gzip stream already finished"))
+        self.0
+            .as_mut()
+            .ok_or_else(|| io::Error::other("gzip stream already finished"))
     }
 }
 
@@ -79,7 +84,10 @@ impl Write for GzipSink {
 
 impl ByteSink for GzipSink {
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        let enc = self.0.take().ok_or_else(|| io::Error::other("gzip stream already finished"))?;
+        let enc = self
+            .0
+            .take()
+            .ok_or_else(|| io::Error::other("gzip stream already finished"))?;
         enc.finish()?.finish()
     }
 }
@@ -117,19 +125,33 @@ impl Codec for Zstd {
 
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
         let counted = CountingRead::new(input);
-        let dec = zstd::stream::read::Decoder::with_buffer(io::BufReader::with_capacity(128 * 1024, counted))
-            .map_err(|e| Error::new(ErrorKind::Compression, format!("zstd: cannot start decoding: {e}")))?;
+        let dec = zstd::stream::read::Decoder::with_buffer(io::BufReader::with_capacity(
+            128 * 1024,
+            counted,
+        ))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Compression,
+                format!("zstd: cannot start decoding: {e}"),
+            )
+        })?;
         Ok(Box::new(DecodeErrors {
             inner: dec,
             codec: "zstd",
-            at: |d: &zstd::stream::read::Decoder<'static, io::BufReader<CountingRead>>| d.get_ref().get_ref().count,
+            at: |d: &zstd::stream::read::Decoder<'static, io::BufReader<CountingRead>>| {
+                d.get_ref().get_ref().count
+            },
         }))
     }
 
     fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
         let level = level.unwrap_or(3).clamp(1, 22);
-        let enc = zstd::stream::write::Encoder::new(output, level)
-            .map_err(|e| Error::new(ErrorKind::Compression, format!("zstd: cannot start encoding: {e}")))?;
+        let enc = zstd::stream::write::Encoder::new(output, level).map_err(|e| {
+            Error::new(
+                ErrorKind::Compression,
+                format!("zstd: cannot start encoding: {e}"),
+            )
+        })?;
         Ok(Box::new(ZstdSink(Some(enc))))
     }
 }
@@ -138,7 +160,9 @@ struct ZstdSink(Option<zstd::stream::write::Encoder<'static, BoxSink>>);
 
 impl ZstdSink {
     fn enc(&mut self) -> io::Result<&mut zstd::stream::write::Encoder<'static, BoxSink>> {
-        self.0.as_mut().ok_or_else(|| io::Error::other("zstd stream already finished"))
+        self.0
+            .as_mut()
+            .ok_or_else(|| io::Error::other("zstd stream already finished"))
     }
 }
 
@@ -153,7 +177,10 @@ impl Write for ZstdSink {
 
 impl ByteSink for ZstdSink {
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        let enc = self.0.take().ok_or_else(|| io::Error::other("zstd stream already finished"))?;
+        let enc = self
+            .0
+            .take()
+            .ok_or_else(|| io::Error::other("zstd stream already finished"))?;
         enc.finish()?.finish()
     }
 }

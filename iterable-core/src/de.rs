@@ -4,7 +4,9 @@
 //! string when the target asks for a number or a bool, and treats an empty
 //! string as `None` for an `Option`.
 
-use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 use std::fmt;
 
 use crate::value::Value;
@@ -44,11 +46,20 @@ impl<'de, 'a> Deserializer<'de> for RecordDeserializer<'a> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_seq(ValuesAccess {
-            iter: self.fields.iter().map(|(_, v)| *v).collect::<Vec<_>>().into_iter(),
+            iter: self
+                .fields
+                .iter()
+                .map(|(_, v)| *v)
+                .collect::<Vec<_>>()
+                .into_iter(),
         })
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -67,7 +78,10 @@ struct FieldsAccess<'a> {
 impl<'de, 'a> MapAccess<'de> for FieldsAccess<'a> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.iter.next() {
             Some((k, v)) => {
                 self.value = Some(v);
@@ -78,7 +92,10 @@ impl<'de, 'a> MapAccess<'de> for FieldsAccess<'a> {
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, DeError> {
-        let v = self.value.take().ok_or_else(|| DeError("value asked before key".into()))?;
+        let v = self
+            .value
+            .take()
+            .ok_or_else(|| DeError("value asked before key".into()))?;
         seed.deserialize(ValueDeserializer(v))
     }
 }
@@ -90,7 +107,10 @@ struct ValuesAccess<'a> {
 impl<'de, 'a> SeqAccess<'de> for ValuesAccess<'a> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.iter.next() {
             Some(v) => seed.deserialize(ValueDeserializer(v)).map(Some),
             None => Ok(None),
@@ -106,7 +126,10 @@ struct MapEntries<'a> {
 impl<'de, 'a> MapAccess<'de> for MapEntries<'a> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.iter.next() {
             Some((k, v)) => {
                 self.value = Some(v);
@@ -117,7 +140,10 @@ impl<'de, 'a> MapAccess<'de> for MapEntries<'a> {
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, DeError> {
-        let v = self.value.take().ok_or_else(|| DeError("value asked before key".into()))?;
+        let v = self
+            .value
+            .take()
+            .ok_or_else(|| DeError("value asked before key".into()))?;
         seed.deserialize(ValueDeserializer(v))
     }
 }
@@ -189,7 +215,11 @@ impl<'de, 'a> Deserializer<'de> for ValueDeserializer<'a> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -201,7 +231,10 @@ impl<'de, 'a> Deserializer<'de> for ValueDeserializer<'a> {
     ) -> Result<V::Value, DeError> {
         match self.0 {
             Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            other => Err(DeError(format!("expected a string for an enum, found {}", other.type_name()))),
+            other => Err(DeError(format!(
+                "expected a string for an enum, found {}",
+                other.type_name()
+            ))),
         }
     }
 

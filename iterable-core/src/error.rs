@@ -217,7 +217,11 @@ impl Error {
     }
 
     /// A plugin error of the given kind.
-    pub fn plugin(kind: PluginErrorKind, plugin: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn plugin(
+        kind: PluginErrorKind,
+        plugin: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::new(ErrorKind::Plugin(kind), message).with_plugin(plugin)
     }
 
@@ -367,7 +371,10 @@ mod tests {
         let e = Error::parse("unterminated quote", Position::line(3))
             .with_path("a.csv")
             .with_plugin("ltsv");
-        assert_eq!(e.to_string(), "plugin 'ltsv': a.csv: line 3: unterminated quote");
+        assert_eq!(
+            e.to_string(),
+            "plugin 'ltsv': a.csv: line 3: unterminated quote"
+        );
         assert_eq!(e.kind(), ErrorKind::Parse);
     }
 
@@ -381,7 +388,11 @@ mod tests {
 
     #[test]
     fn plugin_kind_names_round_trip() {
-        for k in [PluginErrorKind::NotALibrary, PluginErrorKind::Crashed, PluginErrorKind::LoadFailed] {
+        for k in [
+            PluginErrorKind::NotALibrary,
+            PluginErrorKind::Crashed,
+            PluginErrorKind::LoadFailed,
+        ] {
             assert_eq!(PluginErrorKind::parse(k.as_str()), Some(k));
         }
     }

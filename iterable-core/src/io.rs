@@ -66,7 +66,9 @@ impl AtomicFile {
             .prefix(&format!(".{name}."))
             .suffix(".partial")
             .tempfile_in(&dir)
-            .map_err(|e| Error::io("cannot create a temporary output file", e).with_path(&target))?;
+            .map_err(|e| {
+                Error::io("cannot create a temporary output file", e).with_path(&target)
+            })?;
         Ok(AtomicFile {
             target,
             file: Some(BufWriter::with_capacity(256 * 1024, tmp)),
@@ -94,7 +96,10 @@ impl Write for AtomicFile {
 
 impl ByteSink for AtomicFile {
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        let file = self.file.take().ok_or_else(|| io::Error::other("output already finished"))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("output already finished"))?;
         let tmp = file.into_inner().map_err(|e| e.into_error())?;
         tmp.as_file().sync_all()?;
         // Keep the permissions a plain create would give, not the 0600 of a temp file.
@@ -105,7 +110,9 @@ impl ByteSink for AtomicFile {
                 Ok(m) => m.permissions().mode(),
                 Err(_) => 0o666 & !current_umask(),
             };
-            let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode));
+            let _ = tmp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode));
         }
         tmp.persist(&self.target).map_err(|e| e.error)?;
         Ok(())

@@ -56,16 +56,16 @@ mod validate;
 pub use codecs::{Gzip, Zstd};
 pub use de::DeError;
 pub use error::{Error, ErrorKind, PluginErrorKind, Position, Result};
-pub use open::{extensions, uri_scheme, OpenOptions, Reader, Writer};
-pub use options::{parse_bool, parse_char, OptionSpec, OptionType, Options};
+pub use open::{OpenOptions, Reader, Writer, extensions, uri_scheme};
+pub use options::{OptionSpec, OptionType, Options, parse_bool, parse_char};
 pub use provider::{
-    BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo, Format,
-    FormatInfo, RecordReader, RecordWriter, Rule, RuleInfo, Source, VecReader,
+    BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo,
+    Format, FormatInfo, RecordReader, RecordWriter, Rule, RuleInfo, Source, VecReader,
 };
 pub use record::{Batch, FieldNames, Record};
 pub use registry::{Entry, Provider, ProviderSource, Registry};
 pub use rules::builtin_rules;
-pub use validate::{CheckStats, FieldError, Report, Stats, ValidationMode, Validation, Validator};
+pub use validate::{CheckStats, FieldError, Report, Stats, Validation, ValidationMode, Validator};
 pub use value::{Map, Value};
 
 mod value;

@@ -80,6 +80,9 @@ impl OpenOptions {
     }
 }
 
+/// The codec chosen for a stream: none, or one.
+type CodecChoice = Option<Arc<dyn Codec>>;
+
 /// The `level` option every codec with levels accepts.
 fn level_spec(codec: &dyn Codec) -> Option<OptionSpec> {
     codec.info().levels.map(|(min, max, default)| {
@@ -100,7 +103,10 @@ fn level_spec(codec: &dyn Codec) -> Option<OptionSpec> {
 pub fn extensions(name: &str) -> Vec<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let base = base.trim_start_matches('.');
-    base.split('.').skip(1).map(str::to_ascii_lowercase).collect()
+    base.split('.')
+        .skip(1)
+        .map(str::to_ascii_lowercase)
+        .collect()
 }
 
 /// If `target` is a URI with a scheme (`sqlite:///tmp/a.db`), the scheme.
@@ -140,7 +146,12 @@ impl Registry {
 
     /// Opens a stream (stdin, a socket) for reading. `name` is used for
     /// extension-based detection and in messages, when there is one.
-    pub fn open_stream(&self, input: BoxRead, name: Option<&str>, opts: &OpenOptions) -> Result<Reader> {
+    pub fn open_stream(
+        &self,
+        input: BoxRead,
+        name: Option<&str>,
+        opts: &OpenOptions,
+    ) -> Result<Reader> {
         let mut exts = name.map(extensions).unwrap_or_default();
         let mut input = input;
 
@@ -162,7 +173,11 @@ impl Registry {
         };
         // With the codec given (`none` included), a codec extension at the end
         // of the name says nothing about the format: skip it.
-        if opts.codec.is_some() && exts.last().is_some_and(|e| self.codec_for_extension(e).is_some()) {
+        if opts.codec.is_some()
+            && exts
+                .last()
+                .is_some_and(|e| self.codec_for_extension(e).is_some())
+        {
             exts.pop();
         }
         let mut decoded = match &codec {
@@ -282,7 +297,9 @@ impl Registry {
         if let Some(scheme) = uri_scheme(&text) {
             return self.create_uri(scheme, &text, opts);
         }
-        let (format, codec) = self.detect_output(Some(&text), opts).map_err(|e| e.with_path(target))?;
+        let (format, codec) = self
+            .detect_output(Some(&text), opts)
+            .map_err(|e| e.with_path(target))?;
         let sink: BoxSink = Box::new(AtomicFile::create(target)?);
         self.writer_for(sink, format, codec, opts)
             .map_err(|e| e.with_path(target))
@@ -291,7 +308,12 @@ impl Registry {
 
     /// Opens a writer over any sink (stdout, a buffer). `name` is used for
     /// extension-based detection when there is one.
-    pub fn create_stream(&self, output: BoxSink, name: Option<&str>, opts: &OpenOptions) -> Result<Writer> {
+    pub fn create_stream(
+        &self,
+        output: BoxSink,
+        name: Option<&str>,
+        opts: &OpenOptions,
+    ) -> Result<Writer> {
         let (format, codec) = self.detect_output(name, opts)?;
         self.writer_for(output, format, codec, opts)
     }
@@ -302,7 +324,11 @@ impl Registry {
             .map(|w| w.with_name("<stdout>".into()))
     }
 
-    fn detect_output(&self, name: Option<&str>, opts: &OpenOptions) -> Result<(Arc<dyn Format>, Option<Arc<dyn Codec>>)> {
+    fn detect_output(
+        &self,
+        name: Option<&str>,
+        opts: &OpenOptions,
+    ) -> Result<(Arc<dyn Format>, CodecChoice)> {
         let mut exts = name.map(extensions).unwrap_or_default();
         let codec = match opts.codec.as_deref() {
             Some(c) if c.eq_ignore_ascii_case("none") => None,
@@ -317,7 +343,11 @@ impl Registry {
         };
         // With the codec given (`none` included), a codec extension at the end
         // of the name says nothing about the format: skip it.
-        if opts.codec.is_some() && exts.last().is_some_and(|e| self.codec_for_extension(e).is_some()) {
+        if opts.codec.is_some()
+            && exts
+                .last()
+                .is_some_and(|e| self.codec_for_extension(e).is_some())
+        {
             exts.pop();
         }
         let format = match opts.format.as_deref() {
@@ -373,7 +403,10 @@ impl Registry {
             )
         })?;
         let table = opts.table.as_deref().ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, format!("writing to {uri} needs --table NAME"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("writing to {uri} needs --table NAME"),
+            )
         })?;
         let mut conn = driver.connect(uri, &opts.options)?;
         let inner = conn.write(table, &opts.options)?;
@@ -389,7 +422,11 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
-fn check_options(opts: &Options, format: &Arc<dyn Format>, codec: Option<&dyn Codec>) -> Result<()> {
+fn check_options(
+    opts: &Options,
+    format: &Arc<dyn Format>,
+    codec: Option<&dyn Codec>,
+) -> Result<()> {
     format.prepare()?;
     if let Some(c) = codec {
         c.prepare()?;

@@ -62,7 +62,10 @@ impl OptionSpec {
         let bad = |expected: String| {
             Error::new(
                 ErrorKind::InvalidOption,
-                format!("invalid value {value:?} for option '{}': expected {expected}", self.name),
+                format!(
+                    "invalid value {value:?} for option '{}': expected {expected}",
+                    self.name
+                ),
             )
         };
         match &self.kind {
@@ -158,7 +161,10 @@ impl Options {
 
     /// The raw value of an option.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// True when the option is set.
@@ -272,7 +278,10 @@ mod tests {
     #[test]
     fn bad_values_name_the_choices() {
         let spec = OptionSpec::new("mode", OptionType::Choice(vec!["a".into(), "b".into()]), "");
-        let e = Options::new().with("mode", "c").validate(&[&spec], "x").unwrap_err();
+        let e = Options::new()
+            .with("mode", "c")
+            .validate(&[&spec], "x")
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidOption);
         assert!(e.message().contains("one of a, b"));
         let int = OptionSpec::new("level", OptionType::Int { min: 1, max: 9 }, "");
@@ -287,6 +296,9 @@ mod tests {
         assert!(!o.bool_or("h", true).unwrap());
         assert_eq!(o.char_or("x", ',').unwrap(), ',');
         assert!(Options::parse_pair("novalue").is_err());
-        assert_eq!(Options::parse_pair("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert_eq!(
+            Options::parse_pair("a=b=c").unwrap(),
+            ("a".into(), "b=c".into())
+        );
     }
 }

@@ -208,7 +208,12 @@ pub trait Engine: Send + Sync {
 
     /// Runs `query` over the inputs, each named (a table name), and returns
     /// the result as records.
-    fn execute(&self, query: &str, inputs: Vec<(String, BoxReader)>, options: &Options) -> Result<BoxReader>;
+    fn execute(
+        &self,
+        query: &str,
+        inputs: Vec<(String, BoxReader)>,
+        options: &Options,
+    ) -> Result<BoxReader>;
 }
 
 /// A reader over records already in memory; handy for tests and engines.

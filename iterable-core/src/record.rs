@@ -50,7 +50,9 @@ impl Record {
     }
 
     /// A record from (name, value) pairs.
-    pub fn from_pairs<K: Into<String>, V: Into<Value>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<Value>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         let mut r = Record::new();
         for (k, v) in pairs {
             r.push(k, v);
@@ -122,7 +124,10 @@ impl Record {
 
     /// Iterates over (name, value) pairs.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.names.iter().map(String::as_str).zip(self.values.iter())
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.values.iter())
     }
 
     /// Turns the record into owned pairs.
@@ -142,7 +147,8 @@ impl Record {
     /// Moves the values out, leaving the record empty; readers use it to
     /// refill a record while keeping the vector's capacity.
     pub fn take_values(&mut self) -> Vec<Value> {
-        static EMPTY: std::sync::LazyLock<FieldNames> = std::sync::LazyLock::new(FieldNames::default);
+        static EMPTY: std::sync::LazyLock<FieldNames> =
+            std::sync::LazyLock::new(FieldNames::default);
         self.names = Arc::clone(&EMPTY);
         std::mem::take(&mut self.values)
     }
@@ -184,13 +190,18 @@ impl Record {
     /// ```
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         let fields: Vec<(&str, &Value)> = self.iter().collect();
-        T::deserialize(RecordDeserializer { fields: &fields })
-            .map_err(|e: DeError| Error::new(ErrorKind::Schema, format!("cannot deserialize record: {e}")))
+        T::deserialize(RecordDeserializer { fields: &fields }).map_err(|e: DeError| {
+            Error::new(ErrorKind::Schema, format!("cannot deserialize record: {e}"))
+        })
     }
 
     /// Converts the record to a JSON object, keeping field order.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Object(self.iter().map(|(k, v)| (k.to_owned(), v.to_json())).collect())
+        serde_json::Value::Object(
+            self.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_json()))
+                .collect(),
+        )
     }
 
     /// Builds a record from a JSON object.
@@ -199,15 +210,22 @@ impl Record {
             Value::Map(m) => Ok(Record::from_pairs(m)),
             other => Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("a record must be a JSON object, found {}", other.type_name()),
+                format!(
+                    "a record must be a JSON object, found {}",
+                    other.type_name()
+                ),
             )),
         }
     }
 
     /// Builds a record from any serializable struct or map.
     pub fn from_serialize<T: Serialize>(value: &T) -> Result<Self> {
-        let json = serde_json::to_value(value)
-            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot serialize record: {e}")))?;
+        let json = serde_json::to_value(value).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("cannot serialize record: {e}"),
+            )
+        })?;
         Record::from_json(json)
     }
 }
@@ -339,7 +357,9 @@ mod tests {
         struct Row {
             id: u8,
         }
-        let err = Record::from_pairs([("id", "300")]).deserialize::<Row>().unwrap_err();
+        let err = Record::from_pairs([("id", "300")])
+            .deserialize::<Row>()
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Schema);
         assert!(err.message().contains("\"300\""), "{err}");
     }
@@ -347,7 +367,10 @@ mod tests {
     #[test]
     fn json_conversion_and_serde() {
         let r = Record::from_json(serde_json::json!({"a": 1, "b": {"c": [true]}})).unwrap();
-        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"a":1,"b":{"c":[true]}}"#);
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"a":1,"b":{"c":[true]}}"#
+        );
         let back: Record = serde_json::from_str(r#"{"z":null,"a":"x"}"#).unwrap();
         assert_eq!(back.names(), ["z", "a"]);
         assert!(Record::from_json(serde_json::json!([1])).is_err());

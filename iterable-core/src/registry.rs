@@ -123,7 +123,9 @@ impl<T: ?Sized> Clone for Kind<T> {
 
 impl<T: ?Sized> Default for Kind<T> {
     fn default() -> Self {
-        Kind { entries: Vec::new() }
+        Kind {
+            entries: Vec::new(),
+        }
     }
 }
 
@@ -207,7 +209,9 @@ fn takes_over<T: ?Sized>(new: &Entry<T>, cur: &Entry<T>, allow: &BTreeSet<String
         // Registered over registered: only with the explicit override flag.
         (ProviderSource::Registered, ProviderSource::Registered) => new.replaces,
         // Registered over a built-in: the flag and the configuration.
-        (ProviderSource::Registered, ProviderSource::Builtin) => new.replaces && allow.contains(&new.id),
+        (ProviderSource::Registered, ProviderSource::Builtin) => {
+            new.replaces && allow.contains(&new.id)
+        }
         // A plugin over anything but a plugin: only when configured.
         (ProviderSource::Plugin(_), ProviderSource::Builtin | ProviderSource::Registered) => {
             allow.contains(&new.id)
@@ -289,7 +293,9 @@ impl Registry {
     /// A built-in id can be replaced only when [`Registry::allow_override`]
     /// names it; otherwise this fails with [`ErrorKind::Conflict`].
     pub fn register_override(&mut self, provider: Provider) -> Result<()> {
-        if self.active_source(&provider) == Some(ProviderSource::Builtin) && !self.allow.contains(provider.id()) {
+        if self.active_source(&provider) == Some(ProviderSource::Builtin)
+            && !self.allow.contains(provider.id())
+        {
             return Err(Error::new(
                 ErrorKind::Conflict,
                 format!(
@@ -345,9 +351,10 @@ impl Registry {
     /// The format with this id (case-insensitive).
     pub fn format(&self, id: &str) -> Result<Arc<dyn Format>> {
         let id = id.to_ascii_lowercase();
-        self.formats.get(&id).cloned().ok_or_else(|| {
-            unknown(ErrorKind::UnknownFormat, "format", &id, self.formats.ids())
-        })
+        self.formats
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| unknown(ErrorKind::UnknownFormat, "format", &id, self.formats.ids()))
     }
 
     /// The codec with this id (case-insensitive).
@@ -388,7 +395,13 @@ impl Registry {
         let scheme = scheme.to_ascii_lowercase();
         self.drivers
             .active()
-            .find(|e| e.provider.info().schemes.iter().any(|s| s.eq_ignore_ascii_case(&scheme)))
+            .find(|e| {
+                e.provider
+                    .info()
+                    .schemes
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&scheme))
+            })
             .map(|e| Arc::clone(&e.provider))
     }
 
@@ -405,7 +418,7 @@ impl Registry {
         let ext = ext.to_ascii_lowercase();
         self.formats
             .active()
-            .find(|e| e.provider.info().extensions.iter().any(|x| *x == ext))
+            .find(|e| e.provider.info().extensions.contains(&ext))
             .map(|e| Arc::clone(&e.provider))
     }
 
@@ -414,7 +427,7 @@ impl Registry {
         let ext = ext.to_ascii_lowercase();
         self.codecs
             .active()
-            .find(|e| e.provider.info().extensions.iter().any(|x| *x == ext))
+            .find(|e| e.provider.info().extensions.contains(&ext))
             .map(|e| Arc::clone(&e.provider))
     }
 
@@ -422,7 +435,13 @@ impl Registry {
     pub fn codec_for_magic(&self, head: &[u8]) -> Option<Arc<dyn Codec>> {
         self.codecs
             .active()
-            .find(|e| e.provider.info().magic.iter().any(|m| !m.is_empty() && head.starts_with(m)))
+            .find(|e| {
+                e.provider
+                    .info()
+                    .magic
+                    .iter()
+                    .any(|m| !m.is_empty() && head.starts_with(m))
+            })
             .map(|e| Arc::clone(&e.provider))
     }
 
@@ -430,7 +449,13 @@ impl Registry {
     pub fn format_for_magic(&self, head: &[u8]) -> Option<Arc<dyn Format>> {
         self.formats
             .active()
-            .find(|e| e.provider.info().magic.iter().any(|m| !m.is_empty() && head.starts_with(m)))
+            .find(|e| {
+                e.provider
+                    .info()
+                    .magic
+                    .iter()
+                    .any(|m| !m.is_empty() && head.starts_with(m))
+            })
             .map(|e| Arc::clone(&e.provider))
     }
 
@@ -481,7 +506,10 @@ fn unknown(kind: ErrorKind, what: &str, id: &str, known: Vec<String>) -> Error {
     } else {
         known.join(", ")
     };
-    Error::new(kind, format!("unknown {what} '{id}'; known {what}s: {list}"))
+    Error::new(
+        kind,
+        format!("unknown {what} '{id}'; known {what}s: {list}"),
+    )
 }
 
 #[cfg(test)]
@@ -513,23 +541,48 @@ mod tests {
     fn builtins_win_over_plugins_unless_allowed() {
         let mut r = Registry::with_builtins();
         r.add_plugin(fake("csv", "plugin csv"), "evil");
-        assert_eq!(r.format("csv").unwrap().info().description.contains("plugin"), false);
-        let shadowed: Vec<_> = r.format_entries().iter().filter(|e| e.id == "csv").collect();
+        assert!(
+            !r.format("csv")
+                .unwrap()
+                .info()
+                .description
+                .contains("plugin")
+        );
+        let shadowed: Vec<_> = r
+            .format_entries()
+            .iter()
+            .filter(|e| e.id == "csv")
+            .collect();
         assert_eq!(shadowed.len(), 2);
         assert_eq!(shadowed[1].shadowed_by, Some(ProviderSource::Builtin));
         r.allow_override(["csv"]);
         assert_eq!(r.format("csv").unwrap().info().description, "plugin csv");
-        let builtin = r.format_entries().iter().find(|e| e.source == ProviderSource::Builtin && e.id == "csv");
-        assert_eq!(builtin.unwrap().shadowed_by, Some(ProviderSource::Plugin("evil".into())));
+        let builtin = r
+            .format_entries()
+            .iter()
+            .find(|e| e.source == ProviderSource::Builtin && e.id == "csv");
+        assert_eq!(
+            builtin.unwrap().shadowed_by,
+            Some(ProviderSource::Plugin("evil".into()))
+        );
     }
 
     #[test]
     fn registration_conflicts_and_overrides() {
         let mut r = Registry::with_builtins();
-        assert_eq!(r.register(fake("csv", "mine")).unwrap_err().kind(), ErrorKind::Conflict);
-        assert_eq!(r.register_override(fake("csv", "mine")).unwrap_err().kind(), ErrorKind::Conflict);
+        assert_eq!(
+            r.register(fake("csv", "mine")).unwrap_err().kind(),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            r.register_override(fake("csv", "mine")).unwrap_err().kind(),
+            ErrorKind::Conflict
+        );
         r.register(fake("x", "first")).unwrap();
-        assert_eq!(r.register(fake("x", "second")).unwrap_err().kind(), ErrorKind::Conflict);
+        assert_eq!(
+            r.register(fake("x", "second")).unwrap_err().kind(),
+            ErrorKind::Conflict
+        );
         r.register_override(fake("x", "second")).unwrap();
         assert_eq!(r.format("x").unwrap().info().description, "second");
         // Registered beats a plugin of the same id, added later or not.
@@ -543,7 +596,10 @@ mod tests {
         r.add_plugin(fake("y", "one"), "a");
         r.add_plugin(fake("y", "two"), "b");
         assert_eq!(r.format("y").unwrap().info().description, "one");
-        assert_eq!(r.format_for_extension("Y").unwrap().info().description, "one");
+        assert_eq!(
+            r.format_for_extension("Y").unwrap().info().description,
+            "one"
+        );
     }
 
     #[test]
@@ -551,6 +607,10 @@ mod tests {
         let r = Registry::with_builtins();
         let e = r.format("xml").err().unwrap();
         assert_eq!(e.kind(), ErrorKind::UnknownFormat);
-        assert!(e.message().starts_with("unknown format 'xml'; known formats: csv, tsv, psv"), "{e}");
+        assert!(
+            e.message()
+                .starts_with("unknown format 'xml'; known formats: csv, tsv, psv"),
+            "{e}"
+        );
     }
 }

@@ -66,11 +66,17 @@ pub fn builtin_rules() -> Vec<std::sync::Arc<dyn Rule>> {
             check: check_email,
         }),
         std::sync::Arc::new(TextRule {
-            info: info("common.url", "an absolute http, https or ftp URL with a host"),
+            info: info(
+                "common.url",
+                "an absolute http, https or ftp URL with a host",
+            ),
             check: check_url,
         }),
         std::sync::Arc::new(TextRule {
-            info: info("ru.org.inn", "a Russian taxpayer number (INN): 10 or 12 digits with checksum"),
+            info: info(
+                "ru.org.inn",
+                "a Russian taxpayer number (INN): 10 or 12 digits with checksum",
+            ),
             check: check_inn,
         }),
         std::sync::Arc::new(TextRule {
@@ -84,7 +90,9 @@ pub fn builtin_rules() -> Vec<std::sync::Arc<dyn Rule>> {
 }
 
 fn check_email(s: &str) -> Result<(), String> {
-    let addr: email_address::EmailAddress = s.parse().map_err(|e| format!("invalid e-mail address: {e}"))?;
+    let addr: email_address::EmailAddress = s
+        .parse()
+        .map_err(|e| format!("invalid e-mail address: {e}"))?;
     // Addresses without a dot in the domain are valid RFC-wise but are
     // almost always typos in data; require one.
     if !addr.domain().contains('.') {
@@ -96,7 +104,10 @@ fn check_email(s: &str) -> Result<(), String> {
 fn check_url(s: &str) -> Result<(), String> {
     let url = url::Url::parse(s).map_err(|e| format!("invalid URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https" | "ftp") {
-        return Err(format!("invalid URL: scheme '{}' is not http, https or ftp", url.scheme()));
+        return Err(format!(
+            "invalid URL: scheme '{}' is not http, https or ftp",
+            url.scheme()
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err("invalid URL: no host".into());
@@ -118,7 +129,11 @@ fn check_inn(s: &str) -> Result<(), String> {
     match d.len() {
         10 => {
             let c = weighted(&d, &[2, 4, 10, 3, 5, 9, 4, 6, 8]);
-            if c == d[9] { Ok(()) } else { Err("INN checksum mismatch".into()) }
+            if c == d[9] {
+                Ok(())
+            } else {
+                Err("INN checksum mismatch".into())
+            }
         }
         12 => {
             let c11 = weighted(&d, &[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
@@ -138,7 +153,11 @@ fn check_ogrn(s: &str) -> Result<(), String> {
     let (body, modulus) = match d.len() {
         13 => (12, 11u64),
         15 => (14, 13u64),
-        n => return Err(format!("OGRN must have 13 (OGRN) or 15 (OGRNIP) digits, found {n}")),
+        n => {
+            return Err(format!(
+                "OGRN must have 13 (OGRN) or 15 (OGRNIP) digits, found {n}"
+            ));
+        }
     };
     let number = d[..body].iter().fold(0u64, |acc, &x| acc * 10 + x as u64);
     let check = (number % modulus % 10) as u32;
@@ -154,7 +173,10 @@ mod tests {
     use super::*;
 
     fn rule(name: &str) -> std::sync::Arc<dyn Rule> {
-        builtin_rules().into_iter().find(|r| r.info().name == name).unwrap()
+        builtin_rules()
+            .into_iter()
+            .find(|r| r.info().name == name)
+            .unwrap()
     }
 
     fn ok(name: &str, v: &str) -> bool {

@@ -132,7 +132,10 @@ impl Validator {
     }
 
     /// Builds checks from `FIELD=RULE` pairs, looking rules up in a registry.
-    pub fn from_pairs<'a>(registry: &Registry, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
+    pub fn from_pairs<'a>(
+        registry: &Registry,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self> {
         let mut v = Validator::new();
         for (field, rule) in pairs {
             v = v.check(field, registry.rule(rule)?);

@@ -6,19 +6,20 @@
 //! batch, never per record or per field.
 
 use std::io::{self, Read, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use iterable_core::io::{BoxRead, BoxSink, ByteSink};
 use iterable_core::{
-    BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo, Error, ErrorKind,
-    FieldNames, Format, FormatInfo, Options, PluginErrorKind, Record, RecordReader, RecordWriter, Result, Rule,
-    RuleInfo, Source, Value,
+    BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo,
+    Error, ErrorKind, FieldNames, Format, FormatInfo, Options, PluginErrorKind, Record,
+    RecordReader, RecordWriter, Result, Rule, RuleInfo, Source, Value,
 };
 use iterable_plugin_api::abi_stable::std_types::{RResult, RStr, RString, RVec, Tuple2};
 use iterable_plugin_api::host::{SinkWriter, SourceReader};
 use iterable_plugin_api::{
-    BatchBuilder, ByteSinkBox, ByteSourceBox, ConnectionBox, RBatch, RError, RecordSinkBox, RecordSourceBox,
+    BatchBuilder, ByteSinkBox, ByteSourceBox, ConnectionBox, RBatch, RError, RecordSinkBox,
+    RecordSourceBox,
 };
 
 use crate::convert::{self, BatchReader};
@@ -34,7 +35,11 @@ fn call<T>(plugin: &str, what: &str, f: impl FnOnce() -> RResult<T, RError>) -> 
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(RResult::ROk(v)) => Ok(v),
         Ok(RResult::RErr(e)) => Err(convert::error_from_plugin(e, plugin)),
-        Err(_) => Err(Error::plugin(PluginErrorKind::Panic, plugin, format!("panicked while {what}"))),
+        Err(_) => Err(Error::plugin(
+            PluginErrorKind::Panic,
+            plugin,
+            format!("panicked while {what}"),
+        )),
     }
 }
 
@@ -59,7 +64,10 @@ fn locate<T: Clone>(
     if let Some((_, i)) = loaded.get() {
         return Ok((lib, *i));
     }
-    let found = pick(&lib).into_iter().enumerate().find(|(_, (_, pid))| pid == id);
+    let found = pick(&lib)
+        .into_iter()
+        .enumerate()
+        .find(|(_, (_, pid))| pid == id);
     match found {
         Some((i, (info, _))) => {
             let _ = loaded.set((info, i));
@@ -103,7 +111,9 @@ impl RecordReader for PluginReader {
                 return Ok(false);
             }
             let (source, batch) = (&mut self.source, self.batch.batch_mut());
-            let more = call(&self.plugin, "reading records", || source.read_batch(batch, BATCH_ROWS));
+            let more = call(&self.plugin, "reading records", || {
+                source.read_batch(batch, BATCH_ROWS)
+            });
             match more {
                 Ok(true) => self.batch.start(&self.plugin)?,
                 Ok(false) => {
@@ -220,19 +230,34 @@ impl SharedSink {
 
 impl Write for SharedSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.0.lock().map_err(|_| io::Error::other("output lock poisoned"))?.as_mut() {
+        match self
+            .0
+            .lock()
+            .map_err(|_| io::Error::other("output lock poisoned"))?
+            .as_mut()
+        {
             Some(s) => s.write(buf),
             None => Err(io::Error::other("output already finished")),
         }
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self.0.lock().map_err(|_| io::Error::other("output lock poisoned"))?.as_mut() {
+        match self
+            .0
+            .lock()
+            .map_err(|_| io::Error::other("output lock poisoned"))?
+            .as_mut()
+        {
             Some(s) => s.write_all(buf),
             None => Err(io::Error::other("output already finished")),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
-        match self.0.lock().map_err(|_| io::Error::other("output lock poisoned"))?.as_mut() {
+        match self
+            .0
+            .lock()
+            .map_err(|_| io::Error::other("output lock poisoned"))?
+            .as_mut()
+        {
             Some(s) => s.flush(),
             None => Ok(()),
         }
@@ -272,7 +297,9 @@ impl Read for PluginRead {
         match catch_unwind(AssertUnwindSafe(|| inner.read(buf))) {
             Ok(Ok(n)) => Ok(n),
             Ok(Err(e)) => Err(convert::error_from_plugin(RError::from(e), plugin).into_io()),
-            Err(_) => Err(Error::plugin(PluginErrorKind::Panic, plugin, "panicked while decoding").into_io()),
+            Err(_) => Err(
+                Error::plugin(PluginErrorKind::Panic, plugin, "panicked while decoding").into_io(),
+            ),
         }
     }
 }
@@ -298,9 +325,18 @@ impl LazyFormat {
     }
 
     fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(&self.plugin, "format", &self.declared.id, &self.loaded, |lib| {
-            lib.formats.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
-        })
+        locate(
+            &self.plugin,
+            "format",
+            &self.declared.id,
+            &self.loaded,
+            |lib| {
+                lib.formats
+                    .iter()
+                    .map(|(i, _)| (i.clone(), i.id.clone()))
+                    .collect()
+            },
+        )
     }
 }
 
@@ -318,7 +354,9 @@ impl Format for LazyFormat {
         let name = self.plugin.name();
         let source = ByteSourceBox::from_reader(input);
         let opts = convert::options_to_plugin(options);
-        let records = call(name, "opening a reader", || lib.formats[i].1.open_reader(source, opts))?;
+        let records = call(name, "opening a reader", || {
+            lib.formats[i].1.open_reader(source, opts)
+        })?;
         Ok(Box::new(PluginReader::new(name, records, Some(lib))))
     }
 
@@ -327,7 +365,9 @@ impl Format for LazyFormat {
         let name = self.plugin.name();
         let shared = SharedSink::new(output);
         let opts = convert::options_to_plugin(options);
-        let sink = call(name, "opening a writer", || lib.formats[i].1.open_writer(shared.proxy(), opts))?;
+        let sink = call(name, "opening a writer", || {
+            lib.formats[i].1.open_writer(shared.proxy(), opts)
+        })?;
         Ok(Box::new(PluginWriter {
             plugin: name.to_owned(),
             sink: Some(sink),
@@ -360,9 +400,18 @@ impl LazyCodec {
     }
 
     fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(&self.plugin, "codec", &self.declared.id, &self.loaded, |lib| {
-            lib.codecs.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
-        })
+        locate(
+            &self.plugin,
+            "codec",
+            &self.declared.id,
+            &self.loaded,
+            |lib| {
+                lib.codecs
+                    .iter()
+                    .map(|(i, _)| (i.clone(), i.id.clone()))
+                    .collect()
+            },
+        )
     }
 }
 
@@ -379,7 +428,9 @@ impl Codec for LazyCodec {
         let (lib, i) = self.provider()?;
         let name = self.plugin.name();
         let source = ByteSourceBox::from_reader(input);
-        let decoded = call(name, "starting to decode", || lib.codecs[i].1.decoder(source))?;
+        let decoded = call(name, "starting to decode", || {
+            lib.codecs[i].1.decoder(source)
+        })?;
         Ok(Box::new(PluginRead {
             plugin: name.to_owned(),
             inner: SourceReader::new(decoded),
@@ -391,7 +442,9 @@ impl Codec for LazyCodec {
         let name = self.plugin.name();
         let shared = SharedSink::new(output);
         let level = level.into();
-        let enc = call(name, "starting to encode", || lib.codecs[i].1.encoder(shared.proxy(), level))?;
+        let enc = call(name, "starting to encode", || {
+            lib.codecs[i].1.encoder(shared.proxy(), level)
+        })?;
         Ok(Box::new(PluginEncoder {
             plugin: name.to_owned(),
             inner: SinkWriter::new(enc),
@@ -414,7 +467,12 @@ impl PluginEncoder {
         match r {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(convert::error_from_plugin(RError::from(e), &self.plugin).into_io()),
-            Err(_) => Err(Error::plugin(PluginErrorKind::Panic, &self.plugin, format!("panicked while {what}")).into_io()),
+            Err(_) => Err(Error::plugin(
+                PluginErrorKind::Panic,
+                &self.plugin,
+                format!("panicked while {what}"),
+            )
+            .into_io()),
         }
     }
 }
@@ -465,9 +523,18 @@ impl LazyRule {
     }
 
     fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(&self.plugin, "rule", &self.declared.name, &self.loaded, |lib| {
-            lib.rules.iter().map(|(i, _)| (i.clone(), i.name.clone())).collect()
-        })
+        locate(
+            &self.plugin,
+            "rule",
+            &self.declared.name,
+            &self.loaded,
+            |lib| {
+                lib.rules
+                    .iter()
+                    .map(|(i, _)| (i.clone(), i.name.clone()))
+                    .collect()
+            },
+        )
     }
 }
 
@@ -495,8 +562,11 @@ impl Rule for LazyRule {
                 b.end_row();
             }
         }
-        let mut results: RVec<iterable_plugin_api::abi_stable::std_types::ROption<RString>> = RVec::new();
-        call(self.plugin.name(), "checking values", || lib.rules[i].1.check_batch(&batch, &mut results))?;
+        let mut results: RVec<iterable_plugin_api::abi_stable::std_types::ROption<RString>> =
+            RVec::new();
+        call(self.plugin.name(), "checking values", || {
+            lib.rules[i].1.check_batch(&batch, &mut results)
+        })?;
         if results.len() != values.len() {
             return Err(Error::plugin(
                 PluginErrorKind::CallFailed,
@@ -510,7 +580,11 @@ impl Rule for LazyRule {
             ));
         }
         out.clear();
-        out.extend(results.into_iter().map(|r| r.into_option().map(|s| s.to_string())));
+        out.extend(
+            results
+                .into_iter()
+                .map(|r| r.into_option().map(|s| s.to_string())),
+        );
         Ok(())
     }
 }
@@ -536,9 +610,18 @@ impl LazyEngine {
     }
 
     fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(&self.plugin, "engine", &self.declared.id, &self.loaded, |lib| {
-            lib.engines.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
-        })
+        locate(
+            &self.plugin,
+            "engine",
+            &self.declared.id,
+            &self.loaded,
+            |lib| {
+                lib.engines
+                    .iter()
+                    .map(|(i, _)| (i.clone(), i.id.clone()))
+                    .collect()
+            },
+        )
     }
 }
 
@@ -547,7 +630,12 @@ impl Engine for LazyEngine {
         self.loaded.get().map_or(&self.declared, |(i, _)| i)
     }
 
-    fn execute(&self, query: &str, inputs: Vec<(String, BoxReader)>, options: &Options) -> Result<BoxReader> {
+    fn execute(
+        &self,
+        query: &str,
+        inputs: Vec<(String, BoxReader)>,
+        options: &Options,
+    ) -> Result<BoxReader> {
         let (lib, i) = self.provider()?;
         let name = self.plugin.name();
         let inputs: RVec<Tuple2<RString, RecordSourceBox>> = inputs
@@ -556,7 +644,9 @@ impl Engine for LazyEngine {
             .collect();
         let opts = convert::options_to_plugin(options);
         let out = call(name, "running a query", || {
-            lib.engines[i].1.execute(RStr::from_str(query), inputs, opts)
+            lib.engines[i]
+                .1
+                .execute(RStr::from_str(query), inputs, opts)
         })?;
         Ok(Box::new(PluginReader::new(name, out, Some(lib))))
     }
@@ -583,9 +673,18 @@ impl LazyDriver {
     }
 
     fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(&self.plugin, "driver", &self.declared.id, &self.loaded, |lib| {
-            lib.drivers.iter().map(|(i, _)| (i.clone(), i.id.clone())).collect()
-        })
+        locate(
+            &self.plugin,
+            "driver",
+            &self.declared.id,
+            &self.loaded,
+            |lib| {
+                lib.drivers
+                    .iter()
+                    .map(|(i, _)| (i.clone(), i.id.clone()))
+                    .collect()
+            },
+        )
     }
 }
 
@@ -598,7 +697,9 @@ impl Driver for LazyDriver {
         let (lib, i) = self.provider()?;
         let name = self.plugin.name();
         let opts = convert::options_to_plugin(options);
-        let conn = call(name, "connecting", || lib.drivers[i].1.connect(RStr::from_str(uri), opts))?;
+        let conn = call(name, "connecting", || {
+            lib.drivers[i].1.connect(RStr::from_str(uri), opts)
+        })?;
         Ok(Box::new(PluginConnection {
             plugin: name.to_owned(),
             conn,
@@ -624,10 +725,18 @@ impl Connection for PluginConnection {
         let opts = convert::options_to_plugin(options);
         let conn = &mut self.conn;
         let records = match source {
-            Source::Table(t) => call(&self.plugin, "reading a table", || conn.read_table(RStr::from_str(t), opts))?,
-            Source::Query(q) => call(&self.plugin, "running a query", || conn.read_query(RStr::from_str(q), opts))?,
+            Source::Table(t) => call(&self.plugin, "reading a table", || {
+                conn.read_table(RStr::from_str(t), opts)
+            })?,
+            Source::Query(q) => call(&self.plugin, "running a query", || {
+                conn.read_query(RStr::from_str(q), opts)
+            })?,
         };
-        Ok(Box::new(PluginReader::new(&self.plugin, records, Some(Arc::clone(&self.lib)))))
+        Ok(Box::new(PluginReader::new(
+            &self.plugin,
+            records,
+            Some(Arc::clone(&self.lib)),
+        )))
     }
 
     fn write(&mut self, table: &str, options: &Options) -> Result<BoxWriter> {

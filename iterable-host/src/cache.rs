@@ -37,7 +37,10 @@ impl FileStamp {
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        Ok(FileStamp { size: m.len(), mtime_ns })
+        Ok(FileStamp {
+            size: m.len(),
+            mtime_ns,
+        })
     }
 }
 
@@ -48,7 +51,7 @@ pub enum Outcome {
     /// Examined: it describes itself as this manifest would.
     Scanned {
         /// The self-description.
-        manifest: Manifest,
+        manifest: Box<Manifest>,
     },
     /// Examining or loading it failed.
     Failed {
@@ -63,7 +66,11 @@ impl Outcome {
     /// A failure outcome from a plugin error.
     pub fn failed(err: &Error) -> Outcome {
         Outcome::Failed {
-            kind: err.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed).as_str().to_owned(),
+            kind: err
+                .plugin_kind()
+                .unwrap_or(PluginErrorKind::LoadFailed)
+                .as_str()
+                .to_owned(),
             message: err.message().to_owned(),
         }
     }
@@ -163,8 +170,12 @@ impl ScanCache {
 
     /// Records what was found about `lib` now.
     pub fn store(&mut self, lib: &Path, outcome: Outcome) {
-        let Ok(stamp) = FileStamp::of(lib) else { return };
-        self.file.entries.insert(Self::key(lib), Entry { stamp, outcome });
+        let Ok(stamp) = FileStamp::of(lib) else {
+            return;
+        };
+        self.file
+            .entries
+            .insert(Self::key(lib), Entry { stamp, outcome });
         self.dirty = true;
     }
 
@@ -185,9 +196,14 @@ impl ScanCache {
             self.dirty = false;
             return;
         };
-        match write_atomic(path, &serde_json::to_vec_pretty(&self.file).unwrap_or_default()) {
+        match write_atomic(
+            path,
+            &serde_json::to_vec_pretty(&self.file).unwrap_or_default(),
+        ) {
             Ok(()) => self.dirty = false,
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot write the scan cache"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot write the scan cache")
+            }
         }
     }
 }
@@ -239,7 +255,12 @@ mod tests {
         let lib = d.path().join("liby.so");
         std::fs::write(&lib, b"x").unwrap();
         assert!(c.lookup(&lib).is_none());
-        c.store(&lib, Outcome::Scanned { manifest: Manifest::default() });
+        c.store(
+            &lib,
+            Outcome::Scanned {
+                manifest: Box::default(),
+            },
+        );
         c.save();
         assert!(ScanCache::load(cache_path).lookup(&lib).is_some());
     }

@@ -4,7 +4,9 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use iterable_core::{Error, ErrorKind, OpenOptions, Options, Reader, Record, Registry, ValidationMode, Validator};
+use iterable_core::{
+    Error, ErrorKind, OpenOptions, Options, Reader, Record, Registry, ValidationMode, Validator,
+};
 use iterable_host::Host;
 
 const AFTER_HELP: &str = "\
@@ -194,7 +196,11 @@ struct ConvertArgs {
     codec: Option<String>,
 
     /// A writer or output-codec option, KEY=VALUE (repeatable), e.g. level=9.
-    #[arg(long = "option", visible_alias = "out-option", value_name = "KEY=VALUE")]
+    #[arg(
+        long = "option",
+        visible_alias = "out-option",
+        value_name = "KEY=VALUE"
+    )]
     options: Vec<String>,
 
     /// The input format (detected when not given).
@@ -415,7 +421,10 @@ fn count(registry: &Registry, a: &InputArgs) -> CliResult {
 
 fn convert(registry: &Registry, a: &ConvertArgs) -> CliResult {
     let out_is_uri = iterable_core::uri_scheme(&a.output).is_some();
-    let in_table = a.in_table.as_ref().or(if out_is_uri { None } else { a.table.as_ref() });
+    let in_table = a
+        .in_table
+        .as_ref()
+        .or(if out_is_uri { None } else { a.table.as_ref() });
     let mut reader = open_input(
         registry,
         &a.input,
@@ -434,7 +443,11 @@ fn convert(registry: &Registry, a: &ConvertArgs) -> CliResult {
     };
     let mut writer = if a.output == "-" {
         if opts.format.is_none() {
-            return Err(Error::new(ErrorKind::InvalidInput, "writing to stdout (-) needs --format").into());
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "writing to stdout (-) needs --format",
+            )
+            .into());
         }
         registry.create_stdout(&opts)?
     } else {
@@ -451,7 +464,10 @@ fn validate(registry: &Registry, a: &ValidateArgs) -> CliResult {
     let mut pairs = Vec::new();
     for r in &a.rules {
         let (field, rule) = r.split_once('=').ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, format!("--rule {r:?} is not of the form FIELD=RULE"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("--rule {r:?} is not of the form FIELD=RULE"),
+            )
         })?;
         pairs.push((field.trim(), rule.trim()));
     }
@@ -460,7 +476,8 @@ fn validate(registry: &Registry, a: &ValidateArgs) -> CliResult {
     let mut out = stdout();
     let invalid = if a.mode == Mode::Stats {
         let stats = validator.stats(reader)?;
-        serde_json::to_writer_pretty(&mut out, &stats).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        serde_json::to_writer_pretty(&mut out, &stats)
+            .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
         out.write_all(b"\n")?;
         stats.invalid
     } else {
@@ -555,7 +572,11 @@ mod list {
     }
 
     fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Prints rows as aligned columns.
@@ -589,7 +610,8 @@ mod list {
 
     fn print_json(v: serde_json::Value) -> CliResult {
         let mut out = stdout();
-        serde_json::to_writer_pretty(&mut out, &v).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        serde_json::to_writer_pretty(&mut out, &v)
+            .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
         out.write_all(b"\n")?;
         out.flush()?;
         Ok(())
@@ -623,7 +645,14 @@ mod list {
                 .collect::<Vec<_>>()));
         }
         table(
-            &["ID", "SOURCE", "STATUS", "MODE", "EXTENSIONS", "DESCRIPTION"],
+            &[
+                "ID",
+                "SOURCE",
+                "STATUS",
+                "MODE",
+                "EXTENSIONS",
+                "DESCRIPTION",
+            ],
             entries
                 .iter()
                 .map(|e| {
@@ -665,7 +694,14 @@ mod list {
                 .collect::<Vec<_>>()));
         }
         table(
-            &["ID", "SOURCE", "STATUS", "EXTENSIONS", "MAGIC", "DESCRIPTION"],
+            &[
+                "ID",
+                "SOURCE",
+                "STATUS",
+                "EXTENSIONS",
+                "MAGIC",
+                "DESCRIPTION",
+            ],
             entries
                 .iter()
                 .map(|e| {
@@ -675,7 +711,11 @@ mod list {
                         source(&e.source),
                         status_cell(e),
                         i.extensions.join(","),
-                        i.magic.iter().map(|m| hex(m)).collect::<Vec<_>>().join(" | "),
+                        i.magic
+                            .iter()
+                            .map(|m| hex(m))
+                            .collect::<Vec<_>>()
+                            .join(" | "),
                         i.description.clone(),
                     ]
                 })

@@ -72,13 +72,18 @@ pub fn default_cache_file() -> Option<PathBuf> {
 
 /// True when `ITERABLEDATA_NO_PLUGINS` asks for no plugins.
 pub fn plugins_disabled_by_env() -> bool {
-    std::env::var(ENV_NO_PLUGINS).is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+    std::env::var(ENV_NO_PLUGINS)
+        .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
 /// The directories in `ITERABLEDATA_PLUGIN_PATH`.
 pub fn env_plugin_dirs() -> Vec<PathBuf> {
     std::env::var_os(ENV_PLUGIN_PATH)
-        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -115,11 +120,21 @@ mod tests {
     fn config_parses_and_resolves_relative_dirs() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("config.toml");
-        std::fs::write(&p, "plugin_dirs = [\"more\", \"/abs\"]\nallow_override = [\"csv\"]\n").unwrap();
+        std::fs::write(
+            &p,
+            "plugin_dirs = [\"more\", \"/abs\"]\nallow_override = [\"csv\"]\n",
+        )
+        .unwrap();
         let c = Config::load(&p).unwrap();
-        assert_eq!(c.plugin_dirs, [d.path().join("more"), PathBuf::from("/abs")]);
+        assert_eq!(
+            c.plugin_dirs,
+            [d.path().join("more"), PathBuf::from("/abs")]
+        );
         assert_eq!(c.allow_override, ["csv"]);
-        assert_eq!(Config::load(&d.path().join("none.toml")).unwrap(), Config::default());
+        assert_eq!(
+            Config::load(&d.path().join("none.toml")).unwrap(),
+            Config::default()
+        );
         std::fs::write(&p, "plugin_dirs = 3").unwrap();
         let e = Config::load(&p).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);

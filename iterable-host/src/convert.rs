@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, ErrorKind, FieldNames, FormatInfo, OptionSpec, OptionType, Options,
-    PluginErrorKind, Position, Record, RuleInfo, Value,
+    CodecInfo, DriverInfo, EngineInfo, Error, ErrorKind, FieldNames, FormatInfo, OptionSpec,
+    OptionType, Options, PluginErrorKind, Position, Record, RuleInfo, Value,
 };
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
-use iterable_plugin_api::{host::roptions, BatchBuilder, CellRef, RBatch, RError, RErrorKind, ROptions, RValue};
+use iterable_plugin_api::{
+    BatchBuilder, CellRef, RBatch, RError, RErrorKind, ROptions, RValue, host::roptions,
+};
 
 /// Turns a plugin's error into a core error naming the plugin.
 pub fn error_from_plugin(e: RError, plugin: &str) -> Error {
@@ -31,7 +33,9 @@ pub fn error_from_plugin(e: RError, plugin: &str) -> Error {
         record: e.record.into_option(),
         byte: None,
     };
-    Error::new(kind, e.message.to_string()).with_position(pos).with_plugin(plugin)
+    Error::new(kind, e.message.to_string())
+        .with_position(pos)
+        .with_plugin(plugin)
 }
 
 /// Turns a core error into a plugin-ABI error (for host callbacks).
@@ -86,7 +90,11 @@ pub fn format_info(i: &iterable_plugin_api::FormatInfo) -> FormatInfo {
     FormatInfo {
         id: i.id.to_string(),
         description: i.description.to_string(),
-        extensions: i.extensions.iter().map(|e| e.to_ascii_lowercase()).collect(),
+        extensions: i
+            .extensions
+            .iter()
+            .map(|e| e.to_ascii_lowercase())
+            .collect(),
         magic: i.magic.iter().map(|m| m.to_vec()).collect(),
         can_read: i.can_read,
         can_write: i.can_write,
@@ -99,10 +107,17 @@ pub fn codec_info(i: &iterable_plugin_api::CodecInfo) -> CodecInfo {
     CodecInfo {
         id: i.id.to_string(),
         description: i.description.to_string(),
-        extensions: i.extensions.iter().map(|e| e.to_ascii_lowercase()).collect(),
+        extensions: i
+            .extensions
+            .iter()
+            .map(|e| e.to_ascii_lowercase())
+            .collect(),
         magic: i.magic.iter().map(|m| m.to_vec()).collect(),
-        levels: (i.level_min <= i.level_max && (i.level_min, i.level_max) != (0, 0))
-            .then_some((i.level_min, i.level_max, i.level_default)),
+        levels: (i.level_min <= i.level_max && (i.level_min, i.level_max) != (0, 0)).then_some((
+            i.level_min,
+            i.level_max,
+            i.level_default,
+        )),
     }
 }
 
@@ -141,7 +156,11 @@ pub fn value_from_rvalue(v: &RValue) -> Value {
         RValue::Str(s) => Value::String(s.to_string()),
         RValue::Bytes(b) => Value::Bytes(b.to_vec()),
         RValue::List(l) => Value::List(l.iter().map(value_from_rvalue).collect()),
-        RValue::Map(m) => Value::Map(m.iter().map(|p| (p.0.to_string(), value_from_rvalue(&p.1))).collect()),
+        RValue::Map(m) => Value::Map(
+            m.iter()
+                .map(|p| (p.0.to_string(), value_from_rvalue(&p.1)))
+                .collect(),
+        ),
         // An extension type this host does not know: keep its bytes.
         RValue::Ext(_, payload) => Value::Bytes(payload.to_vec()),
     }
@@ -205,8 +224,15 @@ impl BatchReader {
     /// malformed batch from a plugin is an error, never undefined
     /// behaviour) and refreshes the shared names if they changed.
     pub fn start(&mut self, plugin: &str) -> Result<(), Error> {
-        let view = self.batch.validated().map_err(|e| error_from_plugin(e, plugin))?;
-        let same = view.field_count() == self.names.len() && view.field_names().zip(self.names.iter()).all(|(a, b)| a == b);
+        let view = self
+            .batch
+            .validated()
+            .map_err(|e| error_from_plugin(e, plugin))?;
+        let same = view.field_count() == self.names.len()
+            && view
+                .field_names()
+                .zip(self.names.iter())
+                .all(|(a, b)| a == b);
         if !same {
             self.names = Arc::new(view.field_names().map(str::to_owned).collect());
         }
@@ -279,7 +305,10 @@ mod tests {
         let mut batch = RBatch::new();
         let recs = vec![
             Record::from_pairs([("a", Value::Int(1)), ("b", Value::from("x"))]),
-            Record::from_pairs([("a", Value::Null), ("b", Value::List(vec![Value::Bool(true)]))]),
+            Record::from_pairs([
+                ("a", Value::Null),
+                ("b", Value::List(vec![Value::Bool(true)])),
+            ]),
             Record::from_pairs([("b", Value::Float(2.5))]),
         ];
         {

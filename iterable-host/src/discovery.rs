@@ -36,7 +36,9 @@ impl Candidate {
     /// The path shown in listings.
     pub fn path(&self) -> &Path {
         match &self.kind {
-            CandidateKind::Manifest(p) | CandidateKind::Library(p) | CandidateKind::Unreadable(p, _) => p,
+            CandidateKind::Manifest(p)
+            | CandidateKind::Library(p)
+            | CandidateKind::Unreadable(p, _) => p,
         }
     }
 
@@ -48,8 +50,12 @@ impl Candidate {
             CandidateKind::Manifest(m) => m.parent().and_then(Path::file_name),
             _ => p.file_name(),
         };
-        let stem = stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let stem = stem.strip_suffix(std::env::consts::DLL_SUFFIX).unwrap_or(&stem);
+        let stem = stem
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = stem
+            .strip_suffix(std::env::consts::DLL_SUFFIX)
+            .unwrap_or(&stem);
         stem.strip_prefix(std::env::consts::DLL_PREFIX)
             .filter(|s| !s.is_empty())
             .unwrap_or(stem)
@@ -80,7 +86,10 @@ pub fn scan_dir(dir: &Path, origin: &DirOrigin) -> Vec<Candidate> {
     names.sort();
     let mut out = Vec::new();
     for path in names {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }
@@ -96,7 +105,9 @@ pub fn scan_dir(dir: &Path, origin: &DirOrigin) -> Vec<Candidate> {
             }
             Ok(_) if is_library_name(&name) => CandidateKind::Library(path.clone()),
             Ok(_) => continue,
-            Err(e) if is_library_name(&name) => CandidateKind::Unreadable(path.clone(), e.to_string()),
+            Err(e) if is_library_name(&name) => {
+                CandidateKind::Unreadable(path.clone(), e.to_string())
+            }
             Err(e) => {
                 tracing::debug!(path = %path.display(), error = %e, "skipping unreadable entry");
                 continue;
@@ -126,7 +137,10 @@ mod tests {
         std::fs::create_dir(d.path().join("empty")).unwrap();
         let found = scan_dir(d.path(), &DirOrigin::Explicit);
         assert_eq!(found.len(), 2);
-        assert_eq!(found[0].kind, CandidateKind::Manifest(d.path().join("alpha").join(MANIFEST_FILE)));
+        assert_eq!(
+            found[0].kind,
+            CandidateKind::Manifest(d.path().join("alpha").join(MANIFEST_FILE))
+        );
         assert_eq!(found[0].provisional_name(), "alpha");
         assert_eq!(found[1].provisional_name(), "zeta");
         assert!(scan_dir(&d.path().join("missing"), &DirOrigin::Explicit).is_empty());

@@ -56,8 +56,8 @@ use std::sync::{Arc, Mutex};
 
 pub use iterable_core;
 use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, OpenOptions, PluginErrorKind, Provider, ProviderSource,
-    Reader, Registry, Result, RuleInfo, Writer,
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, OpenOptions, PluginErrorKind, Provider,
+    ProviderSource, Reader, Registry, Result, RuleInfo, Writer,
 };
 
 pub use cache::ScanCache;
@@ -202,9 +202,18 @@ impl HostBuilder {
             .collect();
         if !self.no_default_dirs {
             if !self.no_env {
-                search.extend(config::env_plugin_dirs().into_iter().map(|d| (d, DirOrigin::Environment)));
+                search.extend(
+                    config::env_plugin_dirs()
+                        .into_iter()
+                        .map(|d| (d, DirOrigin::Environment)),
+                );
             }
-            search.extend(config.plugin_dirs.iter().map(|d| (d.clone(), DirOrigin::Config)));
+            search.extend(
+                config
+                    .plugin_dirs
+                    .iter()
+                    .map(|d| (d.clone(), DirOrigin::Config)),
+            );
             if let Some(u) = config::user_dir() {
                 search.push((u.join("plugins"), DirOrigin::UserDefault));
             }
@@ -238,7 +247,9 @@ impl HostBuilder {
                 let plugin = if disabled_all {
                     // Safe mode: look at manifests only, load nothing.
                     let p = describe_without_loading(&cand, &cache);
-                    p.set_disabled("plugins are disabled (--no-plugins or ITERABLEDATA_NO_PLUGINS)");
+                    p.set_disabled(
+                        "plugins are disabled (--no-plugins or ITERABLEDATA_NO_PLUGINS)",
+                    );
                     p
                 } else {
                     examine(&cand, &cache)
@@ -284,14 +295,17 @@ fn describe_without_loading(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> 
         },
         CandidateKind::Library(l) => {
             let known = cache.lock().ok().and_then(|c| match c.lookup(l) {
-                Some(Outcome::Scanned { manifest }) => Some(manifest.clone()),
+                Some(Outcome::Scanned { manifest }) => Some((**manifest).clone()),
                 _ => None,
             });
             (known, l.clone(), false)
         }
         CandidateKind::Unreadable(p, _) => (None, p.clone(), false),
     };
-    let name = manifest.as_ref().map(|m| m.plugin.name.clone()).unwrap_or(name);
+    let name = manifest
+        .as_ref()
+        .map(|m| m.plugin.name.clone())
+        .unwrap_or(name);
     Arc::new(Plugin::new(
         name,
         path,
@@ -324,7 +338,11 @@ fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
     match &cand.kind {
         CandidateKind::Unreadable(p, why) => {
             let plugin = make(provisional.clone(), p.clone(), None, false);
-            plugin.set_failed(&Error::plugin(PluginErrorKind::LoadFailed, &provisional, format!("cannot read {}: {why}", p.display())));
+            plugin.set_failed(&Error::plugin(
+                PluginErrorKind::LoadFailed,
+                &provisional,
+                format!("cannot read {}: {why}", p.display()),
+            ));
             plugin
         }
         CandidateKind::Manifest(mpath) => {
@@ -353,9 +371,12 @@ fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
         CandidateKind::Library(lib) => {
             let cached = cache.lock().ok().and_then(|c| c.lookup(lib).cloned());
             match cached {
-                Some(Outcome::Scanned { manifest }) => {
-                    make(manifest.plugin.name.clone(), lib.clone(), Some(manifest), false)
-                }
+                Some(Outcome::Scanned { manifest }) => make(
+                    manifest.plugin.name.clone(),
+                    lib.clone(),
+                    Some(*manifest),
+                    false,
+                ),
                 Some(failed @ Outcome::Failed { .. }) => {
                     let plugin = make(provisional.clone(), lib.clone(), None, false);
                     if let Some(e) = failed.as_error(&provisional) {
@@ -365,14 +386,23 @@ fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
                 }
                 None => {
                     // Examined once, in this process; the answer is cached.
-                    let outcome = loader::load(lib, &provisional);
-                    let plugin = match outcome {
+                    match loader::load(lib, &provisional) {
                         Ok(loaded) => {
                             let manifest = loaded.description.clone();
                             if let Ok(mut c) = cache.lock() {
-                                c.store(lib, Outcome::Scanned { manifest: manifest.clone() });
+                                c.store(
+                                    lib,
+                                    Outcome::Scanned {
+                                        manifest: Box::new(manifest.clone()),
+                                    },
+                                );
                             }
-                            let p = make(manifest.plugin.name.clone(), lib.clone(), Some(manifest), false);
+                            let p = make(
+                                manifest.plugin.name.clone(),
+                                lib.clone(),
+                                Some(manifest),
+                                false,
+                            );
                             p.set_loaded(Arc::new(loaded));
                             p
                         }
@@ -384,8 +414,7 @@ fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
                             p.set_failed(&e);
                             p
                         }
-                    };
-                    plugin
+                    }
                 }
             }
         }
@@ -401,14 +430,20 @@ fn check_manifest_plugin(m: &Manifest, lib: &Path, name: &str) -> Option<Error> 
             return Some(Error::plugin(
                 PluginErrorKind::MissingLibrary,
                 name,
-                format!("the manifest names library {}, which is not a regular file", lib.display()),
+                format!(
+                    "the manifest names library {}, which is not a regular file",
+                    lib.display()
+                ),
             ));
         }
         Err(_) => {
             return Some(Error::plugin(
                 PluginErrorKind::MissingLibrary,
                 name,
-                format!("the manifest names library {}, which does not exist", lib.display()),
+                format!(
+                    "the manifest names library {}, which does not exist",
+                    lib.display()
+                ),
             ));
         }
     }
@@ -435,23 +470,50 @@ fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
         let info = FormatInfo {
             id: f.id.to_ascii_lowercase(),
             description: f.description.clone(),
-            extensions: f.extensions.iter().map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
-            magic: f.magic.as_deref().and_then(manifest::parse_hex).into_iter().collect(),
+            extensions: f
+                .extensions
+                .iter()
+                .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+                .collect(),
+            magic: f
+                .magic
+                .as_deref()
+                .and_then(manifest::parse_hex)
+                .into_iter()
+                .collect(),
             can_read: f.read,
             can_write: f.write,
             options: Vec::new(),
         };
-        registry.add_plugin(Provider::Format(Arc::new(adapters::LazyFormat::new(Arc::clone(plugin), info))), &name);
+        registry.add_plugin(
+            Provider::Format(Arc::new(adapters::LazyFormat::new(
+                Arc::clone(plugin),
+                info,
+            ))),
+            &name,
+        );
     }
     for c in &m.codecs {
         let info = CodecInfo {
             id: c.id.to_ascii_lowercase(),
             description: c.description.clone(),
-            extensions: c.extensions.iter().map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
-            magic: c.magic.as_deref().and_then(manifest::parse_hex).into_iter().collect(),
+            extensions: c
+                .extensions
+                .iter()
+                .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+                .collect(),
+            magic: c
+                .magic
+                .as_deref()
+                .and_then(manifest::parse_hex)
+                .into_iter()
+                .collect(),
             levels: None,
         };
-        registry.add_plugin(Provider::Codec(Arc::new(adapters::LazyCodec::new(Arc::clone(plugin), info))), &name);
+        registry.add_plugin(
+            Provider::Codec(Arc::new(adapters::LazyCodec::new(Arc::clone(plugin), info))),
+            &name,
+        );
     }
     for d in &m.drivers {
         let info = DriverInfo {
@@ -459,21 +521,36 @@ fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             description: d.description.clone(),
             schemes: d.schemes.clone(),
         };
-        registry.add_plugin(Provider::Driver(Arc::new(adapters::LazyDriver::new(Arc::clone(plugin), info))), &name);
+        registry.add_plugin(
+            Provider::Driver(Arc::new(adapters::LazyDriver::new(
+                Arc::clone(plugin),
+                info,
+            ))),
+            &name,
+        );
     }
     for r in &m.rules {
         let info = RuleInfo {
             name: r.name.clone(),
             description: r.description.clone(),
         };
-        registry.add_plugin(Provider::Rule(Arc::new(adapters::LazyRule::new(Arc::clone(plugin), info))), &name);
+        registry.add_plugin(
+            Provider::Rule(Arc::new(adapters::LazyRule::new(Arc::clone(plugin), info))),
+            &name,
+        );
     }
     for e in &m.engines {
         let info = EngineInfo {
             id: e.id.clone(),
             description: e.description.clone(),
         };
-        registry.add_plugin(Provider::Engine(Arc::new(adapters::LazyEngine::new(Arc::clone(plugin), info))), &name);
+        registry.add_plugin(
+            Provider::Engine(Arc::new(adapters::LazyEngine::new(
+                Arc::clone(plugin),
+                info,
+            ))),
+            &name,
+        );
     }
 }
 

@@ -6,19 +6,21 @@
 //! per-type cache, which would hand back the first plugin for every path.
 //! Libraries are never unloaded: restart the process to reload a plugin.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use iterable_core::{Error, PluginErrorKind};
-use iterable_plugin_api::abi_stable::library::{lib_header_from_path, LibraryError, RootModuleError};
+use iterable_plugin_api::abi_stable::library::{LibraryError, RootModuleError};
 use iterable_plugin_api::abi_stable::std_types::RResult;
 use iterable_plugin_api::{
-    host, CodecProviderBox, DriverProviderBox, EngineProviderBox, FormatProviderBox, PluginModule_Ref, RError,
-    RuleProviderBox, API_MAJOR, API_VERSION,
+    API_MAJOR, API_VERSION, CodecProviderBox, DriverProviderBox, EngineProviderBox,
+    FormatProviderBox, RError, RuleProviderBox, host,
 };
 
 use crate::convert;
-use crate::manifest::{self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, Manifest, PluginSection, RuleDecl};
+use crate::manifest::{
+    self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, Manifest, PluginSection, RuleDecl,
+};
 
 /// A loaded plugin library and the providers it made.
 pub struct Library {
@@ -49,17 +51,29 @@ impl std::fmt::Debug for Library {
 
 /// Runs a call into a plugin, turning a panic that still escapes (the
 /// export macro already guards every entry point) into an error.
-fn guarded<T>(plugin: &str, what: &str, f: impl FnOnce() -> RResult<T, RError>) -> Result<T, Error> {
+fn guarded<T>(
+    plugin: &str,
+    what: &str,
+    f: impl FnOnce() -> RResult<T, RError>,
+) -> Result<T, Error> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(RResult::ROk(v)) => Ok(v),
         Ok(RResult::RErr(e)) => Err(convert::error_from_plugin(e, plugin).context(what)),
-        Err(_) => Err(Error::plugin(PluginErrorKind::Panic, plugin, format!("{what}: the plugin panicked"))),
+        Err(_) => Err(Error::plugin(
+            PluginErrorKind::Panic,
+            plugin,
+            format!("{what}: the plugin panicked"),
+        )),
     }
 }
 
 /// Loads the library at `path`. `name` names the plugin in errors until the
 /// library says its own name.
 pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
+    // dlopen searches the system's library path for a name without a slash;
+    // a plugin file is always meant as a path.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = absolute.as_path();
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
@@ -78,9 +92,7 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         }
     }
     tracing::debug!(plugin = name, path = %path.display(), "loading plugin library");
-    let module = match catch_unwind(AssertUnwindSafe(|| {
-        lib_header_from_path(path).and_then(|h| h.init_root_module::<PluginModule_Ref>())
-    })) {
+    let module = match catch_unwind(AssertUnwindSafe(|| host::load_module(path))) {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return Err(classify(&e, name, path)),
         Err(_) => {
@@ -99,7 +111,11 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
     };
     let name = real_name.as_str();
     if let Err(e) = host::check_api_version(&meta.api_version) {
-        return Err(Error::plugin(PluginErrorKind::VersionMismatch, name, e.message.to_string()));
+        return Err(Error::plugin(
+            PluginErrorKind::VersionMismatch,
+            name,
+            e.message.to_string(),
+        ));
     }
     let formats: Vec<_> = guarded(name, "listing formats", || (module.formats())())?
         .into_iter()
@@ -121,7 +137,10 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         .into_iter()
         .map(|p| (convert::engine_info(&p.info()), p))
         .collect();
-    let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let description = Manifest {
         plugin: PluginSection {
             name: name.to_owned(),
@@ -197,7 +216,11 @@ fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
     let (kind, msg) = match e {
         LibraryError::OpenError { err, .. } => (
             PluginErrorKind::NotALibrary,
-            format!("{} is not a loadable library: {}", path.display(), first_line(&err.to_string())),
+            format!(
+                "{} is not a loadable library: {}",
+                path.display(),
+                first_line(&err.to_string()).replace(&format!("{}: ", path.display()), "")
+            ),
         ),
         LibraryError::GetSymbolError { .. } => (
             PluginErrorKind::MissingSymbol,
@@ -223,7 +246,10 @@ fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
         LibraryError::RootModule {
             err: RootModuleError::Unwound,
             ..
-        } => (PluginErrorKind::Panic, "the plugin panicked while initialising".to_owned()),
+        } => (
+            PluginErrorKind::Panic,
+            "the plugin panicked while initialising".to_owned(),
+        ),
         LibraryError::RootModule {
             err: RootModuleError::Returned(err),
             ..
@@ -263,7 +289,11 @@ fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_owned()
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -279,6 +309,10 @@ mod tests {
         assert_eq!(e.plugin_kind(), Some(PluginErrorKind::NotALibrary), "{e}");
         assert!(e.to_string().starts_with("plugin 'junk': "), "{e}");
         let e = load(&d.path().join("libnone.so"), "none").unwrap_err();
-        assert_eq!(e.plugin_kind(), Some(PluginErrorKind::MissingLibrary), "{e}");
+        assert_eq!(
+            e.plugin_kind(),
+            Some(PluginErrorKind::MissingLibrary),
+            "{e}"
+        );
     }
 }

@@ -142,7 +142,10 @@ pub struct EngineDecl {
 
 /// Parses hex bytes such as `"04 22 4D 18"` or `"04224d18"`.
 pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
     let digits = digits.strip_prefix("0x").unwrap_or(&digits);
     if digits.is_empty() || digits.len() % 2 != 0 {
         return None;
@@ -155,7 +158,11 @@ pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
 
 /// Writes bytes as spaced hex, as manifests show them.
 pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Manifest {
@@ -163,7 +170,12 @@ impl Manifest {
     /// [`PluginErrorKind::BadManifest`] error that names the file.
     pub fn from_file(path: &Path) -> Result<Manifest, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::plugin(PluginErrorKind::BadManifest, "?", format!("cannot read manifest: {e}")).with_path(path)
+            Error::plugin(
+                PluginErrorKind::BadManifest,
+                "?",
+                format!("cannot read manifest: {e}"),
+            )
+            .with_path(path)
         })?;
         Manifest::parse(&text).map_err(|e| e.with_path(path))
     }
@@ -173,7 +185,12 @@ impl Manifest {
         let bad = |msg: String| Error::plugin(PluginErrorKind::BadManifest, "?", msg);
         let m: Manifest = toml::from_str(text).map_err(|e| {
             // toml's message spans several lines with a source excerpt; keep the first.
-            let msg = e.message().lines().next().unwrap_or("invalid TOML").to_owned();
+            let msg = e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .to_owned();
             let at = e
                 .span()
                 .map(|s| {
@@ -191,7 +208,9 @@ impl Manifest {
             ("library", &p.library),
         ] {
             if value.trim().is_empty() {
-                return Err(bad(format!("invalid manifest: [plugin] {key} must not be empty")));
+                return Err(bad(format!(
+                    "invalid manifest: [plugin] {key} must not be empty"
+                )));
             }
         }
         if parse_version(&p.api_version).is_none() {
@@ -214,11 +233,19 @@ impl Manifest {
         for (id, magic) in magics {
             if let Some(hex) = magic {
                 if parse_hex(hex).is_none() {
-                    return Err(bad(format!("invalid manifest: magic {hex:?} of '{id}' is not hex bytes")));
+                    return Err(bad(format!(
+                        "invalid manifest: magic {hex:?} of '{id}' is not hex bytes"
+                    )));
                 }
             }
         }
-        let err_named = |e: Error| Error::plugin(PluginErrorKind::BadManifest, &m.plugin.name, e.message().to_owned());
+        let err_named = |e: Error| {
+            Error::plugin(
+                PluginErrorKind::BadManifest,
+                &m.plugin.name,
+                e.message().to_owned(),
+            )
+        };
         for id in m
             .formats
             .iter()
@@ -229,7 +256,9 @@ impl Manifest {
             .chain(m.engines.iter().map(|e| &e.id))
         {
             if id.trim().is_empty() {
-                return Err(err_named(bad("invalid manifest: a provider has an empty id".into())));
+                return Err(err_named(bad(
+                    "invalid manifest: a provider has an empty id".into(),
+                )));
             }
         }
         Ok(m)
@@ -328,7 +357,10 @@ magic = "04 22 4D 18"
         assert_eq!(m.plugin.name, "ltsv");
         assert_eq!(m.formats[0].extensions, ["ltsv"]);
         assert!(m.formats[0].read && m.formats[0].write);
-        assert_eq!(parse_hex(m.codecs[0].magic.as_deref().unwrap()), Some(vec![0x04, 0x22, 0x4d, 0x18]));
+        assert_eq!(
+            parse_hex(m.codecs[0].magic.as_deref().unwrap()),
+            Some(vec![0x04, 0x22, 0x4d, 0x18])
+        );
         assert_eq!(m.provides().codecs, ["lz4"]);
         assert_eq!(Manifest::parse(&m.to_toml()).unwrap(), m);
     }
@@ -337,7 +369,10 @@ magic = "04 22 4D 18"
     fn bad_manifests_are_bad_manifest_errors() {
         for (text, needle) in [
             ("[plugin\nname=1", "invalid manifest"),
-            ("[plugin]\nname = \"x\"\nversion = \"1\"\napi_version = \"1.0.0\"", "missing field `library`"),
+            (
+                "[plugin]\nname = \"x\"\nversion = \"1\"\napi_version = \"1.0.0\"",
+                "missing field `library`",
+            ),
             (
                 "[plugin]\nname = \"x\"\nversion = \"1\"\napi_version = \"one\"\nlibrary = \"a.so\"",
                 "not a version",
@@ -352,7 +387,11 @@ magic = "04 22 4D 18"
             ),
         ] {
             let e = Manifest::parse(text).unwrap_err();
-            assert_eq!(e.plugin_kind(), Some(PluginErrorKind::BadManifest), "{text}");
+            assert_eq!(
+                e.plugin_kind(),
+                Some(PluginErrorKind::BadManifest),
+                "{text}"
+            );
             assert!(e.message().contains(needle), "{e} should contain {needle}");
         }
     }

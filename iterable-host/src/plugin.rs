@@ -142,7 +142,10 @@ impl Plugin {
 
     /// What it provides, per kind.
     pub fn provides(&self) -> Provides {
-        self.manifest.as_ref().map(Manifest::provides).unwrap_or_default()
+        self.manifest
+            .as_ref()
+            .map(Manifest::provides)
+            .unwrap_or_default()
     }
 
     /// The current status.
@@ -205,7 +208,11 @@ impl Plugin {
             State::Loaded(lib) => return Ok(Arc::clone(lib)),
             State::Failed(k, m) => return Err(Error::plugin(*k, &self.name, m.clone())),
             State::Disabled(m) => {
-                return Err(Error::plugin(PluginErrorKind::LoadFailed, &self.name, format!("disabled: {m}")));
+                return Err(Error::plugin(
+                    PluginErrorKind::LoadFailed,
+                    &self.name,
+                    format!("disabled: {m}"),
+                ));
             }
             State::Available | State::Shadowed(_) => {}
         }
@@ -217,8 +224,12 @@ impl Plugin {
                 Ok(lib)
             }
             Err(e) => {
-                tracing::warn!(plugin = %self.name, error = %e, "plugin failed to load");
-                *state = State::Failed(e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed), e.message().to_owned());
+                // The caller gets the error; logging it too would say it twice.
+                tracing::debug!(plugin = %self.name, error = %e, "plugin failed to load");
+                *state = State::Failed(
+                    e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed),
+                    e.message().to_owned(),
+                );
                 let mut cache = lock(&self.cache);
                 cache.store(&self.library, Outcome::failed(&e));
                 cache.save();
@@ -229,7 +240,9 @@ impl Plugin {
 
     /// Reports what a loaded library provides differently from its manifest.
     fn check_against_manifest(&self, lib: &Library) {
-        let Some(declared) = &self.manifest else { return };
+        let Some(declared) = &self.manifest else {
+            return;
+        };
         let actual = lib.description.provides();
         let declared = declared.provides();
         let mut notes = Vec::new();
@@ -241,7 +254,9 @@ impl Plugin {
             ("engine", &declared.engines, &actual.engines),
         ] {
             for id in d.iter().filter(|id| !a.contains(id)) {
-                notes.push(format!("the manifest declares {kind} '{id}' but the library does not provide it"));
+                notes.push(format!(
+                    "the manifest declares {kind} '{id}' but the library does not provide it"
+                ));
             }
             for id in a.iter().filter(|id| !d.contains(id)) {
                 notes.push(format!("the library provides {kind} '{id}', which the manifest does not declare (unused)"));
@@ -254,7 +269,7 @@ impl Plugin {
             ));
         }
         for n in &notes {
-            tracing::warn!(plugin = %self.name, "{n}");
+            tracing::info!(plugin = %self.name, "{n}");
         }
         *lock(&self.warnings) = notes;
     }

@@ -33,7 +33,11 @@ impl Run {
 
     /// Asserts failure with a single-line error and returns it.
     pub fn err(self) -> String {
-        assert_ne!(self.status, 0, "command unexpectedly succeeded: {}", self.stdout);
+        assert_ne!(
+            self.status, 0,
+            "command unexpectedly succeeded: {}",
+            self.stdout
+        );
         assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
         let line = self.stderr.trim_end().to_owned();
         assert_eq!(line.lines().count(), 1, "error should be one line: {line}");
@@ -57,7 +61,12 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
 
 /// Runs the binary in `dir` with `args`.
 pub fn run(dir: &Path, args: &[&str]) -> Run {
-    Run::from(command(dir, args).stdin(Stdio::null()).output().expect("run iterable-host"))
+    Run::from(
+        command(dir, args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run iterable-host"),
+    )
 }
 
 /// Runs the binary with `input` on stdin.
@@ -75,7 +84,9 @@ pub fn run_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Run {
 
 /// Parses JSON lines.
 pub fn json_lines(s: &str) -> Vec<serde_json::Value> {
-    s.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    s.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 /// gzip-compresses bytes.
@@ -84,4 +95,17 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data).unwrap();
     e.finish().unwrap()
+}
+
+/// A test plugin library built by cargo (a dev-dependency of this package).
+pub fn plugin_lib(crate_name: &str) -> PathBuf {
+    let deps = bin().parent().unwrap().join("deps");
+    let file = format!(
+        "{}{crate_name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let p = deps.join(&file);
+    assert!(p.exists(), "{} was not built", p.display());
+    p
 }

@@ -3,6 +3,7 @@
 //! Values are read as strings; there is no type guessing. The writer takes
 //! its header from the first record.
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
@@ -91,12 +92,17 @@ impl DelimitedFormat {
 
     fn byte_option(&self, options: &Options, key: &str, default: u8) -> Result<u8> {
         let c = options.char_or(key, default as char)?;
-        u8::try_from(c as u32).ok().filter(u8::is_ascii).ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidOption,
-                format!("invalid value {c:?} for option '{key}': expected a single ASCII character"),
-            )
-        })
+        u8::try_from(c as u32)
+            .ok()
+            .filter(u8::is_ascii)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidOption,
+                    format!(
+                        "invalid value {c:?} for option '{key}': expected a single ASCII character"
+                    ),
+                )
+            })
     }
 }
 
@@ -126,6 +132,7 @@ impl Format for DelimitedFormat {
             names: None,
             raw: ::csv::ByteRecord::new(),
             quote: quote as char,
+            start: None,
         }))
     }
 
@@ -139,13 +146,19 @@ impl Format for DelimitedFormat {
             _ => ::csv::Terminator::Any(b'\n'),
         };
         let mut output = output;
-        match options.get("encoding").map(str::to_ascii_lowercase).as_deref() {
+        match options
+            .get("encoding")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("utf-8" | "utf8") => {}
             Some("utf-8-sig" | "utf-8-bom") => output.write_all(b"\xEF\xBB\xBF")?,
             Some(other) => {
                 return Err(Error::new(
                     ErrorKind::InvalidOption,
-                    format!("invalid value {other:?} for option 'encoding' when writing: expected utf-8 or utf-8-sig"),
+                    format!(
+                        "invalid value {other:?} for option 'encoding' when writing: expected utf-8 or utf-8-sig"
+                    ),
                 ));
             }
         }
@@ -227,21 +240,33 @@ pub(crate) fn decode_input(input: BoxRead, encoding: Option<&str>) -> Result<Box
     Ok(Box::new(decoder))
 }
 
-/// Watches the raw bytes on their way to the CSV parser and remembers
+/// Watches the raw bytes on their way to the CSV parser. It remembers
 /// whether the input ended inside a quoted field, which the `csv` crate
-/// silently accepts. It follows the parser's rules: a quote opens a quoted
-/// field only at the start of a field, and a doubled quote inside one is an
-/// escaped quote.
+/// silently accepts, and where each record starts (line and byte): the
+/// `csv` crate reports a record's position from before the line end of the
+/// previous record (the `\n` of a `\r\n`) and before skipped blank lines, so
+/// its line numbers are off after CRLF line ends and blank lines. It follows
+/// the parser's rules: a quote opens a quoted field only at the start of a
+/// field, a doubled quote inside one is an escaped quote, `\r`, `\n` and
+/// `\r\n` end a record, and blank lines are skipped.
 struct QuoteTracker {
     inner: BoxRead,
     quote: u8,
     delimiter: u8,
     state: QState,
     eof: bool,
+    /// The 1-based line of the next byte to scan.
+    line: u64,
+    /// How many bytes were scanned.
+    offset: u64,
+    /// Where the records scanned but not yet taken by the parser start.
+    starts: VecDeque<Position>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum QState {
+    /// Between records: line ends here are blank lines.
+    RecordStart,
     FieldStart,
     Unquoted,
     Quoted,
@@ -254,8 +279,11 @@ impl QuoteTracker {
             inner,
             quote,
             delimiter,
-            state: QState::FieldStart,
+            state: QState::RecordStart,
             eof: false,
+            line: 1,
+            offset: 0,
+            starts: VecDeque::new(),
         }
     }
 
@@ -263,52 +291,76 @@ impl QuoteTracker {
         self.eof && self.state == QState::Quoted
     }
 
+    /// The start of the next record the parser returns.
+    fn next_start(&mut self) -> Option<Position> {
+        self.starts.pop_front()
+    }
+
+    /// The state after byte `b` at the start of a field or after a closing
+    /// quote.
+    fn after_boundary(&mut self, b: u8) -> QState {
+        if b == self.quote {
+            QState::Quoted
+        } else if b == self.delimiter {
+            QState::FieldStart
+        } else if b == b'\n' || b == b'\r' {
+            self.line += u64::from(b == b'\n');
+            QState::RecordStart
+        } else {
+            QState::Unquoted
+        }
+    }
+
     fn scan(&mut self, buf: &[u8]) {
         let (q, d) = (self.quote, self.delimiter);
         let mut i = 0;
         while i < buf.len() {
             match self.state {
-                QState::Quoted => match memchr(q, &buf[i..]) {
-                    Some(j) => {
-                        self.state = QState::QuoteInQuoted;
-                        i += j + 1;
-                    }
-                    None => return,
-                },
-                QState::QuoteInQuoted => {
-                    let b = buf[i];
-                    self.state = if b == q {
-                        QState::Quoted
-                    } else if b == d || b == b'\n' || b == b'\r' {
-                        QState::FieldStart
-                    } else {
-                        QState::Unquoted
+                QState::Quoted => {
+                    let (end, closed) = match memchr(q, &buf[i..]) {
+                        Some(j) => (i + j, true),
+                        None => (buf.len(), false),
                     };
+                    self.line += buf[i..end].iter().filter(|&&b| b == b'\n').count() as u64;
+                    if closed {
+                        self.state = QState::QuoteInQuoted;
+                    }
+                    i = end + usize::from(closed);
+                }
+                QState::RecordStart => {
+                    let b = buf[i];
+                    if b == b'\n' {
+                        self.line += 1;
+                    } else if b != b'\r' {
+                        self.starts.push_back(Position {
+                            line: Some(self.line),
+                            record: None,
+                            byte: Some(self.offset + i as u64),
+                        });
+                        self.state = self.after_boundary(b);
+                    }
                     i += 1;
                 }
-                QState::FieldStart => {
-                    let b = buf[i];
-                    self.state = if b == q {
-                        QState::Quoted
-                    } else if b == d || b == b'\n' || b == b'\r' {
-                        QState::FieldStart
-                    } else {
-                        QState::Unquoted
-                    };
+                QState::FieldStart | QState::QuoteInQuoted => {
+                    self.state = self.after_boundary(buf[i]);
                     i += 1;
                 }
                 QState::Unquoted => {
                     // Only a separator or a line end can start a new field.
-                    match buf[i..].iter().position(|&b| b == d || b == b'\n' || b == b'\r') {
+                    match buf[i..]
+                        .iter()
+                        .position(|&b| b == d || b == b'\n' || b == b'\r')
+                    {
                         Some(j) => {
-                            self.state = QState::FieldStart;
+                            self.state = self.after_boundary(buf[i + j]);
                             i += j + 1;
                         }
-                        None => return,
+                        None => i = buf.len(),
                     }
                 }
             }
         }
+        self.offset += buf.len() as u64;
     }
 }
 
@@ -335,12 +387,22 @@ struct CsvReader {
     names: Option<FieldNames>,
     raw: ::csv::ByteRecord,
     quote: char,
+    /// Where the last raw row starts, as the tracker saw it.
+    start: Option<Position>,
 }
 
 impl CsvReader {
     /// Reads the next raw row; `false` at the end.
     fn next_raw(&mut self) -> Result<bool> {
-        let more = self.rdr.read_byte_record(&mut self.raw).map_err(csv_error)?;
+        let more = self
+            .rdr
+            .read_byte_record(&mut self.raw)
+            .map_err(csv_error)?;
+        self.start = if more {
+            self.rdr.get_mut().next_start()
+        } else {
+            None
+        };
         if more && self.rdr.get_ref().unterminated() {
             return Err(Error::parse(
                 format!("unterminated quoted field (no closing {})", self.quote),
@@ -351,6 +413,9 @@ impl CsvReader {
     }
 
     fn position(&self) -> Position {
+        if let Some(p) = self.start {
+            return p;
+        }
         match self.raw.position() {
             Some(p) => Position {
                 line: Some(p.line()),
@@ -383,7 +448,9 @@ impl CsvReader {
             if !self.next_raw()? {
                 return Ok(false);
             }
-            self.names = Some(Arc::new((1..=self.raw.len()).map(|i| i.to_string()).collect()));
+            self.names = Some(Arc::new(
+                (1..=self.raw.len()).map(|i| i.to_string()).collect(),
+            ));
             return Ok(true);
         }
         if !self.next_raw()? {
@@ -450,8 +517,12 @@ fn csv_error(e: ::csv::Error) -> Error {
     });
     let err = match e.into_kind() {
         ::csv::ErrorKind::Io(io) => Error::from_io(io),
-        ::csv::ErrorKind::Utf8 { err, .. } => Error::new(ErrorKind::Encoding, format!("invalid UTF-8: {err}")),
-        ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::new(
+        ::csv::ErrorKind::Utf8 { err, .. } => {
+            Error::new(ErrorKind::Encoding, format!("invalid UTF-8: {err}"))
+        }
+        ::csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => Error::new(
             ErrorKind::Parse,
             format!("row has {len} fields but the header has {expected_len}"),
         ),
@@ -530,7 +601,9 @@ impl RecordWriter for CsvWriter {
             .wtr
             .take()
             .ok_or_else(|| Error::new(ErrorKind::Other, "CSV writer already finished"))?;
-        let sink = wtr.into_inner().map_err(|e| Error::from_io(e.into_error()))?;
+        let sink = wtr
+            .into_inner()
+            .map_err(|e| Error::from_io(e.into_error()))?;
         sink.finish()?;
         Ok(())
     }

@@ -27,7 +27,11 @@ pub const MAX_ELEMENT_BYTES: usize = 256 << 20;
 /// Parses one JSON object into `record`. When its keys are the same as
 /// `names` (the previous record's), the shared name list is reused, so a
 /// file of uniform objects allocates its keys once.
-fn parse_object(bytes: &[u8], names: &mut FieldNames, record: &mut Record) -> std::result::Result<(), serde_json::Error> {
+fn parse_object(
+    bytes: &[u8],
+    names: &mut FieldNames,
+    record: &mut Record,
+) -> std::result::Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let mut values = record.take_values();
     values.clear();
@@ -54,7 +58,10 @@ struct ObjectSeed<'a> {
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
     type Value = Option<Vec<String>>;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
@@ -66,7 +73,10 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
         let mut i = 0;
         while let Some(key) = map.next_key_seed(KeySeed {
             expected: if self.new_names.is_none() {
@@ -78,9 +88,9 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
             match key {
                 Key::Same => {}
                 Key::New(k) => {
-                    let names = self
-                        .new_names
-                        .get_or_insert_with(|| self.expected[..i.min(self.expected.len())].to_vec());
+                    let names = self.new_names.get_or_insert_with(|| {
+                        self.expected[..i.min(self.expected.len())].to_vec()
+                    });
                     names.push(k);
                 }
             }
@@ -129,13 +139,16 @@ fn json_error(e: serde_json::Error, line: u64, what: &str) -> Error {
     let kind = match e.classify() {
         serde_json::error::Category::Io => ErrorKind::Io,
         serde_json::error::Category::Eof => ErrorKind::Parse,
-        _ if e.to_string().contains("unicode") || e.to_string().contains("UTF-8") => ErrorKind::Encoding,
+        _ if e.to_string().contains("unicode") || e.to_string().contains("UTF-8") => {
+            ErrorKind::Encoding
+        }
         _ => ErrorKind::Parse,
     };
     let msg = e.to_string();
     // serde_json appends "at line L column C" relative to the piece parsed.
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-    Error::new(kind, format!("{what}: {msg} (column {})", e.column())).with_position(Position::line(line))
+    Error::new(kind, format!("{what}: {msg} (column {})", e.column()))
+        .with_position(Position::line(line))
 }
 
 // ---------------------------------------------------------------------------
@@ -161,7 +174,8 @@ impl JsonLinesFormat {
         JsonLinesFormat {
             info: FormatInfo {
                 id: id.into(),
-                description: "JSON lines: one JSON object per line, native types and nesting".into(),
+                description: "JSON lines: one JSON object per line, native types and nesting"
+                    .into(),
                 extensions: ext.iter().map(|s| s.to_string()).collect(),
                 magic: vec![],
                 can_read: true,
@@ -275,7 +289,8 @@ impl JsonFormat {
         JsonFormat {
             info: FormatInfo {
                 id: "json".into(),
-                description: "A JSON array of objects, streamed; or the array under a top-level key".into(),
+                description:
+                    "A JSON array of objects, streamed; or the array under a top-level key".into(),
                 extensions: vec!["json".into()],
                 magic: vec![],
                 can_read: true,
@@ -286,7 +301,8 @@ impl JsonFormat {
                         OptionType::Text,
                         "read (and write) the array under this top-level key of an object",
                     ),
-                    OptionSpec::new("pretty", OptionType::Bool, "writing: indent the output").default_value("false"),
+                    OptionSpec::new("pretty", OptionType::Bool, "writing: indent the output")
+                        .default_value("false"),
                 ],
             },
         }
@@ -447,7 +463,10 @@ impl Scanner {
             if let Some(o) = out.as_deref_mut() {
                 o.extend_from_slice(&buf[..used]);
                 if o.len() > MAX_ELEMENT_BYTES {
-                    return Err(self.err(format!("array element is larger than {} MiB", MAX_ELEMENT_BYTES >> 20)));
+                    return Err(self.err(format!(
+                        "array element is larger than {} MiB",
+                        MAX_ELEMENT_BYTES >> 20
+                    )));
                 }
             }
             self.input.consume(used);
@@ -487,14 +506,21 @@ impl JsonArrayReader {
                 Some(b) => Err(self.scan.err(format!("expected a JSON array, found '{}'", b as char))),
             };
         };
-        self.scan.expect(b'{', "'{' (the 'key' option needs a top-level object)")?;
+        self.scan
+            .expect(b'{', "'{' (the 'key' option needs a top-level object)")?;
         loop {
             match self.scan.skip_ws()? {
                 Some(b'"') => {}
                 Some(b'}') | None => {
-                    return Err(self.scan.err(format!("key {key:?} not found in the top-level object")));
+                    return Err(self
+                        .scan
+                        .err(format!("key {key:?} not found in the top-level object")));
                 }
-                Some(b) => return Err(self.scan.err(format!("expected a key, found '{}'", b as char))),
+                Some(b) => {
+                    return Err(self
+                        .scan
+                        .err(format!("expected a key, found '{}'", b as char)));
+                }
             }
             let mut raw = Vec::new();
             self.scan.take_value(Some(&mut raw))?;
@@ -504,7 +530,9 @@ impl JsonArrayReader {
             if name == key {
                 return match self.scan.skip_ws()? {
                     Some(b'[') => self.scan.expect(b'[', "'['"),
-                    _ => Err(self.scan.err(format!("the value under key {key:?} is not an array"))),
+                    _ => Err(self
+                        .scan
+                        .err(format!("the value under key {key:?} is not an array"))),
                 };
             }
             self.scan.take_value(None)?;
@@ -512,7 +540,11 @@ impl JsonArrayReader {
                 Some(b',') => {
                     self.scan.bump()?;
                 }
-                _ => return Err(self.scan.err(format!("key {key:?} not found in the top-level object"))),
+                _ => {
+                    return Err(self
+                        .scan
+                        .err(format!("key {key:?} not found in the top-level object")));
+                }
             }
         }
     }
@@ -546,9 +578,15 @@ impl RecordReader for JsonArrayReader {
                         Some(b',') if !first => {
                             self.scan.bump()?;
                         }
-                        None => return Err(self.scan.err("unexpected end of the input: the array is not closed".into())),
+                        None => {
+                            return Err(self.scan.err(
+                                "unexpected end of the input: the array is not closed".into(),
+                            ));
+                        }
                         Some(b) if !first => {
-                            return Err(self.scan.err(format!("expected ',' or ']', found '{}'", b as char)));
+                            return Err(self
+                                .scan
+                                .err(format!("expected ',' or ']', found '{}'", b as char)));
                         }
                         Some(_) => {}
                     }
@@ -562,7 +600,7 @@ impl RecordReader for JsonArrayReader {
                         Err(e) => {
                             let at = line + e.line().saturating_sub(1) as u64;
                             Err(json_error(e, at, "invalid array element")
-                            .with_position(Position::record(self.index)))
+                                .with_position(Position::record(self.index)))
                         }
                     };
                 }
@@ -601,7 +639,8 @@ impl JsonWriter {
             let out = self.out()?;
             if let Some(k) = key {
                 out.write_all(b"{")?;
-                serde_json::to_writer(&mut *out, &k).map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+                serde_json::to_writer(&mut *out, &k)
+                    .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
                 out.write_all(b":")?;
             }
             out.write_all(b"[")?;
@@ -655,7 +694,9 @@ impl RecordWriter for JsonWriter {
             .out
             .take()
             .ok_or_else(|| Error::new(ErrorKind::Other, "JSON writer already finished"))?;
-        let sink = out.into_inner().map_err(|e| Error::from_io(e.into_error()))?;
+        let sink = out
+            .into_inner()
+            .map_err(|e| Error::from_io(e.into_error()))?;
         sink.finish()?;
         Ok(())
     }

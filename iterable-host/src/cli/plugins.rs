@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
 use iterable_core::{Error, ErrorKind, PluginErrorKind};
 use iterable_host::manifest::MANIFEST_FILE;
 use iterable_host::{Host, Manifest, Plugin, Provides};
 
-use super::{stdout, CheckArgs, CliResult, Failure, InstallArgs};
+use super::{CheckArgs, CliResult, Failure, InstallArgs, stdout};
 
 fn provides_json(p: &Provides) -> Json {
     json!({
@@ -48,7 +48,8 @@ fn plugin_json(p: &Plugin) -> Json {
 
 fn print_json(v: &Json) -> CliResult {
     let mut out = stdout();
-    serde_json::to_writer_pretty(&mut out, v).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+    serde_json::to_writer_pretty(&mut out, v)
+        .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
     out.write_all(b"\n")?;
     out.flush()?;
     Ok(())
@@ -77,7 +78,9 @@ fn provides_text(p: &Provides) -> String {
 /// `list-plugins`: exits 0 even when some plugins failed.
 pub fn list(host: &Host, as_json: bool) -> CliResult {
     if as_json {
-        return print_json(&Json::Array(host.plugins().iter().map(|p| plugin_json(p)).collect()));
+        return print_json(&Json::Array(
+            host.plugins().iter().map(|p| plugin_json(p)).collect(),
+        ));
     }
     let mut out = stdout();
     if host.plugins().is_empty() {
@@ -94,7 +97,9 @@ pub fn list(host: &Host, as_json: bool) -> CliResult {
         .map(|p| {
             [
                 p.name().to_owned(),
-                p.manifest().map(|m| m.plugin.version.clone()).unwrap_or_else(|| "-".into()),
+                p.manifest()
+                    .map(|m| m.plugin.version.clone())
+                    .unwrap_or_else(|| "-".into()),
                 p.status().to_string(),
                 provides_text(&p.provides()),
                 p.path().display().to_string(),
@@ -124,7 +129,11 @@ pub fn list(host: &Host, as_json: bool) -> CliResult {
     };
     writeln!(out, "{}", line(header).trim_end())?;
     for (r, p) in rows.iter().zip(host.plugins()) {
-        writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]).trim_end())?;
+        writeln!(
+            out,
+            "{}",
+            line([&r[0], &r[1], &r[2], &r[3], &r[4]]).trim_end()
+        )?;
         if let Some(reason) = p.reason() {
             writeln!(out, "    {}: {reason}", p.status())?;
         }
@@ -144,7 +153,11 @@ pub fn info(host: &Host, name: &str, as_json: bool) -> CliResult {
             ErrorKind::InvalidInput,
             format!(
                 "no plugin named '{name}'; plugins: {}",
-                if names.is_empty() { "none".into() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
             ),
         )
         .into());
@@ -177,21 +190,50 @@ pub fn info(host: &Host, name: &str, as_json: bool) -> CliResult {
             other => writeln!(out, "{key:<13} {other}")?,
         }
     }
-    let deps = p.manifest().map(|m| m.plugin.dependencies.join(", ")).unwrap_or_default();
+    let deps = p
+        .manifest()
+        .map(|m| m.plugin.dependencies.join(", "))
+        .unwrap_or_default();
     if !deps.is_empty() {
         writeln!(out, "{:<13} {deps}", "dependencies")?;
     }
     if let Some(m) = p.manifest() {
         for f in &m.formats {
-            let magic = f.magic.as_deref().map(|m| format!(", magic {m}")).unwrap_or_default();
-            writeln!(out, "format        {} (.{}{magic}) {}", f.id, f.extensions.join(", ."), f.description)?;
+            let magic = f
+                .magic
+                .as_deref()
+                .map(|m| format!(", magic {m}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "format        {} (.{}{magic}) {}",
+                f.id,
+                f.extensions.join(", ."),
+                f.description
+            )?;
         }
         for c in &m.codecs {
-            let magic = c.magic.as_deref().map(|m| format!(", magic {m}")).unwrap_or_default();
-            writeln!(out, "codec         {} (.{}{magic}) {}", c.id, c.extensions.join(", ."), c.description)?;
+            let magic = c
+                .magic
+                .as_deref()
+                .map(|m| format!(", magic {m}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "codec         {} (.{}{magic}) {}",
+                c.id,
+                c.extensions.join(", ."),
+                c.description
+            )?;
         }
         for d in &m.drivers {
-            writeln!(out, "driver        {} (schemes {}) {}", d.id, d.schemes.join(", "), d.description)?;
+            writeln!(
+                out,
+                "driver        {} (schemes {}) {}",
+                d.id,
+                d.schemes.join(", "),
+                d.description
+            )?;
         }
         for r in &m.rules {
             writeln!(out, "rule          {} {}", r.name, r.description)?;
@@ -225,7 +267,10 @@ fn resolve(path: &Path) -> Result<(PathBuf, Option<(PathBuf, Manifest)>), Error>
                 return Err(Error::plugin(
                     PluginErrorKind::MissingLibrary,
                     &m.plugin.name,
-                    format!("the manifest names library {}, which does not exist", lib.display()),
+                    format!(
+                        "the manifest names library {}, which does not exist",
+                        lib.display()
+                    ),
                 ));
             }
             Ok((lib, Some((mp, m))))
@@ -250,7 +295,9 @@ pub fn check(a: &CheckArgs) -> CliResult {
             ("engine", &declared.engines, &actual.engines),
         ] {
             for id in d.iter().filter(|i| !f.contains(i)) {
-                problems.push(format!("the manifest declares {kind} '{id}' but the library does not provide it"));
+                problems.push(format!(
+                    "the manifest declares {kind} '{id}' but the library does not provide it"
+                ));
             }
         }
     }
@@ -311,7 +358,10 @@ pub fn install(plugin_dirs: &[PathBuf], a: &InstallArgs) -> CliResult {
     if target.exists() && !a.force {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("{} already exists; use --force to replace it", target.display()),
+            format!(
+                "{} already exists; use --force to replace it",
+                target.display()
+            ),
         )
         .into());
     }
@@ -320,12 +370,16 @@ pub fn install(plugin_dirs: &[PathBuf], a: &InstallArgs) -> CliResult {
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| io("cannot create the plugin directory", e))?;
     let result = (|| -> Result<(), Error> {
-        std::fs::copy(&lib, staging.join(&manifest.plugin.library)).map_err(|e| io("cannot copy the library", e))?;
-        std::fs::write(staging.join(MANIFEST_FILE), manifest.to_toml()).map_err(|e| io("cannot write the manifest", e))?;
+        std::fs::copy(&lib, staging.join(&manifest.plugin.library))
+            .map_err(|e| io("cannot copy the library", e))?;
+        std::fs::write(staging.join(MANIFEST_FILE), manifest.to_toml())
+            .map_err(|e| io("cannot write the manifest", e))?;
         if target.exists() {
-            std::fs::remove_dir_all(&target).map_err(|e| io("cannot replace the installed plugin", e))?;
+            std::fs::remove_dir_all(&target)
+                .map_err(|e| io("cannot replace the installed plugin", e))?;
         }
-        std::fs::rename(&staging, &target).map_err(|e| io("cannot move the plugin into place", e))?;
+        std::fs::rename(&staging, &target)
+            .map_err(|e| io("cannot move the plugin into place", e))?;
         Ok(())
     })();
     if let Err(e) = result {
@@ -333,7 +387,13 @@ pub fn install(plugin_dirs: &[PathBuf], a: &InstallArgs) -> CliResult {
         return Err(e.into());
     }
     let mut out = stdout();
-    writeln!(out, "installed {} {} into {}", manifest.plugin.name, manifest.plugin.version, target.display())?;
+    writeln!(
+        out,
+        "installed {} {} into {}",
+        manifest.plugin.name,
+        manifest.plugin.version,
+        target.display()
+    )?;
     out.flush()?;
     Ok(())
 }

@@ -9,7 +9,9 @@ pub struct LinesAsCsv;
 
 impl Format for LinesAsCsv {
     fn info(&self) -> FormatSpec {
-        FormatSpec::new("csv").description("every line is one field named line").extensions(["csv"])
+        FormatSpec::new("csv")
+            .description("every line is one field named line")
+            .extensions(["csv"])
     }
 
     fn reader(&self, input: Input, _options: &Options) -> Result<Box<dyn RowReader>> {

@@ -26,7 +26,9 @@ impl Format for Kv {
         let sep = options.get_char("sep", ';')?;
         Ok(input.line_reader(move |line, row| {
             for pair in line.split(sep).filter(|p| !p.is_empty()) {
-                let (k, v) = pair.split_once('=').ok_or_else(|| Error::parse(format!("no '=' in {pair:?}")))?;
+                let (k, v) = pair
+                    .split_once('=')
+                    .ok_or_else(|| Error::parse(format!("no '=' in {pair:?}")))?;
                 match v.parse::<i64>() {
                     Ok(i) => row.key(k).push_int(i),
                     Err(_) => row.key(k).push_str(v),
@@ -51,7 +53,9 @@ pub struct Boom;
 
 impl Format for Boom {
     fn info(&self) -> FormatSpec {
-        FormatSpec::new("boom").description("panics after the first record").extensions(["boom"])
+        FormatSpec::new("boom")
+            .description("panics after the first record")
+            .extensions(["boom"])
     }
 
     fn reader(&self, _input: Input, _options: &Options) -> Result<Box<dyn RowReader>> {
@@ -87,16 +91,27 @@ pub struct Xor;
 
 impl Codec for Xor {
     fn info(&self) -> CodecSpec {
-        CodecSpec::new("xor").description("XOR with 0x5a").extensions(["xor"]).magic(MAGIC)
+        CodecSpec::new("xor")
+            .description("XOR with 0x5a")
+            .extensions(["xor"])
+            .magic(MAGIC)
     }
 
     fn decoder(&self, mut input: Input) -> Result<Box<dyn Read + Send>> {
         let mut magic = [0u8; 4];
-        input.read_exact(&mut magic).map_err(|_| Error::compression("xor: input too short"))?;
+        input
+            .read_exact(&mut magic)
+            .map_err(|_| Error::compression("xor: input too short"))?;
         if magic != MAGIC {
             return Err(Error::compression("xor: bad magic"));
         }
-        Ok(Box::new(input.bytes().map(|b| b.map(|b| b ^ 0x5a)).collect::<std::io::Result<Vec<u8>>>().map(std::io::Cursor::new)?))
+        Ok(Box::new(
+            input
+                .bytes()
+                .map(|b| b.map(|b| b ^ 0x5a))
+                .collect::<std::io::Result<Vec<u8>>>()
+                .map(std::io::Cursor::new)?,
+        ))
     }
 
     fn encoder(&self, mut output: Output, _level: i32) -> Result<Encoder> {
@@ -116,11 +131,18 @@ impl Rule for Even {
     fn check(&self, value: CellRef<'_>) -> std::result::Result<(), String> {
         let n = match value {
             CellRef::Int(i) => i,
-            CellRef::Str(s) => s.trim().parse().map_err(|_| format!("{s:?} is not an integer"))?,
+            CellRef::Str(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?} is not an integer"))?,
             CellRef::Null | CellRef::Absent => return Ok(()),
             other => return Err(format!("{other} is not an integer")),
         };
-        if n % 2 == 0 { Ok(()) } else { Err(format!("{n} is odd")) }
+        if n % 2 == 0 {
+            Ok(())
+        } else {
+            Err(format!("{n} is odd"))
+        }
     }
 }
 
@@ -145,9 +167,16 @@ impl Engine for Concat {
         EngineSpec::new("concat").description("concatenates its inputs, adding _table")
     }
 
-    fn execute(&self, query: &str, inputs: Vec<(String, RowSource)>, _options: &Options) -> Result<Box<dyn RowReader>> {
+    fn execute(
+        &self,
+        query: &str,
+        inputs: Vec<(String, RowSource)>,
+        _options: &Options,
+    ) -> Result<Box<dyn RowReader>> {
         if query.trim() != "ALL" {
-            return Err(Error::engine(format!("unsupported query {query:?}; only ALL")));
+            return Err(Error::engine(format!(
+                "unsupported query {query:?}; only ALL"
+            )));
         }
         let mut rows: Vec<Vec<(String, String)>> = Vec::new();
         for (name, mut src) in inputs {
@@ -159,14 +188,16 @@ impl Engine for Concat {
             })?;
         }
         let mut it = rows.into_iter();
-        Ok(Box::new(move |row: &mut BatchBuilder<'_>| match it.next() {
-            Some(r) => {
-                for (k, v) in r {
-                    row.key(&k).push_str(&v);
+        Ok(Box::new(move |row: &mut BatchBuilder<'_>| {
+            match it.next() {
+                Some(r) => {
+                    for (k, v) in r {
+                        row.key(&k).push_str(&v);
+                    }
+                    Ok(true)
                 }
-                Ok(true)
+                None => Ok(false),
             }
-            None => Ok(false),
         }))
     }
 }
@@ -180,14 +211,21 @@ struct KvConn {
 
 impl Driver for KvDir {
     fn info(&self) -> DriverSpec {
-        DriverSpec::new("kvdir").description("a directory of .kv files, one per table").schemes(["kvdir"])
+        DriverSpec::new("kvdir")
+            .description("a directory of .kv files, one per table")
+            .schemes(["kvdir"])
     }
 
     fn connect(&self, uri: &str, _options: &Options) -> Result<Box<dyn Connection>> {
-        let path = uri.strip_prefix("kvdir://").ok_or_else(|| Error::invalid_input("expected kvdir://DIR"))?;
+        let path = uri
+            .strip_prefix("kvdir://")
+            .ok_or_else(|| Error::invalid_input("expected kvdir://DIR"))?;
         let dir = PathBuf::from(path);
         if !dir.is_dir() {
-            return Err(Error::driver(format!("{} is not a directory", dir.display())));
+            return Err(Error::driver(format!(
+                "{} is not a directory",
+                dir.display()
+            )));
         }
         Ok(Box::new(KvConn { dir }))
     }
@@ -197,7 +235,12 @@ impl Connection for KvConn {
     fn list_tables(&mut self) -> Result<Vec<String>> {
         let mut t: Vec<String> = std::fs::read_dir(&self.dir)?
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".kv")).map(str::to_owned))
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".kv"))
+                    .map(str::to_owned)
+            })
             .collect();
         t.sort();
         Ok(t)
@@ -252,4 +295,3 @@ export_plugin! {
     rules: [Even, BoomRule],
     engines: [Concat],
 }
-

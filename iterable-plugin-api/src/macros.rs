@@ -1,0 +1,341 @@
+//! The export macro and its (hidden) runtime support.
+
+/// Exports the plugin's root module. Use it once, at the root of a `cdylib` crate.
+///
+/// ```text
+/// iterable_plugin_api::export_plugin! {
+///     name: "ltsv",                          // required, first
+///     version: env!("CARGO_PKG_VERSION"),    // required, second
+///     // optional, any order:
+///     description: "Labeled Tab-separated Values",
+///     author: "Jane Doe", license: "MIT", homepage: "https://example.org",
+///     dependencies: ["other-plugin"],
+///     extra: ["key" => "value"],
+///     formats: [LtsvFormat],                 // expressions building `impl Format` values
+///     codecs: [MyCodec::new()], drivers: [..], rules: [..], engines: [..],
+/// }
+/// ```
+///
+/// It expands to:
+///
+/// * `pub fn get_library() -> PluginModule_Ref` — the root module; it can be
+///   called in-process (tests, static linking) without any dlopen;
+/// * the `#[no_mangle]` `LibHeader` static abi_stable's loader looks up —
+///   the same item `#[abi_stable::export_root_module]` generates, written
+///   out with `$crate::abi_stable` paths, because that attribute hard-codes
+///   `::abi_stable::...` paths and would force every plugin to depend on
+///   `abi_stable` directly;
+/// * `extern "C"` entry points (metadata and one per provider kind), each
+///   panic-guarded: a panic while building providers is returned as a PANIC
+///   error. Provider expressions are evaluated lazily, on every call of the
+///   entry point for their kind; `api_version` is filled in with
+///   [`API_VERSION`](crate::API_VERSION).
+#[macro_export]
+macro_rules! export_plugin {
+    (name: $name:expr, version: $version:expr $(, $($rest:tt)*)?) => {
+        #[doc(hidden)]
+        struct __IterablePluginDef;
+
+        impl $crate::__private::PluginDef for __IterablePluginDef {
+            fn build(__builder: &mut $crate::__private::PluginBuilder) {
+                __builder.name($name);
+                __builder.version($version);
+                $crate::__export_plugin_items!(__builder; $($($rest)*)?);
+            }
+        }
+
+        /// The plugin's root module (usable in-process, without dlopen).
+        pub fn get_library() -> $crate::PluginModule_Ref {
+            $crate::__private::root_module::<__IterablePluginDef>()
+        }
+
+        /// The library header abi_stable's loader looks up (fixed symbol name,
+        /// `abi_stable::library::ROOT_MODULE_LOADER_NAME`).
+        #[unsafe(no_mangle)]
+        #[allow(non_upper_case_globals)]
+        pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::abi_stable::library::LibHeader = {
+            extern "C" fn __iterable_erased_root_module()
+                -> $crate::abi_stable::library::RootModuleResult
+            {
+                $crate::abi_stable::library::__call_root_module_loader(get_library)
+            }
+            // SAFETY: the constructor returns the root module of type
+            // `PluginModule_Ref` erased by `__call_root_module_loader`, which is
+            // exactly what `from_constructor::<PluginModule_Ref>` requires
+            // (this is the expansion of `#[export_root_module]`).
+            unsafe {
+                $crate::abi_stable::library::LibHeader::from_constructor::<$crate::PluginModule_Ref>(
+                    __iterable_erased_root_module,
+                    $crate::abi_stable::library::CheckTypeLayout::Yes,
+                )
+            }
+        };
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_plugin_items {
+    ($b:ident;) => {};
+    ($b:ident; description: $v:expr $(, $($rest:tt)*)?) => {
+        $b.description($v);
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; author: $v:expr $(, $($rest:tt)*)?) => {
+        $b.author($v);
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; license: $v:expr $(, $($rest:tt)*)?) => {
+        $b.license($v);
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; homepage: $v:expr $(, $($rest:tt)*)?) => {
+        $b.homepage($v);
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; dependencies: [$($v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.dependency($v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; extra: [$($k:expr => $v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.extra($k, $v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; formats: [$($v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.format(|| $v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; codecs: [$($v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.codec(|| $v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; drivers: [$($v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.driver(|| $v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; rules: [$($v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.rule(|| $v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+    ($b:ident; engines: [$($v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.engine(|| $v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+}
+
+/// Runtime support for [`export_plugin!`]; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    use abi_stable::prefix_type::PrefixTypeTrait;
+    use abi_stable::std_types::{RResult, RString, RVec, Tuple2};
+
+    use crate::abi::{
+        CodecProviderBox, DriverProviderBox, EngineProviderBox, FormatProviderBox, PluginMetadata,
+        PluginModule, PluginModule_Ref, RuleProviderBox,
+    };
+    use crate::author::{
+        Codec, Driver, Engine, Format, Rule, codec_provider, driver_provider, engine_provider,
+        format_provider, rule_provider,
+    };
+    use crate::error::RError;
+    use crate::panic_guard::{guard, install_panic_hook};
+
+    /// What one entry-point call wants built.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub enum Want {
+        /// Only metadata.
+        Metadata,
+        /// Format providers.
+        Formats,
+        /// Codec providers.
+        Codecs,
+        /// Driver providers.
+        Drivers,
+        /// Rule providers.
+        Rules,
+        /// Engine providers.
+        Engines,
+    }
+
+    /// Collects what `export_plugin!` declares, for one kind at a time.
+    pub struct PluginBuilder {
+        want: Want,
+        meta: PluginMetadata,
+        formats: RVec<FormatProviderBox>,
+        codecs: RVec<CodecProviderBox>,
+        drivers: RVec<DriverProviderBox>,
+        rules: RVec<RuleProviderBox>,
+        engines: RVec<EngineProviderBox>,
+        error: Option<RError>,
+    }
+
+    impl PluginBuilder {
+        /// A builder for `want`.
+        pub fn new(want: Want) -> Self {
+            Self {
+                want,
+                meta: PluginMetadata {
+                    api_version: crate::API_VERSION.into(),
+                    ..PluginMetadata::default()
+                },
+                formats: RVec::new(),
+                codecs: RVec::new(),
+                drivers: RVec::new(),
+                rules: RVec::new(),
+                engines: RVec::new(),
+                error: None,
+            }
+        }
+        /// Sets the plugin name.
+        pub fn name(&mut self, v: impl AsRef<str>) {
+            self.meta.name = v.as_ref().into();
+        }
+        /// Sets the plugin version.
+        pub fn version(&mut self, v: impl AsRef<str>) {
+            self.meta.version = v.as_ref().into();
+        }
+        /// Sets the description.
+        pub fn description(&mut self, v: impl AsRef<str>) {
+            self.meta.description = v.as_ref().into();
+        }
+        /// Sets the author.
+        pub fn author(&mut self, v: impl AsRef<str>) {
+            self.meta.author = v.as_ref().into();
+        }
+        /// Sets the license.
+        pub fn license(&mut self, v: impl AsRef<str>) {
+            self.meta.license = v.as_ref().into();
+        }
+        /// Sets the homepage.
+        pub fn homepage(&mut self, v: impl AsRef<str>) {
+            self.meta.homepage = v.as_ref().into();
+        }
+        /// Adds a dependency.
+        pub fn dependency(&mut self, v: impl AsRef<str>) {
+            self.meta.dependencies.push(v.as_ref().into());
+        }
+        /// Adds an extra metadata key.
+        pub fn extra(&mut self, k: impl AsRef<str>, v: impl AsRef<str>) {
+            self.meta
+                .extra
+                .push(Tuple2(RString::from(k.as_ref()), RString::from(v.as_ref())));
+        }
+        fn record<T>(&mut self, r: Result<T, RError>) -> Option<T> {
+            match r {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    None
+                }
+            }
+        }
+        /// Adds a format (built only when formats are wanted).
+        pub fn format<F: Format>(&mut self, make: impl FnOnce() -> F) {
+            if self.want == Want::Formats && self.error.is_none() {
+                if let Some(p) = self.record(format_provider(make())) {
+                    self.formats.push(p);
+                }
+            }
+        }
+        /// Adds a codec.
+        pub fn codec<C: Codec>(&mut self, make: impl FnOnce() -> C) {
+            if self.want == Want::Codecs && self.error.is_none() {
+                if let Some(p) = self.record(codec_provider(make())) {
+                    self.codecs.push(p);
+                }
+            }
+        }
+        /// Adds a driver.
+        pub fn driver<D: Driver>(&mut self, make: impl FnOnce() -> D) {
+            if self.want == Want::Drivers && self.error.is_none() {
+                if let Some(p) = self.record(driver_provider(make())) {
+                    self.drivers.push(p);
+                }
+            }
+        }
+        /// Adds a rule.
+        pub fn rule<R: Rule>(&mut self, make: impl FnOnce() -> R) {
+            if self.want == Want::Rules && self.error.is_none() {
+                if let Some(p) = self.record(rule_provider(make())) {
+                    self.rules.push(p);
+                }
+            }
+        }
+        /// Adds an engine.
+        pub fn engine<E: Engine>(&mut self, make: impl FnOnce() -> E) {
+            if self.want == Want::Engines && self.error.is_none() {
+                if let Some(p) = self.record(engine_provider(make())) {
+                    self.engines.push(p);
+                }
+            }
+        }
+        fn check(&mut self) -> Result<(), RError> {
+            match self.error.take() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        }
+    }
+
+    /// Implemented by the type `export_plugin!` generates.
+    pub trait PluginDef {
+        /// Declares everything (the builder keeps what it wants).
+        fn build(builder: &mut PluginBuilder);
+    }
+
+    fn run<P: PluginDef, T>(
+        want: Want,
+        take: impl FnOnce(PluginBuilder) -> T,
+    ) -> RResult<T, RError> {
+        guard(|| {
+            let mut b = PluginBuilder::new(want);
+            P::build(&mut b);
+            b.check()?;
+            Ok(take(b))
+        })
+        .into()
+    }
+
+    extern "C" fn metadata<P: PluginDef>() -> RResult<PluginMetadata, RError> {
+        guard(|| {
+            let mut b = PluginBuilder::new(Want::Metadata);
+            P::build(&mut b);
+            b.check()?;
+            if b.meta.name.is_empty() {
+                return Err(RError::invalid_input("the plugin name is empty"));
+            }
+            Ok(b.meta)
+        })
+        .into()
+    }
+    extern "C" fn formats<P: PluginDef>() -> RResult<RVec<FormatProviderBox>, RError> {
+        run::<P, _>(Want::Formats, |b| b.formats)
+    }
+    extern "C" fn codecs<P: PluginDef>() -> RResult<RVec<CodecProviderBox>, RError> {
+        run::<P, _>(Want::Codecs, |b| b.codecs)
+    }
+    extern "C" fn drivers<P: PluginDef>() -> RResult<RVec<DriverProviderBox>, RError> {
+        run::<P, _>(Want::Drivers, |b| b.drivers)
+    }
+    extern "C" fn rules<P: PluginDef>() -> RResult<RVec<RuleProviderBox>, RError> {
+        run::<P, _>(Want::Rules, |b| b.rules)
+    }
+    extern "C" fn engines<P: PluginDef>() -> RResult<RVec<EngineProviderBox>, RError> {
+        run::<P, _>(Want::Engines, |b| b.engines)
+    }
+
+    /// Builds the root module for `P` (trivial: six function pointers) and
+    /// installs the plugin-side panic hook.
+    pub fn root_module<P: PluginDef>() -> PluginModule_Ref {
+        install_panic_hook();
+        PluginModule {
+            metadata: metadata::<P>,
+            formats: formats::<P>,
+            codecs: codecs::<P>,
+            drivers: drivers::<P>,
+            rules: rules::<P>,
+            engines: engines::<P>,
+        }
+        .leak_into_prefix()
+    }
+}
