@@ -1,19 +1,54 @@
 #!/usr/bin/env bash
-# The main job: build the workspace, then show a real conversion.
-# Everything it writes stays under target/ (never the user's home).
+# The main job: build the workspace and the example plugins, install the
+# plugins into target/demo/plugins (never the user's home), and show
+# `list-plugins` and real conversions through plugins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== building (release)"
 cargo build --release --workspace
 BIN=target/release/iterable-host
 WORK=target/demo
-rm -rf "$WORK" && mkdir -p "$WORK"
+PLUGINS="$WORK/plugins"
+rm -rf "$WORK" && mkdir -p "$PLUGINS"
+# Keep the demo away from the user's configuration and scan cache.
+export ITERABLEDATA_HOME="$PWD/$WORK/home"
+export XDG_CACHE_HOME="$PWD/$WORK/cache"
+unset ITERABLEDATA_PLUGIN_PATH ITERABLEDATA_NO_PLUGINS
 
-printf 'id,name,city\n1,Ann,"Oslo, NO"\n2,Bo,Riga\n3,Cé,Oslo\n' | gzip > "$WORK/rows.csv.gz"
+echo "== installing the example plugins into $PLUGINS"
+for name in ltsv lz4 sqlite idrules sqlengine; do
+  "$BIN" install "plugins-examples/$name" --dir "$PLUGINS" \
+    --library "target/release/libiterable_plugin_$name.so"
+done
+host() { "$BIN" --plugin-dir "$PLUGINS" "$@"; }
 
-echo "== iterable-host formats"
-"$BIN" formats
-echo "== iterable-host convert rows.csv.gz rows.jsonl.zst"
-"$BIN" convert "$WORK/rows.csv.gz" "$WORK/rows.jsonl.zst"
-echo "== iterable-host cat rows.jsonl.zst"
-"$BIN" cat "$WORK/rows.jsonl.zst"
+echo
+echo "== iterable-host list-plugins"
+host list-plugins
+
+printf 'id,name,city,iban\n1,Ann,"Oslo, NO",GB82WEST12345698765432\n2,Bo,Riga,GB82WEST12345698765433\n3,Cé,Oslo,DE89370400440532013000\n' \
+  | gzip > "$WORK/rows.csv.gz"
+
+echo
+echo "== convert rows.csv.gz rows.ltsv.lz4   (plugin format ltsv, plugin codec lz4)"
+host convert "$WORK/rows.csv.gz" "$WORK/rows.ltsv.lz4"
+echo "== cat rows.ltsv.lz4"
+host cat "$WORK/rows.ltsv.lz4"
+if command -v lz4 >/dev/null; then
+  echo "== lz4 -dc rows.ltsv.lz4   (the standard lz4 tool reads it)"
+  lz4 -dc "$WORK/rows.ltsv.lz4"
+fi
+
+echo
+echo "== convert rows.csv.gz sqlite://.../demo.db --table people   (plugin driver)"
+host convert "$WORK/rows.csv.gz" "sqlite://$PWD/$WORK/demo.db" --table people
+host cat "sqlite://$PWD/$WORK/demo.db" --query "SELECT name, city FROM people ORDER BY id"
+
+echo
+echo "== validate --rule iban=id.iban   (plugin rule)"
+host validate "$WORK/rows.csv.gz" --rule iban=id.iban --mode invalid
+
+echo
+echo "== query --engine sql   (plugin engine)"
+host query --engine sql 'SELECT city, count(*) AS n FROM data GROUP BY city ORDER BY city' "$WORK/rows.csv.gz"

@@ -4,6 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The lz4 interoperability tests use the standard lz4 tool (Debian package
+# lz4); they skip, saying so, when it cannot be installed.
+if ! command -v lz4 >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing lz4"
+    (apt-get update -qq && apt-get install -y -qq lz4 >/dev/null) || echo "warning: could not install lz4"
+  else
+    echo "warning: the lz4 tool is missing; its interoperability tests will skip"
+  fi
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

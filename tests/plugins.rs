@@ -68,6 +68,7 @@ impl Lab {
 
     fn builder(&self) -> iterable_host::HostBuilder {
         Host::builder()
+            .scanner(util::scanner())
             .plugin_dir(self.plugins())
             .default_dirs(false)
             .no_config()
@@ -463,7 +464,7 @@ fn a_library_without_manifest_is_examined_once_then_served_from_the_cache() {
     .unwrap();
     let host = lab.host();
     let p = host.plugin("testkit").expect("named from its metadata");
-    assert_eq!(p.status(), Status::Loaded, "examined in this run");
+    assert_eq!(p.status(), Status::Available, "examined by a scanner, not loaded here");
     assert_eq!(p.provides().formats, ["kv", "boom"]);
     let cache = fs::read_to_string(lab.path().join("cache.json")).unwrap();
     assert!(cache.contains("\"outcome\": \"scanned\""), "{cache}");
@@ -477,7 +478,9 @@ fn a_library_without_manifest_is_examined_once_then_served_from_the_cache() {
     // A corrupt cache is rebuilt, not trusted.
     fs::write(lab.path().join("cache.json"), b"{broken").unwrap();
     let host = lab.host();
-    assert_eq!(host.plugin("testkit").unwrap().status(), Status::Loaded);
+    assert_eq!(host.plugin("testkit").unwrap().provides().engines, ["concat"]);
+    let cache = fs::read_to_string(lab.path().join("cache.json")).unwrap();
+    assert!(cache.contains("\"outcome\": \"scanned\""), "rebuilt: {cache}");
 }
 
 #[test]

@@ -75,6 +75,13 @@ enum Command {
     /// Install a built plugin (a directory with plugin.toml and its library)
     /// into a plugin directory.
     Install(InstallArgs),
+    /// Scanner mode: load one library and print what it provides as JSON
+    /// (the host runs this in a child process).
+    #[command(name = "__scan", hide = true)]
+    Scan {
+        /// The library.
+        library: std::path::PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -137,6 +144,11 @@ struct InstallArgs {
     /// ~/.iterabledata/plugins.
     #[arg(long, value_name = "DIR")]
     dir: Option<std::path::PathBuf>,
+
+    /// The built library, when it is not next to plugin.toml (for example
+    /// target/release/libiterable_plugin_ltsv.so).
+    #[arg(long, value_name = "FILE")]
+    library: Option<std::path::PathBuf>,
 
     /// Replace an installed plugin of the same name.
     #[arg(long)]
@@ -307,10 +319,22 @@ pub fn run(cli: Cli) -> CliResult {
     if let Command::Install(a) = &cli.command {
         return plugins::install(&cli.plugin_dirs, a);
     }
-    if let Command::CheckPlugin(a) = &cli.command {
-        return plugins::check(a);
+    if let Command::Scan { library } = &cli.command {
+        std::process::exit(iterable_host::scan::scanner_main(library));
     }
-    let mut builder = Host::builder().no_plugins(cli.no_plugins);
+    // This binary is its own scanner: libraries are examined by a child
+    // `iterable-host __scan LIBRARY`, so a crashing plugin cannot kill us.
+    let scanner = match std::env::current_exe() {
+        Ok(path) => iterable_host::Scanner::Program {
+            path,
+            args: vec!["__scan".into()],
+        },
+        Err(_) => iterable_host::Scanner::find(),
+    };
+    if let Command::CheckPlugin(a) = &cli.command {
+        return plugins::check(a, &scanner);
+    }
+    let mut builder = Host::builder().no_plugins(cli.no_plugins).scanner(scanner);
     for d in &cli.plugin_dirs {
         builder = builder.plugin_dir(d);
     }
@@ -320,7 +344,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Query(a) => query(registry, &a),
         Command::ListPlugins(a) => plugins::list(&host, a.json),
         Command::Info(a) => plugins::info(&host, &a.name, a.json),
-        Command::CheckPlugin(_) | Command::Install(_) => unreachable!("handled above"),
+        Command::CheckPlugin(_) | Command::Install(_) | Command::Scan { .. } => unreachable!("handled above"),
         Command::Cat(a) => cat(registry, &a),
         Command::Count(a) => count(registry, &a),
         Command::Convert(a) => convert(registry, &a),

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use iterable_core::{Error, ErrorKind};
 
+use crate::trust::Trust;
+
 /// The environment variable with extra plugin directories (a path list).
 pub const ENV_PLUGIN_PATH: &str = "ITERABLEDATA_PLUGIN_PATH";
 /// The environment variable that disables every plugin when set to `1`.
@@ -15,7 +17,7 @@ pub const ENV_NO_PLUGINS: &str = "ITERABLEDATA_NO_PLUGINS";
 pub const ENV_HOME: &str = "ITERABLEDATA_HOME";
 
 /// The user's configuration. Every key is optional.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     /// Extra plugin directories, searched after the command line and the
@@ -25,6 +27,24 @@ pub struct Config {
     pub allow_override: Vec<String>,
     /// Names of plugins not to use.
     pub disabled: Vec<String>,
+    /// Which plugins may be loaded: `any` (default) or `hashed` (only those
+    /// whose manifest pins the library's sha256).
+    pub trust: Trust,
+    /// Refuse plugin files and directories that group or others can write,
+    /// or that belong to another user who is not root (default true).
+    pub check_permissions: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            plugin_dirs: Vec::new(),
+            allow_override: Vec::new(),
+            disabled: Vec::new(),
+            trust: Trust::Any,
+            check_permissions: true,
+        }
+    }
 }
 
 impl Config {

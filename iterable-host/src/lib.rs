@@ -49,10 +49,13 @@ pub mod discovery;
 pub mod loader;
 pub mod manifest;
 mod plugin;
+pub mod scan;
+pub mod trust;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub use iterable_core;
 use iterable_core::{
@@ -64,9 +67,20 @@ pub use cache::ScanCache;
 pub use config::{Config, DirOrigin};
 pub use manifest::{Manifest, Provides};
 pub use plugin::{Plugin, Status};
+pub use scan::Scanner;
+pub use trust::Trust;
 
 use crate::cache::Outcome;
 use crate::discovery::{Candidate, CandidateKind};
+
+/// What every plugin of a host shares: the scan cache and how to examine
+/// and trust libraries.
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub(crate) cache: Mutex<ScanCache>,
+    pub(crate) scanner: Scanner,
+    pub(crate) timeout: Duration,
+}
 
 /// Where the configuration comes from.
 #[derive(Clone, Debug, Default)]
@@ -88,6 +102,8 @@ pub struct HostBuilder {
     cache_file: Option<Option<PathBuf>>,
     registered: Vec<(Provider, bool)>,
     allow_override: Vec<String>,
+    scanner: Option<Scanner>,
+    scan_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -144,6 +160,21 @@ impl HostBuilder {
     /// default is under the user's cache directory.
     pub fn cache_file(mut self, path: Option<PathBuf>) -> Self {
         self.cache_file = Some(path);
+        self
+    }
+
+    /// How libraries are examined before they are first loaded. The
+    /// default looks for a scanner program ([`Scanner::find`]) and falls
+    /// back to in-process loading, with a warning, when there is none.
+    pub fn scanner(mut self, scanner: Scanner) -> Self {
+        self.scanner = Some(scanner);
+        self
+    }
+
+    /// How long a scan may take before the library counts as hung
+    /// (default 10 s).
+    pub fn scan_timeout(mut self, timeout: Duration) -> Self {
+        self.scan_timeout = Some(timeout);
         self
     }
 
@@ -234,10 +265,14 @@ impl HostBuilder {
             Some(p) => p,
             None => config::default_cache_file(),
         };
-        let cache = Arc::new(Mutex::new(match cache_path {
-            Some(p) => ScanCache::load(p),
-            None => ScanCache::in_memory(),
-        }));
+        let ctx = Arc::new(Context {
+            cache: Mutex::new(match cache_path {
+                Some(p) => ScanCache::load(p),
+                None => ScanCache::in_memory(),
+            }),
+            scanner: self.scanner.clone().unwrap_or_else(Scanner::find),
+            timeout: self.scan_timeout.unwrap_or(scan::DEFAULT_TIMEOUT),
+        });
 
         let disabled_all = self.no_plugins || (!self.no_env && config::plugins_disabled_by_env());
         let mut plugins: Vec<Arc<Plugin>> = Vec::new();
@@ -246,13 +281,13 @@ impl HostBuilder {
             for cand in discovery::scan_dir(dir, origin) {
                 let plugin = if disabled_all {
                     // Safe mode: look at manifests only, load nothing.
-                    let p = describe_without_loading(&cand, &cache);
+                    let p = describe_without_loading(&cand, &ctx);
                     p.set_disabled(
                         "plugins are disabled (--no-plugins or ITERABLEDATA_NO_PLUGINS)",
                     );
                     p
                 } else {
-                    examine(&cand, &cache)
+                    examine(&cand, &ctx, &config)
                 };
                 if !disabled_all && config.disabled.contains(&plugin.name) {
                     plugin.set_disabled("disabled in config.toml");
@@ -269,7 +304,7 @@ impl HostBuilder {
                 plugins.push(plugin);
             }
         }
-        if let Ok(mut c) = cache.lock() {
+        if let Ok(mut c) = ctx.cache.lock() {
             c.save();
         }
         mark_fully_shadowed(&registry, &plugins);
@@ -282,7 +317,7 @@ impl HostBuilder {
 }
 
 /// What a candidate is, for safe mode: manifests are read, nothing loaded.
-fn describe_without_loading(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
+fn describe_without_loading(cand: &Candidate, ctx: &Arc<Context>) -> Arc<Plugin> {
     let name = cand.provisional_name();
     let path = cand.path().to_path_buf();
     let (manifest, library, has_file) = match &cand.kind {
@@ -294,7 +329,7 @@ fn describe_without_loading(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> 
             Err(_) => (None, m.clone(), true),
         },
         CandidateKind::Library(l) => {
-            let known = cache.lock().ok().and_then(|c| match c.lookup(l) {
+            let known = ctx.cache.lock().ok().and_then(|c| match c.lookup(l) {
                 Some(Outcome::Scanned { manifest }) => Some((**manifest).clone()),
                 _ => None,
             });
@@ -314,14 +349,14 @@ fn describe_without_loading(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> 
         cand.origin.clone(),
         manifest,
         has_file,
-        Arc::clone(cache),
+        Arc::clone(ctx),
     ))
 }
 
 /// Examines a candidate: reads its manifest and checks what can be checked
 /// without loading; a library with no manifest is loaded once to learn
 /// what it provides, and the answer is cached.
-fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
+fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin> {
     let provisional = cand.provisional_name();
     let make = |name: String, library: PathBuf, manifest: Option<Manifest>, has_file: bool| {
         Arc::new(Plugin::new(
@@ -332,7 +367,7 @@ fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
             cand.origin.clone(),
             manifest,
             has_file,
-            Arc::clone(cache),
+            Arc::clone(ctx),
         ))
     };
     match &cand.kind {
@@ -361,64 +396,71 @@ fn examine(cand: &Candidate, cache: &Arc<Mutex<ScanCache>>) -> Arc<Plugin> {
                 plugin.set_failed(&e);
                 return plugin;
             }
+            if let Some(e) = check_trust(config, &[mpath, &lib], manifest.plugin.sha256.is_some(), &name) {
+                plugin.set_failed(&e);
+                return plugin;
+            }
             // A load that failed before stays failed until the file changes.
-            let cached = cache.lock().ok().and_then(|c| c.lookup(&lib).cloned());
+            let cached = ctx.cache.lock().ok().and_then(|c| c.lookup(&lib).cloned());
             if let Some(e) = cached.and_then(|o| o.as_error(&name)) {
                 plugin.set_failed(&e);
             }
             plugin
         }
         CandidateKind::Library(lib) => {
-            let cached = cache.lock().ok().and_then(|c| c.lookup(lib).cloned());
-            match cached {
-                Some(Outcome::Scanned { manifest }) => make(
-                    manifest.plugin.name.clone(),
-                    lib.clone(),
-                    Some(*manifest),
-                    false,
-                ),
-                Some(failed @ Outcome::Failed { .. }) => {
+            if let Some(e) = check_trust(config, &[lib], false, &provisional) {
+                let plugin = make(provisional.clone(), lib.clone(), None, false);
+                plugin.set_failed(&e);
+                return plugin;
+            }
+            let cached = ctx.cache.lock().ok().and_then(|c| c.lookup(lib).cloned());
+            let outcome = match cached {
+                Some(o) => o,
+                None => {
+                    // Examined once (in a child process when a scanner is
+                    // available); the answer is cached until the file changes.
+                    let o = match scan::scan(&ctx.scanner, lib, &provisional, ctx.timeout) {
+                        Ok(m) => Outcome::Scanned { manifest: Box::new(m) },
+                        Err(e) => Outcome::failed(&e),
+                    };
+                    if let Ok(mut c) = ctx.cache.lock() {
+                        c.store(lib, o.clone());
+                    }
+                    o
+                }
+            };
+            match outcome {
+                Outcome::Scanned { manifest } => make(manifest.plugin.name.clone(), lib.clone(), Some(*manifest), false),
+                failed @ Outcome::Failed { .. } => {
                     let plugin = make(provisional.clone(), lib.clone(), None, false);
                     if let Some(e) = failed.as_error(&provisional) {
                         plugin.set_failed(&e);
                     }
                     plugin
                 }
-                None => {
-                    // Examined once, in this process; the answer is cached.
-                    match loader::load(lib, &provisional) {
-                        Ok(loaded) => {
-                            let manifest = loaded.description.clone();
-                            if let Ok(mut c) = cache.lock() {
-                                c.store(
-                                    lib,
-                                    Outcome::Scanned {
-                                        manifest: Box::new(manifest.clone()),
-                                    },
-                                );
-                            }
-                            let p = make(
-                                manifest.plugin.name.clone(),
-                                lib.clone(),
-                                Some(manifest),
-                                false,
-                            );
-                            p.set_loaded(Arc::new(loaded));
-                            p
-                        }
-                        Err(e) => {
-                            if let Ok(mut c) = cache.lock() {
-                                c.store(lib, Outcome::failed(&e));
-                            }
-                            let p = make(provisional.clone(), lib.clone(), None, false);
-                            p.set_failed(&e);
-                            p
-                        }
-                    }
-                }
             }
         }
     }
+}
+
+/// The trust checks that need no loading: permissions (unless relaxed) and
+/// `trust = "hashed"`.
+fn check_trust(config: &Config, files: &[&PathBuf], pinned: bool, name: &str) -> Option<Error> {
+    if config.trust == Trust::Hashed && !pinned {
+        return Some(Error::plugin(
+            PluginErrorKind::Untrusted,
+            name,
+            "trust = \"hashed\" is set and no manifest pins this library's sha256".to_owned(),
+        ));
+    }
+    if config.check_permissions {
+        for f in files {
+            if let Err(e) = trust::check_permissions(f, name) {
+                return Some(e);
+            }
+        }
+    }
+    None
 }
 
 /// The checks a manifest allows without loading: the library exists and is
@@ -655,14 +697,9 @@ impl Host {
     }
 }
 
-/// Loads one library on its own and reports what it provides (what
-/// `iterable-host check-plugin` does).
-pub fn check_library(path: &Path) -> Result<Manifest> {
-    let name = Candidate {
-        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        origin: DirOrigin::Explicit,
-        kind: CandidateKind::Library(path.to_path_buf()),
-    }
-    .provisional_name();
-    loader::load(path, &name).map(|lib| lib.description)
+/// Examines one library with `scanner` (in a child process, unless it is
+/// [`Scanner::InProcess`]) and reports what it provides: what
+/// `iterable-host check-plugin` does.
+pub fn check_library(path: &Path, scanner: &Scanner, timeout: Duration) -> Result<Manifest> {
+    scan::scan(scanner, path, &discovery::provisional_name_of(path), timeout)
 }

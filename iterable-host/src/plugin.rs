@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use iterable_core::{Error, PluginErrorKind};
 
-use crate::cache::{Outcome, ScanCache};
+use crate::cache::Outcome;
+use crate::Context;
 use crate::config::DirOrigin;
 use crate::loader::{self, Library};
 use crate::manifest::{Manifest, Provides};
@@ -60,7 +61,7 @@ pub struct Plugin {
     pub(crate) has_manifest_file: bool,
     state: Mutex<State>,
     warnings: Mutex<Vec<String>>,
-    cache: Arc<Mutex<ScanCache>>,
+    ctx: Arc<Context>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -89,7 +90,7 @@ impl Plugin {
         origin: DirOrigin,
         manifest: Option<Manifest>,
         has_manifest_file: bool,
-        cache: Arc<Mutex<ScanCache>>,
+        ctx: Arc<Context>,
     ) -> Plugin {
         Plugin {
             name,
@@ -101,7 +102,7 @@ impl Plugin {
             has_manifest_file,
             state: Mutex::new(State::Available),
             warnings: Mutex::new(Vec::new()),
-            cache,
+            ctx,
         }
     }
 
@@ -196,10 +197,6 @@ impl Plugin {
         }
     }
 
-    pub(crate) fn set_loaded(&self, lib: Arc<Library>) {
-        *lock(&self.state) = State::Loaded(lib);
-    }
-
     /// The loaded library, loading it on first use. A failure is kept (and
     /// cached with its reason until the file changes) and returned again.
     pub fn library(&self) -> Result<Arc<Library>, Error> {
@@ -216,7 +213,7 @@ impl Plugin {
             }
             State::Available | State::Shadowed(_) => {}
         }
-        match loader::load(&self.library, &self.name) {
+        match self.load() {
             Ok(lib) => {
                 let lib = Arc::new(lib);
                 self.check_against_manifest(&lib);
@@ -230,12 +227,29 @@ impl Plugin {
                     e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed),
                     e.message().to_owned(),
                 );
-                let mut cache = lock(&self.cache);
+                let mut cache = lock(&self.ctx.cache);
                 cache.store(&self.library, Outcome::failed(&e));
                 cache.save();
                 Err(e.with_plugin(&self.name))
             }
         }
+    }
+
+    /// Verifies, then loads: the pinned sha256 first; then, unless this
+    /// very file was examined before, a scan in a child process, so that a
+    /// library that crashes while loading takes down the scanner, not us.
+    fn load(&self) -> Result<Library, Error> {
+        if let Some(pinned) = self.manifest.as_ref().and_then(|m| m.plugin.sha256.as_deref()) {
+            crate::trust::verify_sha256(&self.library, pinned, &self.name)?;
+        }
+        let known = matches!(lock(&self.ctx.cache).lookup(&self.library), Some(Outcome::Scanned { .. }));
+        if !known && self.ctx.scanner != crate::scan::Scanner::InProcess {
+            let manifest = crate::scan::scan(&self.ctx.scanner, &self.library, &self.name, self.ctx.timeout)?;
+            let mut cache = lock(&self.ctx.cache);
+            cache.store(&self.library, Outcome::Scanned { manifest: Box::new(manifest) });
+            cache.save();
+        }
+        loader::load(&self.library, &self.name)
     }
 
     /// Reports what a loaded library provides differently from its manifest.

@@ -109,3 +109,11 @@ pub fn plugin_lib(crate_name: &str) -> PathBuf {
     assert!(p.exists(), "{} was not built", p.display());
     p
 }
+
+/// The scanner program built with the host.
+pub fn scanner() -> iterable_host::Scanner {
+    iterable_host::Scanner::Program {
+        path: PathBuf::from(env!("CARGO_BIN_EXE_iterable-plugin-scanner")),
+        args: Vec::new(),
+    }
+}

@@ -280,9 +280,12 @@ fn resolve(path: &Path) -> Result<(PathBuf, Option<(PathBuf, Manifest)>), Error>
 }
 
 /// `check-plugin PATH`.
-pub fn check(a: &CheckArgs) -> CliResult {
+pub fn check(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
     let (lib, manifest) = resolve(&a.path)?;
-    let found = iterable_host::check_library(&lib)?;
+    if let Some(pinned) = manifest.as_ref().and_then(|(_, m)| m.plugin.sha256.clone()) {
+        iterable_host::trust::verify_sha256(&lib, &pinned, &manifest.as_ref().map(|(_, m)| m.plugin.name.clone()).unwrap_or_default())?;
+    }
+    let found = iterable_host::check_library(&lib, scanner, iterable_host::scan::DEFAULT_TIMEOUT)?;
     let mut problems = Vec::new();
     if let Some((_, m)) = &manifest {
         let declared = m.provides();
@@ -337,7 +340,17 @@ pub fn check(a: &CheckArgs) -> CliResult {
 /// `<dir>/<name>/`, checking the manifest first. Files are written under a
 /// temporary name and renamed, so a failed install leaves nothing half-done.
 pub fn install(plugin_dirs: &[PathBuf], a: &InstallArgs) -> CliResult {
-    let (lib, manifest) = resolve(&a.path)?;
+    let (lib, manifest) = match &a.library {
+        Some(lib) => {
+            let mp = if a.path.is_dir() { a.path.join(MANIFEST_FILE) } else { a.path.clone() };
+            let m = Manifest::from_file(&mp)?;
+            if !lib.is_file() {
+                return Err(Error::new(ErrorKind::InvalidInput, format!("{} is not a file", lib.display())).into());
+            }
+            (lib.clone(), Some((mp, m)))
+        }
+        None => resolve(&a.path)?,
+    };
     let Some((_, manifest)) = manifest else {
         return Err(Error::new(
             ErrorKind::InvalidInput,

@@ -1,0 +1,241 @@
+//! Examining a plugin library in a child process.
+//!
+//! Loading a library runs its constructors: native code that may crash,
+//! abort, exit or hang before any of our guards can help. So a library is
+//! first loaded by a *scanner*, a child process that loads it, asks it to
+//! describe itself, and prints the answer as one JSON line. If the child
+//! dies, the host survives and records why (the signal, the exit status, or
+//! the timeout) in the scan cache, where it stays until the file changes.
+//!
+//! The scanner is, in order: the program set with
+//! [`HostBuilder::scanner`](crate::HostBuilder::scanner); `ITERABLEDATA_SCANNER`;
+//! `iterable-plugin-scanner` next to the running executable; the same on
+//! `PATH`. An application that has none falls back to loading in-process,
+//! with a warning.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use iterable_core::{Error, PluginErrorKind};
+
+use crate::loader;
+use crate::manifest::Manifest;
+
+/// The scanner program's name.
+pub const SCANNER_NAME: &str = "iterable-plugin-scanner";
+/// The environment variable naming a scanner program.
+pub const ENV_SCANNER: &str = "ITERABLEDATA_SCANNER";
+/// How long a scan may take by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How libraries are examined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scanner {
+    /// Run this program with these leading arguments, then the library path.
+    Program {
+        /// The program.
+        path: PathBuf,
+        /// Arguments before the library path (`["__scan"]` for `iterable-host`).
+        args: Vec<OsString>,
+    },
+    /// Load in this process (no crash containment).
+    InProcess,
+}
+
+impl Scanner {
+    /// Finds a scanner program, or falls back to in-process examination.
+    pub fn find() -> Scanner {
+        if let Some(p) = std::env::var_os(ENV_SCANNER).filter(|p| !p.is_empty()) {
+            return Scanner::Program {
+                path: PathBuf::from(p),
+                args: Vec::new(),
+            };
+        }
+        let exe_name = format!("{SCANNER_NAME}{}", std::env::consts::EXE_SUFFIX);
+        let beside = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(|d| d.join(&exe_name)))
+            .filter(|p| p.is_file());
+        let on_path = || {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join(&exe_name))
+                    .find(|p| p.is_file())
+            })
+        };
+        match beside.or_else(on_path) {
+            Some(path) => Scanner::Program { path, args: Vec::new() },
+            None => Scanner::InProcess,
+        }
+    }
+}
+
+/// What a scanner prints: one JSON object on one line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum ScanReport {
+    /// The library loaded and described itself.
+    Ok {
+        /// Its self-description.
+        manifest: Box<Manifest>,
+    },
+    /// Loading it failed without crashing.
+    Failed {
+        /// The failure class.
+        kind: String,
+        /// The reason.
+        message: String,
+    },
+}
+
+/// The scanner's side: loads `lib`, prints one JSON report, exits 0 (a
+/// crash while loading is the only way it ends otherwise). `name` names the
+/// plugin in messages.
+pub fn scanner_main(lib: &Path) -> i32 {
+    let name = crate::discovery::provisional_name_of(lib);
+    let report = match loader::load(lib, &name) {
+        Ok(l) => ScanReport::Ok {
+            manifest: Box::new(l.description),
+        },
+        Err(e) => ScanReport::Failed {
+            kind: e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed).as_str().to_owned(),
+            message: e.message().to_owned(),
+        },
+    };
+    match serde_json::to_string(&report) {
+        Ok(line) => {
+            println!("{line}");
+            0
+        }
+        Err(_) => 2,
+    }
+}
+
+/// Examines `lib` with `scanner`, within `timeout`. Any way the child can
+/// fail becomes an error of kind [`PluginErrorKind::Crashed`] that says how.
+pub fn scan(scanner: &Scanner, lib: &Path, name: &str, timeout: Duration) -> Result<Manifest, Error> {
+    let (program, args) = match scanner {
+        Scanner::InProcess => {
+            tracing::warn!(
+                plugin = name,
+                "no plugin scanner ({SCANNER_NAME}) found; examining {} in this process, so a crash in it would end this process",
+                lib.display()
+            );
+            return loader::load(lib, name).map(|l| l.description);
+        }
+        Scanner::Program { path, args } => (path, args),
+    };
+    let lib = std::path::absolute(lib).unwrap_or_else(|_| lib.to_path_buf());
+    tracing::debug!(plugin = name, scanner = %program.display(), library = %lib.display(), "scanning in a child process");
+    let mut child = Command::new(program)
+        .args(args)
+        .arg(&lib)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::plugin(
+                PluginErrorKind::LoadFailed,
+                name,
+                format!("cannot start the plugin scanner {}: {e}", program.display()),
+            )
+        })?;
+    // Read the pipes on threads so a chatty child cannot block on a full pipe.
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.by_ref().take(16 << 20).read_to_end(&mut s);
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.by_ref().take(1 << 20).read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if start.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => {
+                let _ = child.kill();
+                return Err(Error::plugin(
+                    PluginErrorKind::LoadFailed,
+                    name,
+                    format!("waiting for the plugin scanner failed: {e}"),
+                ));
+            }
+        }
+    };
+    let stdout = out_t.join().unwrap_or_default();
+    let stderr = err_t.join().unwrap_or_default();
+    let crashed = |how: String| {
+        let tail = String::from_utf8_lossy(&stderr)
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .map(|l| format!(" (it printed: {})", l.chars().take(200).collect::<String>()))
+            .unwrap_or_default();
+        Error::plugin(PluginErrorKind::Crashed, name, format!("{how} while loading{tail}"))
+    };
+    let Some(status) = status else {
+        return Err(crashed(format!("hung: no answer within {} s, killed", timeout.as_secs_f32())));
+    };
+    if !status.success() {
+        return Err(crashed(describe_exit(&status)));
+    }
+    let text = String::from_utf8_lossy(&stdout);
+    let line = text.lines().rfind(|l| l.trim_start().starts_with('{')).unwrap_or("");
+    match serde_json::from_str::<ScanReport>(line) {
+        Ok(ScanReport::Ok { manifest }) => Ok(*manifest),
+        Ok(ScanReport::Failed { kind, message }) => Err(Error::plugin(
+            PluginErrorKind::parse(&kind).unwrap_or(PluginErrorKind::LoadFailed),
+            name,
+            message,
+        )),
+        // A library that exits 0 from its constructor never reaches the report.
+        Err(_) => Err(crashed("ended the process without an answer (exit status 0)".into())),
+    }
+}
+
+/// Says how a child ended: `killed by signal 11 (SIGSEGV)`, `exited with status 3`.
+fn describe_exit(status: &std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            let name = match sig {
+                4 => "SIGILL",
+                6 => "SIGABRT",
+                7 => "SIGBUS",
+                8 => "SIGFPE",
+                9 => "SIGKILL",
+                11 => "SIGSEGV",
+                13 => "SIGPIPE",
+                15 => "SIGTERM",
+                _ => "",
+            };
+            return if name.is_empty() {
+                format!("crashed: killed by signal {sig}")
+            } else {
+                format!("crashed: killed by signal {sig} ({name})")
+            };
+        }
+    }
+    match status.code() {
+        Some(c) => format!("ended the process: exited with status {c}"),
+        None => "crashed".to_owned(),
+    }
+}
