@@ -344,7 +344,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Query(a) => query(registry, &a),
         Command::ListPlugins(a) => plugins::list(&host, a.json),
         Command::Info(a) => plugins::info(&host, &a.name, a.json),
-        Command::CheckPlugin(_) | Command::Install(_) | Command::Scan { .. } => unreachable!("handled above"),
+        Command::CheckPlugin(_) | Command::Install(_) | Command::Scan { .. } => {
+            unreachable!("handled above")
+        }
         Command::Cat(a) => cat(registry, &a),
         Command::Count(a) => count(registry, &a),
         Command::Convert(a) => convert(registry, &a),

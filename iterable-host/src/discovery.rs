@@ -66,11 +66,17 @@ impl Candidate {
 /// A name for a library file before it says its own: its file name
 /// without `lib` and the platform's suffix.
 pub fn provisional_name_of(lib: &Path) -> String {
-    strip_lib_affixes(&lib.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+    strip_lib_affixes(
+        &lib.file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    )
 }
 
 fn strip_lib_affixes(name: &str) -> String {
-    let stem = name.strip_suffix(std::env::consts::DLL_SUFFIX).unwrap_or(name);
+    let stem = name
+        .strip_suffix(std::env::consts::DLL_SUFFIX)
+        .unwrap_or(name);
     stem.strip_prefix(std::env::consts::DLL_PREFIX)
         .filter(|s| !s.is_empty())
         .unwrap_or(stem)

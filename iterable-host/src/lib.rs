@@ -44,7 +44,7 @@
 pub mod adapters;
 pub mod cache;
 pub mod config;
-mod convert;
+pub mod convert;
 pub mod discovery;
 pub mod loader;
 pub mod manifest;
@@ -271,7 +271,10 @@ impl HostBuilder {
                 None => ScanCache::in_memory(),
             }),
             scanner: self.scanner.clone().unwrap_or_else(Scanner::find),
-            timeout: self.scan_timeout.unwrap_or(scan::DEFAULT_TIMEOUT),
+            timeout: self
+                .scan_timeout
+                .or_else(scan::timeout_from_env)
+                .unwrap_or(scan::DEFAULT_TIMEOUT),
         });
 
         let disabled_all = self.no_plugins || (!self.no_env && config::plugins_disabled_by_env());
@@ -396,14 +399,42 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
                 plugin.set_failed(&e);
                 return plugin;
             }
-            if let Some(e) = check_trust(config, &[mpath, &lib], manifest.plugin.sha256.is_some(), &name) {
+            if let Some(e) = check_trust(
+                config,
+                &[mpath, &lib],
+                manifest.plugin.sha256.is_some(),
+                &name,
+            ) {
                 plugin.set_failed(&e);
                 return plugin;
             }
-            // A load that failed before stays failed until the file changes.
+            // Hashing is not loading: a pinned library that was replaced is
+            // reported as soon as it is listed.
+            if let Some(pinned) = &manifest.plugin.sha256 {
+                if let Err(e) = trust::verify_sha256(&lib, pinned, &name) {
+                    plugin.set_failed(&e);
+                    return plugin;
+                }
+            }
+            // A load that failed before stays failed until the file changes;
+            // a library examined before must provide what the manifest says.
             let cached = ctx.cache.lock().ok().and_then(|c| c.lookup(&lib).cloned());
-            if let Some(e) = cached.and_then(|o| o.as_error(&name)) {
-                plugin.set_failed(&e);
+            match cached {
+                Some(failed @ Outcome::Failed { .. }) => {
+                    if let Some(e) = failed.as_error(&name) {
+                        plugin.set_failed(&e);
+                    }
+                }
+                Some(Outcome::Scanned { manifest: found }) => {
+                    if let Some(lie) = manifest::first_missing(&manifest, &found) {
+                        plugin.set_failed(&Error::plugin(
+                            PluginErrorKind::ManifestMismatch,
+                            &name,
+                            lie,
+                        ));
+                    }
+                }
+                None => {}
             }
             plugin
         }
@@ -420,7 +451,9 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
                     // Examined once (in a child process when a scanner is
                     // available); the answer is cached until the file changes.
                     let o = match scan::scan(&ctx.scanner, lib, &provisional, ctx.timeout) {
-                        Ok(m) => Outcome::Scanned { manifest: Box::new(m) },
+                        Ok(m) => Outcome::Scanned {
+                            manifest: Box::new(m),
+                        },
                         Err(e) => Outcome::failed(&e),
                     };
                     if let Ok(mut c) = ctx.cache.lock() {
@@ -430,7 +463,12 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
                 }
             };
             match outcome {
-                Outcome::Scanned { manifest } => make(manifest.plugin.name.clone(), lib.clone(), Some(*manifest), false),
+                Outcome::Scanned { manifest } => make(
+                    manifest.plugin.name.clone(),
+                    lib.clone(),
+                    Some(*manifest),
+                    false,
+                ),
                 failed @ Outcome::Failed { .. } => {
                     let plugin = make(provisional.clone(), lib.clone(), None, false);
                     if let Some(e) = failed.as_error(&provisional) {
@@ -701,5 +739,10 @@ impl Host {
 /// [`Scanner::InProcess`]) and reports what it provides: what
 /// `iterable-host check-plugin` does.
 pub fn check_library(path: &Path, scanner: &Scanner, timeout: Duration) -> Result<Manifest> {
-    scan::scan(scanner, path, &discovery::provisional_name_of(path), timeout)
+    scan::scan(
+        scanner,
+        path,
+        &discovery::provisional_name_of(path),
+        timeout,
+    )
 }

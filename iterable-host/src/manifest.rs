@@ -315,6 +315,25 @@ impl Provides {
     }
 }
 
+/// The first provider `declared` lists that `found` (what the library says
+/// about itself) lacks, as a message.
+pub fn first_missing(declared: &Manifest, found: &Manifest) -> Option<String> {
+    let (d, f) = (declared.provides(), found.provides());
+    [
+        ("format", &d.formats, &f.formats),
+        ("codec", &d.codecs, &f.codecs),
+        ("driver", &d.drivers, &f.drivers),
+        ("rule", &d.rules, &f.rules),
+        ("engine", &d.engines, &f.engines),
+    ]
+    .into_iter()
+    .find_map(|(kind, d, f)| {
+        d.iter().find(|id| !f.contains(id)).map(|id| {
+            format!("the manifest declares {kind} '{id}' but the library does not provide it")
+        })
+    })
+}
+
 /// Parses `MAJOR.MINOR.PATCH` (pre-release and build parts ignored).
 pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
     let core = v.trim().split(['-', '+']).next()?;

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use iterable_core::{Error, PluginErrorKind};
 
-use crate::cache::Outcome;
 use crate::Context;
+use crate::cache::Outcome;
 use crate::config::DirOrigin;
 use crate::loader::{self, Library};
 use crate::manifest::{Manifest, Provides};
@@ -239,14 +239,31 @@ impl Plugin {
     /// very file was examined before, a scan in a child process, so that a
     /// library that crashes while loading takes down the scanner, not us.
     fn load(&self) -> Result<Library, Error> {
-        if let Some(pinned) = self.manifest.as_ref().and_then(|m| m.plugin.sha256.as_deref()) {
+        if let Some(pinned) = self
+            .manifest
+            .as_ref()
+            .and_then(|m| m.plugin.sha256.as_deref())
+        {
             crate::trust::verify_sha256(&self.library, pinned, &self.name)?;
         }
-        let known = matches!(lock(&self.ctx.cache).lookup(&self.library), Some(Outcome::Scanned { .. }));
+        let known = matches!(
+            lock(&self.ctx.cache).lookup(&self.library),
+            Some(Outcome::Scanned { .. })
+        );
         if !known && self.ctx.scanner != crate::scan::Scanner::InProcess {
-            let manifest = crate::scan::scan(&self.ctx.scanner, &self.library, &self.name, self.ctx.timeout)?;
+            let manifest = crate::scan::scan(
+                &self.ctx.scanner,
+                &self.library,
+                &self.name,
+                self.ctx.timeout,
+            )?;
             let mut cache = lock(&self.ctx.cache);
-            cache.store(&self.library, Outcome::Scanned { manifest: Box::new(manifest) });
+            cache.store(
+                &self.library,
+                Outcome::Scanned {
+                    manifest: Box::new(manifest),
+                },
+            );
             cache.save();
         }
         loader::load(&self.library, &self.name)

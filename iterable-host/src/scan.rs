@@ -33,6 +33,18 @@ pub const ENV_SCANNER: &str = "ITERABLEDATA_SCANNER";
 /// How long a scan may take by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The environment variable with a scan timeout in seconds (`2`, `0.5`).
+pub const ENV_SCAN_TIMEOUT: &str = "ITERABLEDATA_SCAN_TIMEOUT";
+
+/// The scan timeout from `ITERABLEDATA_SCAN_TIMEOUT`, if set and valid.
+pub fn timeout_from_env() -> Option<Duration> {
+    std::env::var(ENV_SCAN_TIMEOUT)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+}
+
 /// How libraries are examined.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scanner {
@@ -69,7 +81,10 @@ impl Scanner {
             })
         };
         match beside.or_else(on_path) {
-            Some(path) => Scanner::Program { path, args: Vec::new() },
+            Some(path) => Scanner::Program {
+                path,
+                args: Vec::new(),
+            },
             None => Scanner::InProcess,
         }
     }
@@ -103,7 +118,11 @@ pub fn scanner_main(lib: &Path) -> i32 {
             manifest: Box::new(l.description),
         },
         Err(e) => ScanReport::Failed {
-            kind: e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed).as_str().to_owned(),
+            kind: e
+                .plugin_kind()
+                .unwrap_or(PluginErrorKind::LoadFailed)
+                .as_str()
+                .to_owned(),
             message: e.message().to_owned(),
         },
     };
@@ -118,7 +137,12 @@ pub fn scanner_main(lib: &Path) -> i32 {
 
 /// Examines `lib` with `scanner`, within `timeout`. Any way the child can
 /// fail becomes an error of kind [`PluginErrorKind::Crashed`] that says how.
-pub fn scan(scanner: &Scanner, lib: &Path, name: &str, timeout: Duration) -> Result<Manifest, Error> {
+pub fn scan(
+    scanner: &Scanner,
+    lib: &Path,
+    name: &str,
+    timeout: Duration,
+) -> Result<Manifest, Error> {
     let (program, args) = match scanner {
         Scanner::InProcess => {
             tracing::warn!(
@@ -188,16 +212,26 @@ pub fn scan(scanner: &Scanner, lib: &Path, name: &str, timeout: Duration) -> Res
             .rfind(|l| !l.is_empty())
             .map(|l| format!(" (it printed: {})", l.chars().take(200).collect::<String>()))
             .unwrap_or_default();
-        Error::plugin(PluginErrorKind::Crashed, name, format!("{how} while loading{tail}"))
+        Error::plugin(
+            PluginErrorKind::Crashed,
+            name,
+            format!("{how} while loading{tail}"),
+        )
     };
     let Some(status) = status else {
-        return Err(crashed(format!("hung: no answer within {} s, killed", timeout.as_secs_f32())));
+        return Err(crashed(format!(
+            "hung: no answer within {} s, killed",
+            timeout.as_secs_f32()
+        )));
     };
     if !status.success() {
         return Err(crashed(describe_exit(&status)));
     }
     let text = String::from_utf8_lossy(&stdout);
-    let line = text.lines().rfind(|l| l.trim_start().starts_with('{')).unwrap_or("");
+    let line = text
+        .lines()
+        .rfind(|l| l.trim_start().starts_with('{'))
+        .unwrap_or("");
     match serde_json::from_str::<ScanReport>(line) {
         Ok(ScanReport::Ok { manifest }) => Ok(*manifest),
         Ok(ScanReport::Failed { kind, message }) => Err(Error::plugin(
@@ -206,7 +240,9 @@ pub fn scan(scanner: &Scanner, lib: &Path, name: &str, timeout: Duration) -> Res
             message,
         )),
         // A library that exits 0 from its constructor never reaches the report.
-        Err(_) => Err(crashed("ended the process without an answer (exit status 0)".into())),
+        Err(_) => Err(crashed(
+            "ended the process without an answer (exit status 0)".into(),
+        )),
     }
 }
 

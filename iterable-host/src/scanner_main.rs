@@ -8,5 +8,7 @@ fn main() {
         eprintln!("usage: iterable-plugin-scanner LIBRARY");
         std::process::exit(2);
     };
-    std::process::exit(iterable_host::scan::scanner_main(std::path::Path::new(&lib)));
+    std::process::exit(iterable_host::scan::scanner_main(std::path::Path::new(
+        &lib,
+    )));
 }

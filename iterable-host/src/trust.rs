@@ -84,7 +84,9 @@ fn check_one(_path: &Path, _name: &str, _what: &str) -> Result<(), Error> {
 #[cfg(unix)]
 fn current_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(0)
 }
 
 /// The hex sha256 of a file.

@@ -38,7 +38,12 @@ impl Run {
             "command unexpectedly succeeded: {}",
             self.stdout
         );
-        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        // The host's own panics (a plugin's contained panic is an error like any other).
+        assert!(
+            !self.stderr.contains("internal error") && !self.stderr.contains("thread '"),
+            "the host panicked: {}",
+            self.stderr
+        );
         let line = self.stderr.trim_end().to_owned();
         assert_eq!(line.lines().count(), 1, "error should be one line: {line}");
         line
@@ -116,4 +121,116 @@ pub fn scanner() -> iterable_host::Scanner {
         path: PathBuf::from(env!("CARGO_BIN_EXE_iterable-plugin-scanner")),
         args: Vec::new(),
     }
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Where out-of-tree fixture plugins are built (one shared target
+/// directory, so abi_stable is compiled once for all of them).
+pub fn fixtures_root() -> PathBuf {
+    let root = workspace().join("target").join("fixtures");
+    std::fs::create_dir_all(&root).unwrap();
+    root
+}
+
+/// Builds a cdylib from `lib_src` against the interface crate at `api`,
+/// in a workspace of its own named `name`, with `features`, and returns a
+/// copy of the library that later builds will not overwrite.
+pub fn build_out_of_tree(name: &str, lib_src: &Path, api: &Path, features: &[&str]) -> PathBuf {
+    let root = fixtures_root();
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let feature_table: String = features.iter().map(|f| format!("{f} = []\n")).collect();
+    let toml = format!(
+        "[package]\nname = \"fixture-{name}\"\nversion = \"1.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [lib]\npath = {src:?}\ncrate-type = [\"cdylib\"]\n\n\
+         [dependencies]\niterable-plugin-api = {{ path = {api:?} }}\n\n[features]\n{feature_table}\n[workspace]\n",
+        src = lib_src,
+        api = api,
+    );
+    std::fs::write(dir.join("Cargo.toml"), toml).unwrap();
+    // The workspace's lock file pins the versions the main build fetched.
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env_remove("RUSTFLAGS");
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let out = cmd.output().expect("run cargo");
+    assert!(
+        out.status.success(),
+        "building fixture {name} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let built = root.join("target/debug").join(format!(
+        "{}fixture_{}{}",
+        std::env::consts::DLL_PREFIX,
+        name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    ));
+    let kept = root.join(format!("{name}{}", std::env::consts::DLL_SUFFIX));
+    std::fs::copy(&built, &kept).unwrap_or_else(|e| panic!("{}: {e}", built.display()));
+    kept
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The frozen 1.0 interface, and generated variants of it: `"2.0"` (version
+/// 2.0.0) and `"changed"` (1.0.0 with two PluginMetadata fields swapped).
+pub fn interface(variant: &str) -> PathBuf {
+    let frozen = workspace().join("tests/abi/iterable-plugin-api-1.0");
+    if variant == "1.0" {
+        return frozen;
+    }
+    let dir = fixtures_root().join(format!("api-{variant}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&frozen, &dir);
+    match variant {
+        "2.0" => {
+            let toml = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+            std::fs::write(
+                dir.join("Cargo.toml"),
+                toml.replace("version = \"1.0.0\"", "version = \"2.0.0\""),
+            )
+            .unwrap();
+        }
+        "changed" => {
+            let abi = std::fs::read_to_string(dir.join("src/abi.rs")).unwrap();
+            let (author, license) = ("    pub author: RString,", "    pub license: RString,");
+            assert!(
+                abi.contains(author) && abi.contains(license),
+                "the frozen copy changed shape"
+            );
+            // Same size, same types: only the order of two fields differs.
+            let swapped = abi
+                .replacen(author, "    pub AUTHOR_SLOT: RString,", 1)
+                .replacen(license, author, 1)
+                .replacen("    pub AUTHOR_SLOT: RString,", license, 1);
+            std::fs::write(dir.join("src/abi.rs"), swapped).unwrap();
+        }
+        other => panic!("unknown interface variant {other}"),
+    }
+    dir
 }

@@ -283,7 +283,14 @@ fn resolve(path: &Path) -> Result<(PathBuf, Option<(PathBuf, Manifest)>), Error>
 pub fn check(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
     let (lib, manifest) = resolve(&a.path)?;
     if let Some(pinned) = manifest.as_ref().and_then(|(_, m)| m.plugin.sha256.clone()) {
-        iterable_host::trust::verify_sha256(&lib, &pinned, &manifest.as_ref().map(|(_, m)| m.plugin.name.clone()).unwrap_or_default())?;
+        iterable_host::trust::verify_sha256(
+            &lib,
+            &pinned,
+            &manifest
+                .as_ref()
+                .map(|(_, m)| m.plugin.name.clone())
+                .unwrap_or_default(),
+        )?;
     }
     let found = iterable_host::check_library(&lib, scanner, iterable_host::scan::DEFAULT_TIMEOUT)?;
     let mut problems = Vec::new();
@@ -342,10 +349,18 @@ pub fn check(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
 pub fn install(plugin_dirs: &[PathBuf], a: &InstallArgs) -> CliResult {
     let (lib, manifest) = match &a.library {
         Some(lib) => {
-            let mp = if a.path.is_dir() { a.path.join(MANIFEST_FILE) } else { a.path.clone() };
+            let mp = if a.path.is_dir() {
+                a.path.join(MANIFEST_FILE)
+            } else {
+                a.path.clone()
+            };
             let m = Manifest::from_file(&mp)?;
             if !lib.is_file() {
-                return Err(Error::new(ErrorKind::InvalidInput, format!("{} is not a file", lib.display())).into());
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("{} is not a file", lib.display()),
+                )
+                .into());
             }
             (lib.clone(), Some((mp, m)))
         }

@@ -54,8 +54,13 @@ pub struct Boom;
 impl Format for Boom {
     fn info(&self) -> FormatSpec {
         FormatSpec::new("boom")
-            .description("panics after the first record")
+            .description("panics after the first record, and when writing")
             .extensions(["boom"])
+            .read_write()
+    }
+
+    fn writer(&self, _output: Output, _options: &Options) -> Result<Box<dyn RowWriter>> {
+        panic!("boom while opening a writer")
     }
 
     fn reader(&self, _input: Input, _options: &Options) -> Result<Box<dyn RowReader>> {
@@ -284,14 +289,62 @@ impl RowWriter for KvTableWriter {
     }
 }
 
+/// Panics in every call of each remaining kind: decoding, connecting, executing.
+pub struct BoomCodec;
+
+impl Codec for BoomCodec {
+    fn info(&self) -> CodecSpec {
+        CodecSpec::new("boomz")
+            .description("panics when decoding")
+            .extensions(["boomz"])
+    }
+
+    fn decoder(&self, _input: Input) -> Result<Box<dyn Read + Send>> {
+        panic!("boom while decoding")
+    }
+}
+
+/// `boomdb://`: panics when connecting.
+pub struct BoomDb;
+
+impl Driver for BoomDb {
+    fn info(&self) -> DriverSpec {
+        DriverSpec::new("boomdb")
+            .description("panics when connecting")
+            .schemes(["boomdb"])
+    }
+
+    fn connect(&self, _uri: &str, _options: &Options) -> Result<Box<dyn Connection>> {
+        panic!("boom while connecting")
+    }
+}
+
+/// `boom`: panics when executing.
+pub struct BoomEngine;
+
+impl Engine for BoomEngine {
+    fn info(&self) -> EngineSpec {
+        EngineSpec::new("boom").description("panics when executing")
+    }
+
+    fn execute(
+        &self,
+        _q: &str,
+        _i: Vec<(String, RowSource)>,
+        _o: &Options,
+    ) -> Result<Box<dyn RowReader>> {
+        panic!("boom while executing")
+    }
+}
+
 export_plugin! {
     name: "testkit",
     version: "0.1.0",
     description: "Test plugin: one provider of every kind, and panicking ones",
     license: "MIT OR Apache-2.0",
     formats: [Kv, Boom],
-    codecs: [Xor],
-    drivers: [KvDir],
+    codecs: [Xor, BoomCodec],
+    drivers: [KvDir, BoomDb],
     rules: [Even, BoomRule],
-    engines: [Concat],
+    engines: [Concat, BoomEngine],
 }
