@@ -1,0 +1,541 @@
+//! Drives the plugin in-process through `get_library()`: the same wire
+//! objects the host uses after dlopen.
+
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
+use iterable_plugin_api::host::roptions;
+use iterable_plugin_api::prelude::*;
+use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, FormatProviderBox, RBatch, RError};
+
+use super::get_library;
+
+type Record = Vec<(String, String)>;
+
+fn format() -> FormatProviderBox {
+    let formats = (get_library().formats())().unwrap();
+    assert_eq!(formats.len(), 1);
+    formats.into_iter().next().unwrap()
+}
+
+/// Copies the rows of a validated batch as `(label, text)` pairs (present
+/// cells only); every cell must be a string.
+fn collect(batch: &RBatch, out: &mut Vec<Record>) {
+    for row in batch.validated().unwrap() {
+        out.push(
+            row.present()
+                .map(|(k, v)| match v {
+                    CellRef::Str(s) => (k.to_string(), s.to_string()),
+                    other => panic!("field {k}: expected a string, got {other:?}"),
+                })
+                .collect(),
+        );
+    }
+}
+
+/// Reads everything from `source`: the records delivered, and the error that ended the stream.
+fn read_source(source: ByteSourceBox, options: &[(&str, &str)]) -> (Vec<Record>, Option<RError>) {
+    let mut reader = match format()
+        .open_reader(source, roptions(options.iter().copied()))
+        .into_result()
+    {
+        Ok(r) => r,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut batch = RBatch::new();
+    let mut rows = Vec::new();
+    loop {
+        match reader.read_batch(&mut batch, 1024).into_result() {
+            Ok(more) => {
+                collect(&batch, &mut rows);
+                if !more {
+                    return (rows, None);
+                }
+            }
+            Err(e) => return (rows, Some(e)),
+        }
+    }
+}
+
+fn read(text: &[u8], options: &[(&str, &str)]) -> (Vec<Record>, Option<RError>) {
+    read_source(
+        ByteSourceBox::from_reader(io::Cursor::new(text.to_vec())),
+        options,
+    )
+}
+
+fn read_ok(text: &str) -> Vec<Record> {
+    let (rows, err) = read(text.as_bytes(), &[]);
+    assert_eq!(err, None);
+    rows
+}
+
+fn rec(pairs: &[(&str, &str)]) -> Record {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// Builds a batch of keyed rows.
+fn batch(rows: &[Vec<(&str, RValue)>]) -> RBatch {
+    let mut batch = RBatch::new();
+    let mut b = batch.builder();
+    for row in rows {
+        for (k, v) in row {
+            b.key(k).push_value(v.clone());
+        }
+        b.end_row();
+    }
+    drop(b);
+    batch
+}
+
+fn s(v: &str) -> RValue {
+    RValue::Str(v.into())
+}
+
+/// Writes the batches; returns what was written (after `finish`) and the first error.
+fn write(batches: &[RBatch], options: &[(&str, &str)]) -> (String, Option<RError>) {
+    let out = Shared::default();
+    let mut writer = format()
+        .open_writer(
+            ByteSinkBox::from_writer(out.clone()),
+            roptions(options.iter().copied()),
+        )
+        .into_result()
+        .unwrap_or_else(|e| panic!("open_writer: {e}"));
+    let mut error = None;
+    for b in batches {
+        if let Err(e) = writer.write_batch(b).into_result() {
+            error = Some(e);
+            break;
+        }
+    }
+    writer.finish().into_result().unwrap();
+    (out.text(), error)
+}
+
+// ------------------------------------------------------------------ metadata
+
+#[test]
+fn describes_itself() {
+    let meta = (get_library().metadata())().unwrap();
+    assert_eq!(meta.name.as_str(), "ltsv");
+    assert_eq!(meta.version.as_str(), env!("CARGO_PKG_VERSION"));
+    assert_eq!(meta.api_version.as_str(), iterable_plugin_api::API_VERSION);
+    assert_eq!(meta.license.as_str(), "MIT OR Apache-2.0");
+    let info = format().info();
+    assert_eq!(info.id.as_str(), "ltsv");
+    assert_eq!(info.extensions, RVec::from(vec![RString::from("ltsv")]));
+    assert!(info.can_read && info.can_write);
+    assert_eq!(info.options.len(), 1);
+    assert_eq!(info.options[0].name.as_str(), "strict_labels");
+    assert_eq!(info.options[0].default.as_ref().unwrap().as_str(), "false");
+}
+
+#[test]
+fn manifest_matches_the_library() {
+    let manifest = include_str!("../plugin.toml");
+    assert!(manifest.contains("name = \"ltsv\""));
+    assert!(manifest.contains(&format!("version = \"{}\"", env!("CARGO_PKG_VERSION"))));
+    assert!(manifest.contains(&format!(
+        "api_version = \"{}\"",
+        iterable_plugin_api::API_VERSION
+    )));
+    assert!(manifest.contains("library = \"libiterable_plugin_ltsv.so\""));
+    assert!(manifest.contains("id = \"ltsv\""));
+    assert!(manifest.contains("extensions = [\"ltsv\"]"));
+}
+
+// ------------------------------------------------------------------ reading
+
+const SAMPLE: &str = "\u{feff}host:127.0.0.1\tident:-\ttime:[10/Oct/2000:13:55:36 -0700]\treq:GET /a HTTP/1.0\tstatus:200\r\n\
+\r\n\
+host:10.0.0.2\tstatus:404\tsize:0\tua:curl/8.0\r\n\
+   \n\
+\tstatus:500\t\thost:::1\t\n\
+url:http://x.example/?q=a:b\tempty:\n";
+
+#[test]
+fn reads_sample_exactly() {
+    let rows = read_ok(SAMPLE);
+    assert_eq!(
+        rows,
+        vec![
+            rec(&[
+                ("host", "127.0.0.1"),
+                ("ident", "-"),
+                ("time", "[10/Oct/2000:13:55:36 -0700]"),
+                ("req", "GET /a HTTP/1.0"),
+                ("status", "200"),
+            ]),
+            rec(&[
+                ("host", "10.0.0.2"),
+                ("status", "404"),
+                ("size", "0"),
+                ("ua", "curl/8.0"),
+            ]),
+            // Field order is the batch's (first seen), not the line's.
+            rec(&[("host", "::1"), ("status", "500")]),
+            rec(&[("url", "http://x.example/?q=a:b"), ("empty", "")]),
+        ]
+    );
+}
+
+#[test]
+fn heterogeneous_rows_share_a_batch_with_absent_cells() {
+    let mut reader = format()
+        .open_reader(
+            ByteSourceBox::from_reader(&b"a:1\tb:2\nc:3\nb:4\ta:5\n"[..]),
+            roptions::<&str, &str>([]),
+        )
+        .into_result()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut batch = RBatch::new();
+    assert!(reader.read_batch(&mut batch, 1024).unwrap());
+    let view = batch.validated().unwrap();
+    assert_eq!(view.field_names().collect::<Vec<_>>(), ["a", "b", "c"]);
+    let cells: Vec<Vec<CellRef<'_>>> = view
+        .iter()
+        .map(|r| (0..3).map(|j| r.get(j)).collect())
+        .collect();
+    assert_eq!(
+        cells,
+        vec![
+            vec![CellRef::Str("1"), CellRef::Str("2"), CellRef::Absent],
+            vec![CellRef::Absent, CellRef::Absent, CellRef::Str("3")],
+            vec![CellRef::Str("5"), CellRef::Str("4"), CellRef::Absent],
+        ]
+    );
+    assert!(!reader.read_batch(&mut batch, 1024).unwrap());
+}
+
+#[test]
+fn duplicate_label_last_wins() {
+    assert_eq!(
+        read_ok("a:1\tb:2\ta:3\tb:\n"),
+        vec![rec(&[("a", "3"), ("b", "")])]
+    );
+}
+
+#[test]
+fn values_are_never_typed() {
+    let rows = read_ok("n:42\tf:1.5\tt:true\tnull:null\n");
+    assert_eq!(
+        rows,
+        vec![rec(&[
+            ("n", "42"),
+            ("f", "1.5"),
+            ("t", "true"),
+            ("null", "null")
+        ])]
+    );
+}
+
+/// A reader that returns one byte per call: lines cross every read boundary,
+/// and nothing can seek (like a decompressing codec in front of the format).
+struct OneByte(io::Cursor<Vec<u8>>);
+
+impl Read for OneByte {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn reads_from_a_trickling_unseekable_source() {
+    let source = ByteSourceBox::from_reader(OneByte(io::Cursor::new(SAMPLE.as_bytes().to_vec())));
+    let (rows, err) = read_source(source, &[]);
+    assert_eq!(err, None);
+    assert_eq!(rows, read_ok(SAMPLE));
+}
+
+#[test]
+fn empty_input_has_no_records() {
+    assert_eq!(read_ok(""), Vec::<Record>::new());
+    assert_eq!(read_ok("\n\r\n\t\n"), Vec::<Record>::new());
+}
+
+#[test]
+fn last_line_without_newline_is_read() {
+    assert_eq!(
+        read_ok("a:1\nb:2"),
+        vec![rec(&[("a", "1")]), rec(&[("b", "2")])]
+    );
+}
+
+// ------------------------------------------------------------------ read errors
+
+#[test]
+fn field_without_colon_is_a_parse_error_with_its_line() {
+    let (rows, err) = read(b"a:1\n\nb:2\tjunk\tc:3\n", &[]);
+    assert_eq!(rows, vec![rec(&[("a", "1")])]);
+    let err = err.unwrap();
+    assert_eq!(err.kind, RErrorKind::PARSE);
+    assert_eq!(err.line.into_option(), Some(3));
+    assert_eq!(err.record.into_option(), Some(2));
+    assert_eq!(
+        err.to_string(),
+        "parse error at line 3 (record 2): field 2 `junk` has no ':' (expected label:value)"
+    );
+}
+
+#[test]
+fn rows_before_an_error_in_the_same_batch_are_delivered_first() {
+    let (rows, err) = read(b"a:1\nb:2\nbad line\nc:4\n", &[]);
+    assert_eq!(rows, vec![rec(&[("a", "1")]), rec(&[("b", "2")])]);
+    let err = err.unwrap();
+    assert_eq!(
+        (err.kind, err.line.into_option()),
+        (RErrorKind::PARSE, Some(3))
+    );
+}
+
+#[test]
+fn long_fields_are_shortened_in_messages() {
+    let field = "x".repeat(100);
+    let (_, err) = read(field.as_bytes(), &[]);
+    let err = err.unwrap();
+    assert_eq!(
+        err.message.as_str(),
+        format!(
+            "field 1 `{}…` has no ':' (expected label:value)",
+            "x".repeat(40)
+        )
+    );
+}
+
+#[test]
+fn empty_label_is_a_parse_error() {
+    let (_, err) = read(b"a:1\t:x\n", &[]);
+    let err = err.unwrap();
+    assert_eq!(
+        err.to_string(),
+        "parse error at line 1 (record 1): field 2 `:x` has an empty label"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_an_encoding_error_with_its_line() {
+    let (rows, err) = read(b"a:1\nb:\xff\n", &[]);
+    assert_eq!(rows, vec![rec(&[("a", "1")])]);
+    let err = err.unwrap();
+    assert_eq!(err.kind, RErrorKind::ENCODING);
+    assert_eq!(err.line.into_option(), Some(2));
+}
+
+#[test]
+fn strict_labels_reject_characters_outside_the_ltsv_set() {
+    let text = b"ok_label.1-x:1\tfirst name:Ann\n";
+    assert_eq!(
+        read(text, &[]).0,
+        vec![rec(&[("ok_label.1-x", "1"), ("first name", "Ann")])]
+    );
+    let (rows, err) = read(text, &[("strict_labels", "true")]);
+    assert!(rows.is_empty());
+    assert_eq!(
+        err.unwrap().to_string(),
+        "parse error at line 1 (record 1): field 2: label `first name` contains ' ', outside [0-9A-Za-z_.-] (strict_labels=true)"
+    );
+    let (_, err) = read(b"\xc3\xa9t\xc3\xa9:1\n", &[("strict_labels", "true")]);
+    assert_eq!(err.unwrap().kind, RErrorKind::PARSE);
+}
+
+#[test]
+fn options_are_checked() {
+    let (_, err) = read(b"a:1\n", &[("strict_labels", "maybe")]);
+    let err = err.unwrap();
+    assert_eq!(err.kind, RErrorKind::INVALID_OPTION);
+    assert_eq!(
+        err.message.as_str(),
+        "option `strict_labels`: invalid value `maybe` (choose one of: true, false)"
+    );
+    let (_, err) = read(b"a:1\n", &[("delimiter", ",")]);
+    let err = err.unwrap();
+    assert_eq!(err.kind, RErrorKind::INVALID_OPTION);
+    assert_eq!(
+        err.message.as_str(),
+        "unknown option `delimiter` for format `ltsv` (valid options: strict_labels)"
+    );
+}
+
+// ------------------------------------------------------------------ writing
+
+#[test]
+fn writes_text_forms_and_skips_absent_fields() {
+    let b = batch(&[
+        vec![
+            ("s", s("a:b c")),
+            ("i", RValue::Int(-42)),
+            ("f", RValue::Float(1.5)),
+            ("t", RValue::Bool(true)),
+            ("n", RValue::Null),
+            ("bytes", RValue::Bytes(b"raw".to_vec().into())),
+            ("list", RValue::List(vec![RValue::Int(1), s("x\ty")].into())),
+            (
+                "map",
+                RValue::Map(vec![Tuple2(RString::from("k"), s("v\n"))].into()),
+            ),
+        ],
+        vec![("i", RValue::Int(7)), ("other", s(""))],
+        vec![],
+    ]);
+    let (text, err) = write(&[b], &[]);
+    assert_eq!(err, None);
+    assert_eq!(
+        text,
+        "s:a:b c\ti:-42\tf:1.5\tt:true\tn:\tbytes:raw\tlist:[1,\"x\\ty\"]\tmap:{\"k\":\"v\\n\"}\n\
+         i:7\tother:\n\
+         \n"
+    );
+}
+
+#[test]
+fn value_with_tab_cr_or_lf_is_refused_and_nothing_broken_is_written() {
+    for (value, what) in [
+        ("x\ty", "a TAB"),
+        ("x\ny", "a line feed (LF)"),
+        ("x\ry", "a carriage return (CR)"),
+    ] {
+        let b = batch(&[
+            vec![("a", s("1"))],
+            vec![("a", s("2")), ("note", s(value)), ("z", s("3"))],
+            vec![("a", s("4"))],
+        ]);
+        let (text, err) = write(&[b], &[]);
+        assert_eq!(
+            text, "a:1\n",
+            "only the rows before the bad one are written"
+        );
+        let err = err.unwrap();
+        assert_eq!(err.kind, RErrorKind::SCHEMA);
+        assert_eq!(err.record.into_option(), Some(2));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "schema error at record 2: field `note`: the value contains {what}, which LTSV cannot represent"
+            )
+        );
+    }
+}
+
+#[test]
+fn record_numbers_continue_across_batches() {
+    let first = batch(&[vec![("a", s("1"))], vec![("a", s("2"))]]);
+    let second = batch(&[vec![("a", s("3"))], vec![("a", s("bad\n"))]]);
+    let (text, err) = write(&[first, second], &[]);
+    assert_eq!(text, "a:1\na:2\na:3\n");
+    assert_eq!(err.unwrap().record.into_option(), Some(4));
+}
+
+#[test]
+fn unrepresentable_labels_are_refused() {
+    for (label, why) in [
+        ("a:b", "contains ':'"),
+        ("a\tb", "contains a TAB"),
+        ("", "is empty"),
+    ] {
+        let (text, err) = write(&[batch(&[vec![(label, s("1"))]])], &[]);
+        assert_eq!(text, "");
+        assert_eq!(
+            err.unwrap().to_string(),
+            format!(
+                "schema error at record 1: field {label:?}: the label {why}, which LTSV cannot represent"
+            )
+        );
+    }
+    let rows = batch(&[vec![("first name", s("Ann"))]]);
+    let (text, err) = write(std::slice::from_ref(&rows), &[]);
+    assert_eq!((text.as_str(), err), ("first name:Ann\n", None));
+    let (text, err) = write(&[rows], &[("strict_labels", "true")]);
+    assert_eq!(text, "");
+    assert_eq!(
+        err.unwrap().message.as_str(),
+        "field \"first name\": the label contains ' ', outside [0-9A-Za-z_.-] (strict_labels=true), which LTSV cannot represent"
+    );
+}
+
+#[test]
+fn round_trip_write_then_read() {
+    let rows: Vec<Vec<(&str, RValue)>> = vec![
+        vec![
+            ("host", s("127.0.0.1")),
+            ("path", s("/a:b")),
+            ("status", s("200")),
+        ],
+        vec![("status", s("404")), ("ua", s("Mozilla/5.0 (X11; Linux)"))],
+        vec![("unicode", s("żółć ✓")), ("empty", s(""))],
+        vec![("host", s("::1"))],
+    ];
+    let (text, err) = write(&[batch(&rows)], &[("strict_labels", "true")]);
+    assert_eq!(err, None);
+    let back = read_ok(&text);
+    let expected: Vec<Record> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|(k, v)| match v {
+                    RValue::Str(v) => (k.to_string(), v.to_string()),
+                    _ => unreachable!(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Fields come back in the batch's order (first seen); compare as sets per row.
+    let sorted = |mut v: Vec<Record>| {
+        v.iter_mut().for_each(|r| r.sort());
+        v
+    };
+    assert_eq!(sorted(back), sorted(expected));
+}
+
+#[test]
+fn round_trip_of_many_rows_across_batches() {
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!("id:{i}\tv:{}", i * 2));
+        if i % 3 == 0 {
+            text.push_str(&format!("\textra:e{i}"));
+        }
+        text.push('\n');
+    }
+    let rows = read_ok(&text);
+    assert_eq!(rows.len(), 3000);
+    assert_eq!(rows[3], rec(&[("id", "3"), ("v", "6"), ("extra", "e3")]));
+    assert_eq!(rows[2999], rec(&[("id", "2999"), ("v", "5998")]));
+    let batches: Vec<RBatch> = rows
+        .chunks(1024)
+        .map(|chunk| {
+            let owned: Vec<Vec<(&str, RValue)>> = chunk
+                .iter()
+                .map(|r| r.iter().map(|(k, v)| (k.as_str(), s(v))).collect())
+                .collect();
+            batch(&owned)
+        })
+        .collect();
+    let (written, err) = write(&batches, &[]);
+    assert_eq!(err, None);
+    assert_eq!(written, text);
+}

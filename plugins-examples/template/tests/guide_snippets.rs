@@ -1,0 +1,397 @@
+//! The code snippets of docs/plugin-guide.md, compiled and exercised.
+//!
+//! Every ```rust block of the guide after the first (which is src/lib.rs)
+//! appears verbatim between a `// guide:` marker and `// end` below;
+//! tests/guide.rs checks that, so the guide cannot show code that does not
+//! compile.
+
+use iterable_plugin_api::abi_stable::std_types::{ROption, RSome, RString, RVec, Tuple2};
+use iterable_plugin_api::author::{
+    codec_provider, driver_provider, engine_provider, rule_provider,
+};
+use iterable_plugin_api::host::{SinkWriter, SourceReader, roptions};
+use iterable_plugin_api::prelude::*;
+use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, RBatch, RError, ROptions};
+use iterable_plugin_template::get_library;
+
+// guide: options
+/// `key=value` pairs separated by the `sep` option (default `;`).
+struct Kv;
+
+impl Format for Kv {
+    fn info(&self) -> FormatSpec {
+        FormatSpec::new("kv")
+            .extensions(["kv"])
+            .option_default("sep", "the pair separator", ";")
+            .option_choices("numbers", "read integers as numbers", &["yes", "no"], "no")
+    }
+    fn reader(&self, input: Input, options: &Options) -> Result<Box<dyn RowReader>> {
+        let sep = options.get_char("sep", ';')?;
+        let numbers = options.get_bool("numbers", false)?;
+        Ok(input.line_reader(move |line, row| {
+            for pair in line.split(sep).filter(|pair| !pair.is_empty()) {
+                let Some((key, value)) = pair.split_once('=') else {
+                    return Err(Error::parse(format!("expected key=value, found `{pair}`")));
+                };
+                match value.parse::<i64>() {
+                    Ok(n) if numbers => row.key(key).push_int(n),
+                    _ => row.key(key).push_str(value),
+                };
+            }
+            Ok(())
+        }))
+    }
+}
+// end
+
+// guide: codec
+use std::io::Read;
+
+/// zlib streams (RFC 1950), through the flate2 crate.
+struct Zlib;
+
+impl Codec for Zlib {
+    fn info(&self) -> CodecSpec {
+        CodecSpec::new("zlib").extensions(["zz"]).levels(0, 9, 6)
+    }
+    fn decoder(&self, input: Input) -> Result<Box<dyn Read + Send>> {
+        Ok(Box::new(flate2::bufread::ZlibDecoder::new(input)))
+    }
+    fn encoder(&self, output: Output, level: i32) -> Result<Encoder> {
+        let level = flate2::Compression::new(level as u32); // checked against 0..=9
+        let zlib = flate2::write::ZlibEncoder::new(output, level);
+        Ok(Encoder::with_finish(zlib, |zlib| zlib.finish().map(drop)))
+    }
+}
+// end
+
+// guide: driver
+/// `textdir://DIR`: every `DIR/<table>.txt` is a table, one record per line.
+struct TextDir;
+
+struct TextDirConnection(std::path::PathBuf);
+
+impl Driver for TextDir {
+    fn info(&self) -> DriverSpec {
+        DriverSpec::new("textdir").schemes(["textdir"])
+    }
+    fn connect(&self, uri: &str, _options: &Options) -> Result<Box<dyn Connection>> {
+        let dir = uri.strip_prefix("textdir://").unwrap_or(uri);
+        if !std::path::Path::new(dir).is_dir() {
+            return Err(Error::driver(format!("{dir} is not a directory")));
+        }
+        Ok(Box::new(TextDirConnection(dir.into())))
+    }
+}
+
+impl Connection for TextDirConnection {
+    fn list_tables(&mut self) -> Result<Vec<String>> {
+        let mut tables = Vec::new();
+        for entry in std::fs::read_dir(&self.0)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if let Some(table) = name.strip_suffix(".txt") {
+                tables.push(table.to_owned());
+            }
+        }
+        tables.sort();
+        Ok(tables)
+    }
+    fn read_table(&mut self, table: &str, _options: &Options) -> Result<Box<dyn RowReader>> {
+        let path = self.0.join(format!("{table}.txt"));
+        let file = std::fs::File::open(&path)
+            .map_err(|e| Error::not_found(format!("no table `{table}` ({e})")))?;
+        Ok(Input::from_reader(file).line_reader(|line, row| {
+            row.key("line").push_str(line);
+            Ok(())
+        }))
+    }
+}
+// end
+
+// guide: rule
+/// `demo.even`: an even integer. Empty values pass (that is `required`'s job).
+struct Even;
+
+impl Rule for Even {
+    fn info(&self) -> RuleSpec {
+        RuleSpec::new("demo.even").description("an even integer")
+    }
+    fn check(&self, value: CellRef<'_>) -> std::result::Result<(), String> {
+        let n = match value {
+            CellRef::Absent | CellRef::Null | CellRef::Str("") => return Ok(()),
+            CellRef::Int(n) => n,
+            CellRef::Str(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{s}` is not an integer"))?,
+            other => return Err(format!("expected an integer, found `{other}`")),
+        };
+        match n % 2 {
+            0 => Ok(()),
+            _ => Err(format!("{n} is odd")),
+        }
+    }
+}
+// end
+
+// guide: engine
+/// `count`: one record `{table, rows}` per input (the query text is ignored).
+struct Count;
+
+impl Engine for Count {
+    fn info(&self) -> EngineSpec {
+        EngineSpec::new("count").description("counts the records of each input")
+    }
+    fn execute(
+        &self,
+        _query: &str,
+        inputs: Vec<(String, RowSource)>,
+        _options: &Options,
+    ) -> Result<Box<dyn RowReader>> {
+        let mut counts = Vec::new();
+        for (table, mut rows) in inputs {
+            let mut n = 0;
+            while let Some(batch) = rows.next_batch()? {
+                n += batch.len() as i64;
+            }
+            counts.push((table, n));
+        }
+        let mut counts = counts.into_iter();
+        Ok(Box::new(move |row: &mut BatchBuilder<'_>| {
+            let Some((table, n)) = counts.next() else {
+                return Ok(false); // end of the result
+            };
+            row.key("table").push_str(&table);
+            row.key("rows").push_int(n);
+            Ok(true)
+        }))
+    }
+}
+// end
+
+// guide: test
+#[test]
+fn reads_one_record_per_line() {
+    let formats = (get_library().formats())().into_result().unwrap();
+    let input = ByteSourceBox::from_reader(&b"first\nsecond\n"[..]);
+    let mut reader = formats[0]
+        .open_reader(input, ROptions::new())
+        .into_result()
+        .unwrap();
+    let mut batch = RBatch::new();
+    assert!(reader.read_batch(&mut batch, 1024).into_result().unwrap());
+    let view = batch.validated().unwrap();
+    assert_eq!(view.len(), 2);
+    let second = view.row(1).unwrap();
+    assert_eq!(second.get_by_name("line").as_str(), Some("second"));
+}
+// end
+
+// ---------------------------------------------------------------------------
+// Tests of the snippets above, through the same wire objects a host uses.
+// ---------------------------------------------------------------------------
+
+/// Reads every record of `source` as `(field, text)` pairs of its present cells.
+fn drain(mut source: iterable_plugin_api::RecordSourceBox) -> Result<Vec<String>, RError> {
+    let mut batch = RBatch::new();
+    let mut rows = Vec::new();
+    while source.read_batch(&mut batch, 1024).into_result()? {
+        for row in batch.validated()? {
+            let cells: Vec<String> = row.present().map(|(k, v)| format!("{k}={v}")).collect();
+            rows.push(cells.join(" "));
+        }
+    }
+    Ok(rows)
+}
+
+#[test]
+fn kv_options_are_declared_checked_and_used() {
+    let kv = iterable_plugin_api::author::format_provider(Kv).unwrap();
+    let info = kv.info();
+    let names: Vec<&str> = info.options.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["sep", "numbers"]);
+
+    let read = |text: &'static str, options: ROptions| {
+        kv.open_reader(ByteSourceBox::from_reader(text.as_bytes()), options)
+            .into_result()
+            .and_then(drain)
+    };
+    assert_eq!(read("a=1;b=x\n", ROptions::new()).unwrap(), ["a=1 b=x"]);
+    let rows = read("a=1\tb=x\n", roptions([("sep", "tab"), ("numbers", "yes")])).unwrap();
+    assert_eq!(rows, ["a=1 b=x"]);
+
+    // With numbers=yes, `a` is an integer cell.
+    let mut source = kv
+        .open_reader(
+            ByteSourceBox::from_reader(&b"a=1"[..]),
+            roptions([("numbers", "yes")]),
+        )
+        .into_result()
+        .unwrap();
+    let mut batch = RBatch::new();
+    source.read_batch(&mut batch, 10).into_result().unwrap();
+    assert_eq!(
+        batch.validated().unwrap().row(0).unwrap().get(0),
+        CellRef::Int(1)
+    );
+
+    // The host-facing adapter refuses values outside the declared choices...
+    let e = read("a=1\n", roptions([("numbers", "maybe")])).unwrap_err();
+    assert_eq!(e.kind, RErrorKind::INVALID_OPTION);
+    assert_eq!(
+        e.message.as_str(),
+        "option `numbers`: invalid value `maybe` (choose one of: yes, no)"
+    );
+    // ...and a parse error carries its line number.
+    let e = read("a=1\nb\n", ROptions::new()).unwrap_err();
+    assert_eq!(e.kind, RErrorKind::PARSE);
+    assert_eq!(e.line, RSome(2));
+    assert_eq!(e.message.as_str(), "expected key=value, found `b`");
+    assert_eq!(
+        e.to_string(),
+        "parse error at line 2 (record 2): expected key=value, found `b`"
+    );
+}
+
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn zlib_round_trip_and_level_range() {
+    let zlib = codec_provider(Zlib).unwrap();
+    let out = Shared::default();
+    let mut w = SinkWriter::new(
+        zlib.encoder(ByteSinkBox::from_writer(out.clone()), RSome(9))
+            .into_result()
+            .unwrap(),
+    );
+    std::io::Write::write_all(&mut w, b"hello zlib, hello zlib").unwrap();
+    w.finish().unwrap();
+    let compressed = out.0.lock().unwrap().clone();
+    assert_eq!(&compressed[..2], [0x78, 0xda]); // zlib header, best compression
+
+    let decoder = zlib
+        .decoder(ByteSourceBox::from_reader(std::io::Cursor::new(compressed)))
+        .into_result()
+        .unwrap();
+    let mut text = String::new();
+    SourceReader::new(decoder)
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, "hello zlib, hello zlib");
+
+    let e = zlib
+        .encoder(ByteSinkBox::from_writer(std::io::sink()), RSome(10))
+        .into_result()
+        .err()
+        .unwrap();
+    assert_eq!(e.kind, RErrorKind::INVALID_OPTION);
+}
+
+#[test]
+fn textdir_lists_and_reads_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "a\nb\n").unwrap();
+    std::fs::write(dir.path().join("todo.txt"), "x\n").unwrap();
+    std::fs::write(dir.path().join("skip.csv"), "no\n").unwrap();
+    let driver = driver_provider(TextDir).unwrap();
+    let uri = format!("textdir://{}", dir.path().display());
+    let mut conn = driver
+        .connect(uri.as_str().into(), ROptions::new())
+        .into_result()
+        .unwrap();
+    let tables: Vec<String> = conn
+        .list_tables()
+        .into_result()
+        .unwrap()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(tables, ["notes", "todo"]);
+    let rows = drain(
+        conn.read_table("notes".into(), ROptions::new())
+            .into_result()
+            .unwrap(),
+    );
+    assert_eq!(rows.unwrap(), ["line=a", "line=b"]);
+    let e = conn
+        .read_table("nope".into(), ROptions::new())
+        .into_result()
+        .err()
+        .unwrap();
+    assert_eq!(e.kind, RErrorKind::NOT_FOUND);
+    assert!(e.message.starts_with("no table `nope` ("), "{e}");
+
+    let e = driver
+        .connect("textdir:///no/such/dir".into(), ROptions::new())
+        .into_result()
+        .err()
+        .unwrap();
+    assert_eq!(e.kind, RErrorKind::DRIVER);
+    assert_eq!(e.message.as_str(), "/no/such/dir is not a directory");
+}
+
+#[test]
+fn even_checks_a_batch() {
+    let rule = rule_provider(Even).unwrap();
+    let mut values = RBatch::new();
+    let mut b = values.builder();
+    b.set_fields(&["n"]);
+    b.push_int(4).end_row();
+    b.push_int(3).end_row();
+    b.push_str(" 10 ").end_row();
+    b.push_str("ten").end_row();
+    b.push_null().end_row();
+    b.push_float(2.0).end_row();
+    drop(b);
+    let mut out: RVec<ROption<RString>> = RVec::new();
+    rule.check_batch(&values, &mut out).into_result().unwrap();
+    let got: Vec<Option<String>> = out
+        .into_iter()
+        .map(|m| m.into_option().map(String::from))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            None,
+            Some("3 is odd".into()),
+            None,
+            Some("`ten` is not an integer".into()),
+            None,
+            Some("expected an integer, found `2`".into()),
+        ]
+    );
+}
+
+#[test]
+fn count_engine_counts_each_input() {
+    let lines = |text: &'static str| {
+        let formats = (get_library().formats())().into_result().unwrap();
+        formats[0]
+            .open_reader(ByteSourceBox::from_reader(text.as_bytes()), ROptions::new())
+            .into_result()
+            .unwrap()
+    };
+    let engine = engine_provider(Count).unwrap();
+    let inputs: RVec<Tuple2<RString, _>> = vec![
+        Tuple2(RString::from("a"), lines("1\n2\n3\n")),
+        Tuple2(RString::from("b"), lines("")),
+    ]
+    .into_iter()
+    .collect();
+    let result = engine
+        .execute("ignored".into(), inputs, ROptions::new())
+        .into_result()
+        .unwrap();
+    assert_eq!(drain(result).unwrap(), ["table=a rows=3", "table=b rows=0"]);
+}
