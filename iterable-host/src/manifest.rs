@@ -315,23 +315,37 @@ impl Provides {
     }
 }
 
-/// The first provider `declared` lists that `found` (what the library says
-/// about itself) lacks, as a message.
-pub fn first_missing(declared: &Manifest, found: &Manifest) -> Option<String> {
+/// How a library's self-description `found` differs from the manifest
+/// `declared`: declared providers it lacks first, then providers it has that
+/// the manifest does not declare (which stay unused).
+pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<String>) {
     let (d, f) = (declared.provides(), found.provides());
-    [
+    let mut missing = Vec::new();
+    let mut undeclared = Vec::new();
+    for (kind, d, f) in [
         ("format", &d.formats, &f.formats),
         ("codec", &d.codecs, &f.codecs),
         ("driver", &d.drivers, &f.drivers),
         ("rule", &d.rules, &f.rules),
         ("engine", &d.engines, &f.engines),
-    ]
-    .into_iter()
-    .find_map(|(kind, d, f)| {
-        d.iter().find(|id| !f.contains(id)).map(|id| {
-            format!("the manifest declares {kind} '{id}' but the library does not provide it")
-        })
-    })
+    ] {
+        for id in d.iter().filter(|id| !f.contains(id)) {
+            missing.push(format!(
+                "the manifest declares {kind} '{id}' but the library does not provide it"
+            ));
+        }
+        for id in f.iter().filter(|id| !d.contains(id)) {
+            undeclared.push(format!(
+                "the library provides {kind} '{id}', which the manifest does not declare (unused)"
+            ));
+        }
+    }
+    (missing, undeclared)
+}
+
+/// The first provider `declared` lists that `found` lacks, as a message.
+pub fn first_missing(declared: &Manifest, found: &Manifest) -> Option<String> {
+    differences(declared, found).0.into_iter().next()
 }
 
 /// Parses `MAJOR.MINOR.PATCH` (pre-release and build parts ignored).

@@ -274,25 +274,8 @@ impl Plugin {
         let Some(declared) = &self.manifest else {
             return;
         };
-        let actual = lib.description.provides();
-        let declared = declared.provides();
-        let mut notes = Vec::new();
-        for (kind, d, a) in [
-            ("format", &declared.formats, &actual.formats),
-            ("codec", &declared.codecs, &actual.codecs),
-            ("driver", &declared.drivers, &actual.drivers),
-            ("rule", &declared.rules, &actual.rules),
-            ("engine", &declared.engines, &actual.engines),
-        ] {
-            for id in d.iter().filter(|id| !a.contains(id)) {
-                notes.push(format!(
-                    "the manifest declares {kind} '{id}' but the library does not provide it"
-                ));
-            }
-            for id in a.iter().filter(|id| !d.contains(id)) {
-                notes.push(format!("the library provides {kind} '{id}', which the manifest does not declare (unused)"));
-            }
-        }
+        let (missing, undeclared) = crate::manifest::differences(declared, &lib.description);
+        let mut notes: Vec<String> = missing.into_iter().chain(undeclared).collect();
         if lib.description.plugin.name != self.name {
             notes.push(format!(
                 "the library calls itself '{}' but the manifest says '{}'",

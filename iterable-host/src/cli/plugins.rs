@@ -293,24 +293,10 @@ pub fn check(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
         )?;
     }
     let found = iterable_host::check_library(&lib, scanner, iterable_host::scan::DEFAULT_TIMEOUT)?;
-    let mut problems = Vec::new();
-    if let Some((_, m)) = &manifest {
-        let declared = m.provides();
-        let actual = found.provides();
-        for (kind, d, f) in [
-            ("format", &declared.formats, &actual.formats),
-            ("codec", &declared.codecs, &actual.codecs),
-            ("driver", &declared.drivers, &actual.drivers),
-            ("rule", &declared.rules, &actual.rules),
-            ("engine", &declared.engines, &actual.engines),
-        ] {
-            for id in d.iter().filter(|i| !f.contains(i)) {
-                problems.push(format!(
-                    "the manifest declares {kind} '{id}' but the library does not provide it"
-                ));
-            }
-        }
-    }
+    let problems = manifest
+        .as_ref()
+        .map(|(_, m)| iterable_host::manifest::differences(m, &found).0)
+        .unwrap_or_default();
     if a.json {
         print_json(&json!({
             "ok": problems.is_empty(),
