@@ -54,7 +54,9 @@ impl Site {
     }
 
     fn install(&self, name: &str) {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins-examples").join(name);
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../plugins-examples")
+            .join(name);
         let lib = plugin_lib(&format!("iterable_plugin_{name}"));
         let out = util::command(
             self.path(),
@@ -69,7 +71,11 @@ impl Site {
         )
         .output()
         .unwrap();
-        assert!(out.status.success(), "install {name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "install {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn run(&self, args: &[&str]) -> util::Run {
@@ -81,8 +87,15 @@ impl Site {
     fn ld_trace(&self, args: &[&str]) -> String {
         let mut all = vec!["--plugin-dir", "plugins"];
         all.extend(args);
-        let out = util::command(self.path(), &all).env("LD_DEBUG", "files").output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = util::command(self.path(), &all)
+            .env("LD_DEBUG", "files")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 }
@@ -93,10 +106,16 @@ fn csv_gz_to_ltsv_lz4_and_back() {
     s.run(&["convert", "rows.csv.gz", "out.ltsv.lz4"]).ok();
     let bytes = fs::read(s.path().join("out.ltsv.lz4")).unwrap();
     assert!(bytes.starts_with(&[0x04, 0x22, 0x4d, 0x18]), "an LZ4 frame");
-    assert_eq!(json_lines(&s.run(&["cat", "out.ltsv.lz4"]).ok()), rows_json());
+    assert_eq!(
+        json_lines(&s.run(&["cat", "out.ltsv.lz4"]).ok()),
+        rows_json()
+    );
     // Composes with the built-in codecs too, and detects lz4 by magic.
     s.run(&["convert", "out.ltsv.lz4", "again.ltsv.zst"]).ok();
-    assert_eq!(json_lines(&s.run(&["cat", "again.ltsv.zst"]).ok()), rows_json());
+    assert_eq!(
+        json_lines(&s.run(&["cat", "again.ltsv.zst"]).ok()),
+        rows_json()
+    );
     fs::copy(s.path().join("out.ltsv.lz4"), s.path().join("blob.ltsv")).unwrap();
     assert_eq!(json_lines(&s.run(&["cat", "blob.ltsv"]).ok()), rows_json());
 }
@@ -105,25 +124,65 @@ fn csv_gz_to_ltsv_lz4_and_back() {
 fn round_trip_through_sqlite() {
     let s = Site::new();
     let uri = format!("sqlite://{}", s.path().join("a.db").display());
-    s.run(&["convert", "rows.csv.gz", &uri, "--table", "people"]).ok();
-    assert_eq!(json_lines(&s.run(&["cat", &uri, "--table", "people"]).ok()), rows_json());
-    let q = s.run(&["cat", &uri, "--query", "SELECT name FROM people WHERE city = 'Riga' ORDER BY id"]).ok();
-    assert_eq!(json_lines(&q), [json!({"name": "Bo"}), json!({"name": "Dan"})]);
-    s.run(&["convert", &uri, "back.csv", "--table", "people"]).ok();
+    s.run(&["convert", "rows.csv.gz", &uri, "--table", "people"])
+        .ok();
+    assert_eq!(
+        json_lines(&s.run(&["cat", &uri, "--table", "people"]).ok()),
+        rows_json()
+    );
+    let q = s
+        .run(&[
+            "cat",
+            &uri,
+            "--query",
+            "SELECT name FROM people WHERE city = 'Riga' ORDER BY id",
+        ])
+        .ok();
+    assert_eq!(
+        json_lines(&q),
+        [json!({"name": "Bo"}), json!({"name": "Dan"})]
+    );
+    s.run(&["convert", &uri, "back.csv", "--table", "people"])
+        .ok();
     assert_eq!(fs::read_to_string(s.path().join("back.csv")).unwrap(), ROWS);
 }
 
 #[test]
 fn validate_with_idrules() {
     let s = Site::new();
-    let out = s.run(&["validate", "rows.csv.gz", "--rule", "iban=id.iban", "--rule", "isbn=id.isbn13"]).ok();
+    let out = s
+        .run(&[
+            "validate",
+            "rows.csv.gz",
+            "--rule",
+            "iban=id.iban",
+            "--rule",
+            "isbn=id.isbn13",
+        ])
+        .ok();
     let stats: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(stats["total"], 5);
     assert_eq!(stats["valid"], 3, "{stats}");
     assert_eq!(stats["invalid"], 2, "{stats}");
-    assert_eq!(stats["checks"][0], json!({"field": "iban", "rule": "id.iban", "failed": 1}));
-    assert_eq!(stats["checks"][1], json!({"field": "isbn", "rule": "id.isbn13", "failed": 2}));
-    let invalid = json_lines(&s.run(&["validate", "rows.csv.gz", "--rule", "iban=id.iban", "--mode", "invalid"]).ok());
+    assert_eq!(
+        stats["checks"][0],
+        json!({"field": "iban", "rule": "id.iban", "failed": 1})
+    );
+    assert_eq!(
+        stats["checks"][1],
+        json!({"field": "isbn", "rule": "id.isbn13", "failed": 2})
+    );
+    let invalid = json_lines(
+        &s.run(&[
+            "validate",
+            "rows.csv.gz",
+            "--rule",
+            "iban=id.iban",
+            "--mode",
+            "invalid",
+        ])
+        .ok(),
+    );
     assert_eq!(invalid.len(), 1);
     assert_eq!(invalid[0]["index"], 2);
     assert_eq!(invalid[0]["errors"][0]["message"], "IBAN checksum mismatch");
@@ -133,67 +192,120 @@ fn validate_with_idrules() {
 fn query_with_the_sql_engine() {
     let s = Site::new();
     let out = s
-        .run(&["query", "--engine", "sql", "SELECT city, count(*) AS n FROM data GROUP BY city ORDER BY city", "rows.csv.gz"])
+        .run(&[
+            "query",
+            "--engine",
+            "sql",
+            "SELECT city, count(*) AS n FROM data GROUP BY city ORDER BY city",
+            "rows.csv.gz",
+        ])
         .ok();
     assert_eq!(
         json_lines(&out),
-        [json!({"city": "Oslo", "n": 2}), json!({"city": "Oslo, NO", "n": 1}), json!({"city": "Riga", "n": 2})]
+        [
+            json!({"city": "Oslo", "n": 2}),
+            json!({"city": "Oslo, NO", "n": 1}),
+            json!({"city": "Riga", "n": 2})
+        ]
     );
-    let err = s.run(&["query", "--engine", "sql", "DELETE FROM data", "rows.csv.gz"]).err();
+    let err = s
+        .run(&[
+            "query",
+            "--engine",
+            "sql",
+            "DELETE FROM data",
+            "rows.csv.gz",
+        ])
+        .err();
     assert!(err.contains("plugin 'sqlengine'"), "{err}");
 }
 
 #[test]
 fn all_available_before_use_and_only_the_needed_library_loads() {
     let s = Site::new();
-    let listed: serde_json::Value = serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
     let mut got: Vec<(String, String)> = listed
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap().to_owned(), p["status"].as_str().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["status"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     got.sort();
-    let mut want: Vec<(String, String)> = PLUGINS.iter().map(|n| (n.to_string(), "available".to_string())).collect();
+    let mut want: Vec<(String, String)> = PLUGINS
+        .iter()
+        .map(|n| (n.to_string(), "available".to_string()))
+        .collect();
     want.sort();
     assert_eq!(got, want);
 
     let trace = s.ld_trace(&["list-plugins"]);
-    assert!(!trace.contains("libiterable_plugin_"), "list-plugins loaded a plugin");
+    assert!(
+        !trace.contains("libiterable_plugin_"),
+        "list-plugins loaded a plugin"
+    );
     fs::write(s.path().join("x.ltsv"), "a:1\tb:2\n").unwrap();
     let trace = s.ld_trace(&["cat", "x.ltsv"]);
-    assert!(trace.contains("libiterable_plugin_ltsv.so"), "ltsv was not loaded");
+    assert!(
+        trace.contains("libiterable_plugin_ltsv.so"),
+        "ltsv was not loaded"
+    );
     for other in ["lz4", "sqlite", "idrules", "sqlengine"] {
-        assert!(!trace.contains(&format!("libiterable_plugin_{other}.so")), "{other} was loaded");
+        assert!(
+            !trace.contains(&format!("libiterable_plugin_{other}.so")),
+            "{other} was loaded"
+        );
     }
 }
 
 #[test]
 fn one_broken_plugin_does_not_stop_the_others() {
     let s = Site::new();
-    let lib = s.plugin_dir("sqlengine").join("libiterable_plugin_sqlengine.so");
+    let lib = s
+        .plugin_dir("sqlengine")
+        .join("libiterable_plugin_sqlengine.so");
     fs::write(&lib, b"this is not a shared library").unwrap();
 
     // The other four work.
     s.run(&["convert", "rows.csv.gz", "out.ltsv.lz4"]).ok();
     assert_eq!(json_lines(&s.run(&["cat", "out.ltsv.lz4"]).ok()).len(), 5);
     let uri = format!("sqlite://{}", s.path().join("b.db").display());
-    s.run(&["convert", "rows.csv.gz", &uri, "--table", "t"]).ok();
-    s.run(&["validate", "rows.csv.gz", "--rule", "iban=id.iban"]).ok();
+    s.run(&["convert", "rows.csv.gz", &uri, "--table", "t"])
+        .ok();
+    s.run(&["validate", "rows.csv.gz", "--rule", "iban=id.iban"])
+        .ok();
 
     // The command that needs it fails with one line naming it.
-    let err = s.run(&["query", "--engine", "sql", "SELECT 1", "rows.csv.gz"]).err();
-    assert!(err.contains("plugin 'sqlengine'") && err.contains("not a loadable library"), "{err}");
+    let err = s
+        .run(&["query", "--engine", "sql", "SELECT 1", "rows.csv.gz"])
+        .err();
+    assert!(
+        err.contains("plugin 'sqlengine'") && err.contains("not a loadable library"),
+        "{err}"
+    );
 
     // The failure is remembered until the file changes.
-    let listed: serde_json::Value = serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
-    let p = listed.as_array().unwrap().iter().find(|p| p["name"] == "sqlengine").unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
+    let p = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sqlengine")
+        .unwrap();
     assert_eq!(p["status"], "failed");
     let reason = p["error"].as_str().unwrap().to_owned();
     assert!(reason.contains("not a loadable library"), "{reason}");
 
     // check-plugin says the same and exits non-zero.
-    let err = s.run(&["check-plugin", s.plugin_dir("sqlengine").to_str().unwrap()]).err();
+    let err = s
+        .run(&["check-plugin", s.plugin_dir("sqlengine").to_str().unwrap()])
+        .err();
     assert!(err.contains(&reason), "{err} / {reason}");
 }
 
@@ -206,12 +318,28 @@ fn the_template_plugin_builds_installs_and_loads() {
     assert!(out.contains(": ok"), "{out}");
     let out = util::command(
         s.path(),
-        &["install", src.to_str().unwrap(), "--dir", "plugins", "--library", lib.to_str().unwrap()],
+        &[
+            "install",
+            src.to_str().unwrap(),
+            "--dir",
+            "plugins",
+            "--library",
+            lib.to_str().unwrap(),
+        ],
     )
     .output()
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let listed: serde_json::Value = serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
-    let t = listed.as_array().unwrap().iter().find(|p| p["library"].as_str().unwrap().contains("template"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
+    let t = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["library"].as_str().unwrap().contains("template"));
     assert_eq!(t.expect("template listed")["status"], "available");
 }

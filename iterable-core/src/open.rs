@@ -181,6 +181,8 @@ impl Registry {
             exts.pop();
         }
         let mut decoded = match &codec {
+            // Decompression runs on a thread of its own, beside the parser.
+            Some(c) if crate::io::parallel() => crate::io::read_ahead(c.decoder(input)?)?,
             Some(c) => c.decoder(input)?,
             None => input,
         };
@@ -384,6 +386,8 @@ impl Registry {
         let level = level_opts.int_or("level", i64::MIN)?;
         let level = (level != i64::MIN).then_some(level as i32);
         let sink = match &codec {
+            // Compression runs on a thread of its own, beside the writer.
+            Some(c) if crate::io::parallel() => crate::io::write_behind(c.encoder(sink, level)?)?,
             Some(c) => c.encoder(sink, level)?,
             None => sink,
         };

@@ -7,6 +7,7 @@
 
 use std::io::{self, Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use iterable_core::io::{BoxRead, BoxSink, ByteSink};
@@ -28,6 +29,10 @@ use crate::plugin::Plugin;
 
 /// Rows per batch asked of, and sent to, plugins.
 pub const BATCH_ROWS: u32 = 1024;
+
+/// Rows asked of a plugin's reader the first time, so that the first record
+/// does not wait for a whole batch.
+pub const FIRST_BATCH_ROWS: u32 = 32;
 
 /// Calls into a plugin: its error, or a panic that escaped its guard,
 /// becomes an error naming the plugin.
@@ -81,23 +86,123 @@ fn locate<T: Clone>(
 // Records from a plugin
 
 /// Reads records from a plugin's record source, a batch at a time.
+///
+/// The first batch is small and asked for in this thread, so that the
+/// first record comes quickly. After it, with more than one core, the
+/// plugin fills the next batch on a thread of its own while the host
+/// converts the batch before (two batches, swapped between the threads):
+/// the boundary's cost then overlaps the parsing.
 struct PluginReader {
     plugin: String,
-    source: RecordSourceBox,
+    fetch: Fetch,
     batch: BatchReader,
     done: bool,
-    _lib: Option<Arc<Library>>,
+    /// Whether a batch was asked for already (the first one is small).
+    fetched: bool,
+    lib: Option<Arc<Library>>,
+}
+
+/// Where the batches come from.
+enum Fetch {
+    /// Called in this thread.
+    Direct(RecordSourceBox),
+    /// Called in a thread of its own, one batch ahead.
+    Ahead(Ahead),
+    /// Moving from one to the other (only if starting the thread failed).
+    Gone,
+}
+
+/// The channels to a thread that calls the plugin's source.
+struct Ahead {
+    /// Filled batches and what the call returned.
+    full: Receiver<(RBatch, Result<bool>)>,
+    /// Batches read, back to be refilled.
+    empty: SyncSender<RBatch>,
+}
+
+impl Ahead {
+    fn spawn(
+        plugin: &str,
+        mut source: RecordSourceBox,
+        lib: Option<Arc<Library>>,
+    ) -> Result<Ahead> {
+        let (full_tx, full) = sync_channel::<(RBatch, Result<bool>)>(1);
+        let (empty, empty_rx) = sync_channel::<RBatch>(2);
+        let _ = empty.send(RBatch::new());
+        let name = plugin.to_owned();
+        std::thread::Builder::new()
+            .name(format!("plugin-{plugin}"))
+            .spawn(move || {
+                // The library stays loaded while its objects live here.
+                let _lib = lib;
+                while let Ok(mut batch) = empty_rx.recv() {
+                    let res = call(&name, "reading records", || {
+                        source.read_batch(&mut batch, BATCH_ROWS)
+                    });
+                    let more = matches!(res, Ok(true));
+                    if full_tx.send((batch, res)).is_err() || !more {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| Error::io("cannot start a thread to read the plugin's records", e))?;
+        Ok(Ahead { full, empty })
+    }
 }
 
 impl PluginReader {
     fn new(plugin: &str, source: RecordSourceBox, lib: Option<Arc<Library>>) -> Self {
         PluginReader {
             plugin: plugin.to_owned(),
-            source,
+            fetch: Fetch::Direct(source),
             batch: BatchReader::default(),
             done: false,
-            _lib: lib,
+            fetched: false,
+            lib,
         }
+    }
+
+    /// Gets the next batch into `self.batch`: `Ok(true)` with rows to read.
+    fn fetch(&mut self) -> Result<bool> {
+        if self.fetched && matches!(self.fetch, Fetch::Direct(_)) && iterable_core::io::parallel() {
+            if let Fetch::Direct(source) = std::mem::replace(&mut self.fetch, Fetch::Gone) {
+                self.fetch = Fetch::Ahead(Ahead::spawn(&self.plugin, source, self.lib.clone())?);
+            }
+        }
+        let rows = if self.fetched {
+            BATCH_ROWS
+        } else {
+            FIRST_BATCH_ROWS
+        };
+        self.fetched = true;
+        match &mut self.fetch {
+            Fetch::Direct(source) => {
+                let batch = self.batch.batch_mut();
+                call(&self.plugin, "reading records", || {
+                    source.read_batch(batch, rows)
+                })
+            }
+            Fetch::Ahead(ahead) => {
+                let used = std::mem::take(self.batch.batch_mut());
+                let _ = ahead.empty.try_send(used);
+                match ahead.full.recv() {
+                    Ok((batch, res)) => {
+                        *self.batch.batch_mut() = batch;
+                        res
+                    }
+                    Err(_) => Err(self.stopped()),
+                }
+            }
+            Fetch::Gone => Err(self.stopped()),
+        }
+    }
+
+    fn stopped(&self) -> Error {
+        Error::plugin(
+            PluginErrorKind::CallFailed,
+            &self.plugin,
+            "the thread reading its records stopped",
+        )
     }
 }
 
@@ -110,11 +215,7 @@ impl RecordReader for PluginReader {
             if self.done {
                 return Ok(false);
             }
-            let (source, batch) = (&mut self.source, self.batch.batch_mut());
-            let more = call(&self.plugin, "reading records", || {
-                source.read_batch(batch, BATCH_ROWS)
-            });
-            match more {
+            match self.fetch() {
                 Ok(true) => self.batch.start(&self.plugin)?,
                 Ok(false) => {
                     self.done = true;
@@ -166,6 +267,9 @@ impl RecordWriter for PluginWriter {
             .names
             .as_ref()
             .is_some_and(|n| std::sync::Arc::ptr_eq(n, record.field_names()));
+        if !same && !convert::keeps_field_order(&self.batch, record) {
+            self.flush_batch()?;
+        }
         {
             let mut b: BatchBuilder<'_> = self.batch.builder();
             if same {
@@ -267,18 +371,25 @@ impl Write for SharedSink {
 /// Hands a core record reader to a plugin as a record source.
 fn record_source(mut reader: BoxReader) -> RecordSourceBox {
     let mut rec = Record::new();
+    // A record read but left for the next batch, to keep its field order.
+    let mut pending = false;
     RecordSourceBox::from_fn(move |batch: &mut RBatch, max: u32| {
         let mut b = batch.builder();
         let mut n = 0;
         while n < max.max(1) {
-            match reader.read_record(&mut rec) {
-                Ok(true) => {
-                    convert::push_record(&mut b, &rec);
-                    n += 1;
+            if !pending {
+                match reader.read_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return Err(convert::error_to_plugin(&e)),
                 }
-                Ok(false) => break,
-                Err(e) => return Err(convert::error_to_plugin(&e)),
             }
+            pending = n > 0 && !convert::keeps_field_order(b.batch(), &rec);
+            if pending {
+                break;
+            }
+            convert::push_record(&mut b, &rec);
+            n += 1;
         }
         Ok(n > 0)
     })

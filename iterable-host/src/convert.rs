@@ -9,7 +9,7 @@ use iterable_core::{
 };
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
 use iterable_plugin_api::{
-    BatchBuilder, CellRef, RBatch, RError, RErrorKind, ROptions, RValue, host::roptions,
+    BatchBuilder, CellRef, RBatch, RError, RErrorKind, ROptions, RValue, host::roptions, tag,
 };
 
 /// Turns a plugin's error into a core error naming the plugin.
@@ -206,38 +206,99 @@ fn cell_into(cell: CellRef<'_>, slot: &mut Value) {
 }
 
 /// Reads a batch's rows into records, sharing field names between rows.
+///
+/// [`BatchReader::start`] checks a freshly filled batch and converts all
+/// its rows at once into a pool of records whose string buffers are reused
+/// from batch to batch; [`BatchReader::next_into`] then swaps them out one
+/// by one (the caller's record goes back into the pool). The checks are
+/// those of `RBatch::validate`, done in the same pass as the conversion:
+/// UTF-8 once per row of text cells rather than once per cell, and field
+/// names once per change of names.
 #[derive(Default)]
 pub struct BatchReader {
     batch: RBatch,
+    records: Vec<Record>,
     next: usize,
     rows: usize,
     names: FieldNames,
 }
 
 impl BatchReader {
-    /// The batch to fill (cleared by the plugin call).
+    /// The batch to fill (cleared by the plugin call). The rows of the
+    /// batch before are dropped.
     pub fn batch_mut(&mut self) -> &mut RBatch {
+        self.rows = 0;
+        self.next = 0;
         &mut self.batch
     }
 
-    /// Starts reading a freshly filled batch: validates it once (a
-    /// malformed batch from a plugin is an error, never undefined
-    /// behaviour) and refreshes the shared names if they changed.
+    /// Starts reading a freshly filled batch: validates it (a malformed
+    /// batch from a plugin is an error, never undefined behaviour) and
+    /// converts its rows.
     pub fn start(&mut self, plugin: &str) -> Result<(), Error> {
-        let view = self
-            .batch
-            .validated()
-            .map_err(|e| error_from_plugin(e, plugin))?;
-        let same = view.field_count() == self.names.len()
-            && view
-                .field_names()
-                .zip(self.names.iter())
-                .all(|(a, b)| a == b);
-        if !same {
-            self.names = Arc::new(view.field_names().map(str::to_owned).collect());
-        }
-        self.rows = view.len();
+        self.rows = 0;
         self.next = 0;
+        let invalid = |batch: &RBatch| match batch.validate() {
+            Err(e) => error_from_plugin(e, plugin),
+            // The checks here are those of `validate`; this cannot happen.
+            Ok(()) => Error::new(
+                ErrorKind::Plugin(PluginErrorKind::CallFailed),
+                "malformed batch",
+            )
+            .with_plugin(plugin),
+        };
+        if !structure_ok(&self.batch) {
+            return Err(invalid(&self.batch));
+        }
+        let batch = &self.batch;
+        let same = batch.fields.len() == self.names.len()
+            && batch
+                .fields
+                .iter()
+                .zip(self.names.iter())
+                .all(|(a, b)| a.as_str() == b);
+        if !same {
+            let names: Vec<String> = batch.field_names().map(str::to_owned).collect();
+            let mut seen = std::collections::HashSet::with_capacity(names.len());
+            if !names.iter().all(|n| seen.insert(n.as_str())) {
+                return Err(invalid(batch));
+            }
+            self.names = Arc::new(names);
+        }
+        let rows = batch.row_count();
+        if self.records.len() < rows {
+            self.records.resize_with(rows, Record::new);
+        }
+        let nf = self.names.len();
+        // A batch of text cells only (the usual case) is checked for UTF-8
+        // in one call; its cells are then slices of that text.
+        let all_text = if batch.tags.iter().all(|&t| t == tag::STR) {
+            std::str::from_utf8(&batch.data).ok()
+        } else {
+            None
+        };
+        for r in 0..rows {
+            let first = r * nf;
+            let tags = &batch.tags[first..first + nf];
+            let ends = &batch.ends[first..first + nf];
+            let start = if first == 0 {
+                0
+            } else {
+                batch.ends[first - 1] as usize
+            };
+            let rec = &mut self.records[r];
+            let ok = if let Some(text) = all_text {
+                text_cells(text, start, ends, &self.names, rec)
+            } else if tags.iter().all(|&t| t == tag::STR) {
+                text_row(&batch.data, start, ends, &self.names, rec)
+            } else {
+                mixed_row(batch, r, &self.names, rec)
+            };
+            if !ok {
+                return Err(invalid(batch));
+            }
+        }
+        self.rows = rows;
         Ok(())
     }
 
@@ -246,32 +307,173 @@ impl BatchReader {
         if self.next >= self.rows {
             return false;
         }
-        // Validated in `start`; the view reads without re-checking.
-        let view = self.batch.view();
-        let Some(row) = view.row(self.next) else {
-            return false;
-        };
+        std::mem::swap(record, &mut self.records[self.next]);
         self.next += 1;
-        let has_absent = (0..row.len()).any(|j| row.get(j).is_absent());
-        if !has_absent {
-            record.reset(&self.names);
-            for (j, slot) in record.values_mut().iter_mut().enumerate() {
-                cell_into(row.get(j), slot);
-            }
-        } else {
-            // This row lacks some fields: it gets its own name list.
-            let mut names = Vec::new();
-            let mut values = Vec::new();
-            for (name, cell) in row.present() {
-                names.push(name.to_owned());
-                let mut v = Value::Null;
-                cell_into(cell, &mut v);
-                values.push(v);
-            }
-            record.set_parts(Arc::new(names), values);
-        }
         true
     }
+}
+
+/// Every invariant of the wire format but the UTF-8 of text cells and
+/// unique field names: cell counts, end offsets, payload lengths, nested
+/// indices and tags.
+fn structure_ok(b: &RBatch) -> bool {
+    let Some(cells) = (b.rows as usize).checked_mul(b.fields.len()) else {
+        return false;
+    };
+    if b.tags.len() != cells || b.ends.len() != cells || b.data.len() > u32::MAX as usize {
+        return false;
+    }
+    if b.ends.last().map_or(0, |&e| e as usize) != b.data.len() {
+        return false;
+    }
+    // Text and bytes only (the usual case): the ends must not decrease.
+    if b.tags.iter().all(|&t| t == tag::STR || t == tag::BYTES) {
+        let (mut prev, mut ok) = (0u32, true);
+        for &e in b.ends.iter() {
+            ok &= e >= prev;
+            prev = e;
+        }
+        return ok;
+    }
+    let mut start = 0u32;
+    for (&t, &end) in b.tags.iter().zip(b.ends.iter()) {
+        if end < start {
+            return false;
+        }
+        let len = (end - start) as usize;
+        let ok = match t {
+            tag::STR | tag::BYTES => true,
+            tag::NESTED => {
+                len == 4 && {
+                    let at = start as usize;
+                    let idx = u32::from_le_bytes([
+                        b.data[at],
+                        b.data[at + 1],
+                        b.data[at + 2],
+                        b.data[at + 3],
+                    ]);
+                    (idx as usize) < b.nested.len()
+                }
+            }
+            t => tag::fixed_len(t) == Some(len),
+        };
+        if !ok {
+            return false;
+        }
+        start = end;
+    }
+    true
+}
+
+/// Copies `s` into a value, reusing its string buffer.
+fn set_str(slot: &mut Value, s: &str) {
+    if let Value::String(buf) = slot {
+        buf.clear();
+        buf.push_str(s);
+    } else {
+        *slot = Value::String(s.to_owned());
+    }
+}
+
+/// Converts a row of text cells from the batch's text, already checked;
+/// `false` when a cell boundary splits a character.
+fn text_cells(
+    text: &str,
+    start: usize,
+    ends: &[u32],
+    names: &FieldNames,
+    rec: &mut Record,
+) -> bool {
+    rec.reset(names);
+    let mut from = start;
+    for (slot, &e) in rec.values_mut().iter_mut().zip(ends) {
+        let Some(cell) = text.get(from..e as usize) else {
+            return false;
+        };
+        set_str(slot, cell);
+        from = e as usize;
+    }
+    true
+}
+
+/// Converts a row whose cells are all text, checking UTF-8 once for the
+/// row; `false` when it is not valid.
+fn text_row(data: &[u8], start: usize, ends: &[u32], names: &FieldNames, rec: &mut Record) -> bool {
+    let end = ends.last().map_or(start, |&e| e as usize);
+    let Ok(text) = std::str::from_utf8(&data[start..end]) else {
+        return false;
+    };
+    rec.reset(names);
+    let mut from = 0;
+    for (slot, &e) in rec.values_mut().iter_mut().zip(ends) {
+        let to = e as usize - start;
+        // A cell boundary inside a character: neither cell is UTF-8.
+        let Some(cell) = text.get(from..to) else {
+            return false;
+        };
+        set_str(slot, cell);
+        from = to;
+    }
+    true
+}
+
+/// Converts a row with cells of any kind; `false` when a text cell is not
+/// UTF-8. A row that lacks some fields gets a name list of its own.
+fn mixed_row(batch: &RBatch, r: usize, names: &FieldNames, rec: &mut Record) -> bool {
+    let view = batch.view();
+    let Some(row) = view.row(r) else {
+        return false;
+    };
+    let nf = names.len();
+    let text_ok = |j: usize| batch.tags[r * nf + j] != tag::STR || row.get(j).as_str().is_some();
+    if !(0..nf).all(text_ok) {
+        return false;
+    }
+    if (0..nf).any(|j| row.get(j).is_absent()) {
+        let mut own = Vec::new();
+        let mut values = Vec::new();
+        for (name, cell) in row.present() {
+            own.push(name.to_owned());
+            let mut v = Value::Null;
+            cell_into(cell, &mut v);
+            values.push(v);
+        }
+        rec.set_parts(Arc::new(own), values);
+    } else {
+        rec.reset(names);
+        for (j, slot) in rec.values_mut().iter_mut().enumerate() {
+            cell_into(row.get(j), slot);
+        }
+    }
+    true
+}
+
+/// Whether `record`, appended to `batch` as a row, comes back with its
+/// fields in the same order: a batch has one field order for all its rows,
+/// so a record whose fields come in another order needs a batch of its own.
+pub fn keeps_field_order(batch: &RBatch, record: &Record) -> bool {
+    let names = record.names();
+    // The usual case: the record's names start the batch's, or extend them.
+    if names
+        .iter()
+        .zip(batch.fields.iter())
+        .all(|(a, b)| a == b.as_str())
+    {
+        return true;
+    }
+    let nf = batch.field_count();
+    let (mut last, mut new) = (None, 0);
+    for name in names {
+        let j = batch.field_index(name).unwrap_or_else(|| {
+            new += 1;
+            nf + new
+        });
+        if last.is_some_and(|l| j <= l) {
+            return false;
+        }
+        last = Some(j);
+    }
+    true
 }
 
 /// Appends a record to a batch being built, as one row.

@@ -636,35 +636,42 @@ fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
 
 /// A plugin all of whose providers lose to something else is `shadowed`.
 fn mark_fully_shadowed(registry: &Registry, plugins: &[Arc<Plugin>]) {
+    // One pass over the entries, grouped by plugin (not one pass per
+    // plugin: with a thousand plugins that would be quadratic).
+    type Tally<'a> = HashMap<&'a str, (usize, Vec<String>)>;
+    fn note<'a>(t: &mut Tally<'a>, src: &'a ProviderSource, id: &str, by: &Option<ProviderSource>) {
+        if let ProviderSource::Plugin(name) = src {
+            let (total, shadows) = t.entry(name.as_str()).or_default();
+            *total += 1;
+            if let Some(by) = by {
+                shadows.push(format!("'{id}' by {by}"));
+            }
+        }
+    }
+    let mut by_plugin: Tally<'_> = HashMap::new();
+    for e in registry.format_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.codec_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.driver_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.rule_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.engine_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
     for p in plugins {
         if !matches!(p.status(), Status::Available | Status::Loaded) {
             continue;
         }
-        let src = ProviderSource::Plugin(p.name.clone());
-        let mut total = 0;
-        let mut shadows: Vec<String> = Vec::new();
-        let mut note = |id: &str, by: &Option<ProviderSource>| {
-            total += 1;
-            if let Some(by) = by {
-                shadows.push(format!("'{id}' by {by}"));
-            }
+        let Some((total, shadows)) = by_plugin.get(p.name.as_str()) else {
+            continue;
         };
-        for e in registry.format_entries().iter().filter(|e| e.source == src) {
-            note(&e.id, &e.shadowed_by);
-        }
-        for e in registry.codec_entries().iter().filter(|e| e.source == src) {
-            note(&e.id, &e.shadowed_by);
-        }
-        for e in registry.driver_entries().iter().filter(|e| e.source == src) {
-            note(&e.id, &e.shadowed_by);
-        }
-        for e in registry.rule_entries().iter().filter(|e| e.source == src) {
-            note(&e.id, &e.shadowed_by);
-        }
-        for e in registry.engine_entries().iter().filter(|e| e.source == src) {
-            note(&e.id, &e.shadowed_by);
-        }
-        if total > 0 && shadows.len() == total {
+        if *total > 0 && shadows.len() == *total {
             p.set_shadowed(format!(
                 "everything it provides is shadowed: {} (allow_override in config.toml lets a plugin replace a built-in)",
                 shadows.join(", ")

@@ -3,11 +3,11 @@
 //! Values are read as strings; there is no type guessing. The writer takes
 //! its header from the first record.
 
-use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Position, Result};
+use crate::formats::json::MAX_ELEMENT_BYTES;
 use crate::io::{BoxRead, BoxSink};
 use crate::options::{OptionSpec, OptionType, Options};
 use crate::provider::{BoxReader, BoxWriter, Format, FormatInfo, RecordReader, RecordWriter};
@@ -117,23 +117,9 @@ impl Format for DelimitedFormat {
         let header = options.bool_or("header", true)?;
         let flexible = options.bool_or("flexible", false)?;
         let input = decode_input(input, options.get("encoding"))?;
-        let tracker = QuoteTracker::new(input, quote, delimiter);
-        let rdr = ::csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .quote(quote)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(256 * 1024)
-            .from_reader(tracker);
-        Ok(Box::new(CsvReader {
-            rdr,
-            header,
-            flexible,
-            names: None,
-            raw: ::csv::ByteRecord::new(),
-            quote: quote as char,
-            start: None,
-        }))
+        Ok(Box::new(CsvReader::new(
+            input, delimiter, quote, header, flexible,
+        )))
     }
 
     fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
@@ -240,206 +226,385 @@ pub(crate) fn decode_input(input: BoxRead, encoding: Option<&str>) -> Result<Box
     Ok(Box::new(decoder))
 }
 
-/// Watches the raw bytes on their way to the CSV parser. It remembers
-/// whether the input ended inside a quoted field, which the `csv` crate
-/// silently accepts, and where each record starts (line and byte): the
-/// `csv` crate reports a record's position from before the line end of the
-/// previous record (the `\n` of a `\r\n`) and before skipped blank lines, so
-/// its line numbers are off after CRLF line ends and blank lines. It follows
-/// the parser's rules: a quote opens a quoted field only at the start of a
-/// field, a doubled quote inside one is an escaped quote, `\r`, `\n` and
-/// `\r\n` end a record, and blank lines are skipped.
-struct QuoteTracker {
-    inner: BoxRead,
-    quote: u8,
-    delimiter: u8,
-    state: QState,
-    eof: bool,
-    /// The 1-based line of the next byte to scan.
-    line: u64,
-    /// How many bytes were scanned.
-    offset: u64,
-    /// Where the records scanned but not yet taken by the parser start.
-    starts: VecDeque<Position>,
-}
+/// The size of the reader's input buffer.
+const READ_BUFFER: usize = 256 * 1024;
 
+/// The most fields a row may have; past it the reader stops with an error.
+pub const MAX_FIELDS: usize = 1 << 20;
+
+/// The parser's state between two bytes: the states of `csv_core`'s
+/// machine that remain without comments and escape characters.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum QState {
-    /// Between records: line ends here are blank lines.
-    RecordStart,
+enum State {
+    /// Between rows: line ends here are blank lines, skipped.
+    RowStart,
+    /// At the start of a field.
     FieldStart,
+    /// Inside a field that did not start with a quote.
     Unquoted,
+    /// Inside a quoted field.
     Quoted,
+    /// Just after a quote inside a quoted field: the field's end, or the
+    /// first of a doubled quote.
     QuoteInQuoted,
 }
 
-impl QuoteTracker {
-    fn new(inner: BoxRead, quote: u8, delimiter: u8) -> Self {
-        QuoteTracker {
-            inner,
-            quote,
-            delimiter,
-            state: QState::RecordStart,
-            eof: false,
-            line: 1,
-            offset: 0,
-            starts: VecDeque::new(),
-        }
-    }
-
-    fn unterminated(&self) -> bool {
-        self.eof && self.state == QState::Quoted
-    }
-
-    /// The start of the next record the parser returns.
-    fn next_start(&mut self) -> Option<Position> {
-        self.starts.pop_front()
-    }
-
-    /// The state after byte `b` at the start of a field or after a closing
-    /// quote.
-    fn after_boundary(&mut self, b: u8) -> QState {
-        if b == self.quote {
-            QState::Quoted
-        } else if b == self.delimiter {
-            QState::FieldStart
-        } else if b == b'\n' || b == b'\r' {
-            self.line += u64::from(b == b'\n');
-            QState::RecordStart
-        } else {
-            QState::Unquoted
-        }
-    }
-
-    fn scan(&mut self, buf: &[u8]) {
-        let (q, d) = (self.quote, self.delimiter);
-        let mut i = 0;
-        while i < buf.len() {
-            match self.state {
-                QState::Quoted => {
-                    let (end, closed) = match memchr(q, &buf[i..]) {
-                        Some(j) => (i + j, true),
-                        None => (buf.len(), false),
-                    };
-                    self.line += buf[i..end].iter().filter(|&&b| b == b'\n').count() as u64;
-                    if closed {
-                        self.state = QState::QuoteInQuoted;
-                    }
-                    i = end + usize::from(closed);
-                }
-                QState::RecordStart => {
-                    let b = buf[i];
-                    if b == b'\n' {
-                        self.line += 1;
-                    } else if b != b'\r' {
-                        self.starts.push_back(Position {
-                            line: Some(self.line),
-                            record: None,
-                            byte: Some(self.offset + i as u64),
-                        });
-                        self.state = self.after_boundary(b);
-                    }
-                    i += 1;
-                }
-                QState::FieldStart | QState::QuoteInQuoted => {
-                    self.state = self.after_boundary(buf[i]);
-                    i += 1;
-                }
-                QState::Unquoted => {
-                    // Only a separator or a line end can start a new field.
-                    match buf[i..]
-                        .iter()
-                        .position(|&b| b == d || b == b'\n' || b == b'\r')
-                    {
-                        Some(j) => {
-                            self.state = self.after_boundary(buf[i + j]);
-                            i += j + 1;
-                        }
-                        None => i = buf.len(),
-                    }
-                }
-            }
-        }
-        self.offset += buf.len() as u64;
-    }
+/// How a pass over the buffered bytes ended.
+enum Step {
+    /// The buffer is used up in the middle of a row.
+    More(State),
+    /// A row ended.
+    Row,
+    /// The row's bytes passed [`MAX_ELEMENT_BYTES`].
+    TooLong,
+    /// The row has more than [`MAX_FIELDS`] fields.
+    TooWide,
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
-}
-
-impl Read for QuoteTracker {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n == 0 {
-            self.eof = true;
-        } else {
-            self.scan(&buf[..n]);
-        }
-        Ok(n)
-    }
-}
-
+/// Reads delimited text, RFC 4180 as the `csv` crate reads it (quotes open
+/// a field only at its start, a doubled quote inside quotes is a quote,
+/// `\r`, `\n` and `\r\n` end a row, blank lines are skipped, bytes after a
+/// closing quote are kept), with its own parser, which copies runs of plain
+/// bytes instead of stepping a state machine byte by byte. Around it, this
+/// reader:
+/// * knows where each row starts (line and byte) without scanning for it:
+///   lines are counted once per buffer, or up to a row's start only when
+///   an error needs it;
+/// * knows when the input ends inside a quoted field (the `csv` crate
+///   accepts that silently): it is an error;
+/// * checks UTF-8 once per row, not once per field.
 struct CsvReader {
-    rdr: ::csv::Reader<QuoteTracker>,
+    input: BoxRead,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    done: bool,
+    delimiter: u8,
+    quote_byte: u8,
+    /// The unescaped bytes of the current row's fields, and where each ends.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// Fields in the current row, and the length of their bytes.
+    width: usize,
+    used: usize,
+    /// The line of the next byte to parse (1-based), and the byte offset
+    /// of `buf[0]` in the input. Lines are counted as the parser meets line
+    /// feeds: ends of rows, blank lines, and those inside quoted fields.
+    line: u64,
+    buf_byte: u64,
+    /// Where the current row starts (line, byte), once its first byte is seen.
+    start: Option<(u64, u64)>,
     header: bool,
     flexible: bool,
     names: Option<FieldNames>,
-    raw: ::csv::ByteRecord,
     quote: char,
-    /// Where the last raw row starts, as the tracker saw it.
-    start: Option<Position>,
 }
 
 impl CsvReader {
-    /// Reads the next raw row; `false` at the end.
-    fn next_raw(&mut self) -> Result<bool> {
-        let more = self
-            .rdr
-            .read_byte_record(&mut self.raw)
-            .map_err(csv_error)?;
-        self.start = if more {
-            self.rdr.get_mut().next_start()
-        } else {
-            None
+    fn new(input: BoxRead, delimiter: u8, quote: u8, header: bool, flexible: bool) -> Self {
+        CsvReader {
+            input,
+            buf: vec![0; READ_BUFFER],
+            pos: 0,
+            len: 0,
+            eof: false,
+            done: false,
+            delimiter,
+            quote_byte: quote,
+            fields: Vec::with_capacity(4096),
+            ends: Vec::with_capacity(64),
+            width: 0,
+            used: 0,
+            line: 1,
+            buf_byte: 0,
+            start: None,
+            header,
+            flexible,
+            names: None,
+            quote: quote as char,
+        }
+    }
+
+    /// Reads more input once everything buffered was parsed.
+    fn refill(&mut self) -> Result<()> {
+        let first = self.buf_byte == 0 && self.len == 0;
+        self.buf_byte += self.len as u64;
+        self.pos = 0;
+        self.len = 0;
+        loop {
+            match self.input.read(&mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.len = n;
+                    // Like csv_core: a byte-order mark at the very start of
+                    // the first read is skipped.
+                    if first && self.buf[..n].starts_with(b"\xEF\xBB\xBF") {
+                        self.pos = 3;
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.done = true;
+                    return Err(Error::from_io(e));
+                }
+            }
+        }
+    }
+
+    /// Parses the buffered bytes from `self.pos`, in state `st`, until a
+    /// row ends or the buffer is used up.
+    fn parse(&mut self, mut st: State) -> Step {
+        let CsvReader {
+            buf,
+            len,
+            pos,
+            fields,
+            ends,
+            start,
+            line,
+            buf_byte,
+            delimiter: d,
+            quote_byte: q,
+            ..
+        } = self;
+        let (d, q) = (*d, *q);
+        let buf = &buf[..*len];
+        let mut i = *pos;
+        let step = loop {
+            if i >= buf.len() {
+                break Step::More(st);
+            }
+            match st {
+                State::RowStart => {
+                    if buf[i] == b'\r' || buf[i] == b'\n' {
+                        *line += u64::from(buf[i] == b'\n');
+                        i += 1;
+                        continue;
+                    }
+                    *start = Some((*line, *buf_byte + i as u64));
+                    st = State::FieldStart;
+                }
+                State::FieldStart => {
+                    let b = buf[i];
+                    if b == q {
+                        i += 1;
+                        st = State::Quoted;
+                    } else if b == d || b == b'\r' || b == b'\n' {
+                        i += 1;
+                        *line += u64::from(b == b'\n');
+                        if ends.len() >= MAX_FIELDS {
+                            break Step::TooWide;
+                        }
+                        ends.push(fields.len());
+                        if b != d {
+                            break Step::Row;
+                        }
+                    } else {
+                        st = State::Unquoted;
+                    }
+                }
+                State::Unquoted => {
+                    let rest = &buf[i..];
+                    let run = find_stop(rest, d);
+                    if fields.len() + run > MAX_ELEMENT_BYTES {
+                        break Step::TooLong;
+                    }
+                    fields.extend_from_slice(&rest[..run]);
+                    i += run;
+                    if let Some(&b) = buf.get(i) {
+                        i += 1;
+                        *line += u64::from(b == b'\n');
+                        if ends.len() >= MAX_FIELDS {
+                            break Step::TooWide;
+                        }
+                        ends.push(fields.len());
+                        if b == d {
+                            st = State::FieldStart;
+                        } else {
+                            break Step::Row;
+                        }
+                    }
+                }
+                State::Quoted => {
+                    let rest = &buf[i..];
+                    let run = rest.iter().position(|&c| c == q).unwrap_or(rest.len());
+                    if fields.len() + run > MAX_ELEMENT_BYTES {
+                        break Step::TooLong;
+                    }
+                    *line += count_lines(&rest[..run]);
+                    fields.extend_from_slice(&rest[..run]);
+                    i += run;
+                    if i < buf.len() {
+                        i += 1;
+                        st = State::QuoteInQuoted;
+                    }
+                }
+                State::QuoteInQuoted => {
+                    let b = buf[i];
+                    if b == q {
+                        if fields.len() >= MAX_ELEMENT_BYTES {
+                            break Step::TooLong;
+                        }
+                        fields.push(q);
+                        i += 1;
+                        st = State::Quoted;
+                    } else if b == d || b == b'\r' || b == b'\n' {
+                        i += 1;
+                        *line += u64::from(b == b'\n');
+                        if ends.len() >= MAX_FIELDS {
+                            break Step::TooWide;
+                        }
+                        ends.push(fields.len());
+                        if b == d {
+                            st = State::FieldStart;
+                        } else {
+                            break Step::Row;
+                        }
+                    } else {
+                        // Bytes after a closing quote belong to the field.
+                        st = State::Unquoted;
+                    }
+                }
+            }
         };
-        if more && self.rdr.get_ref().unterminated() {
-            return Err(Error::parse(
-                format!("unterminated quoted field (no closing {})", self.quote),
-                self.position(),
-            ));
-        }
-        Ok(more)
+        *pos = i;
+        step
     }
 
+    /// Reads the next raw row into `fields`/`ends`; `false` at the end.
+    fn next_raw(&mut self) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        self.start = None;
+        self.fields.clear();
+        self.ends.clear();
+        let mut st = State::RowStart;
+        loop {
+            if self.pos == self.len {
+                if !self.eof {
+                    self.refill()?;
+                }
+                if self.pos == self.len {
+                    // The end of the input ends the row in progress.
+                    self.done = true;
+                    if st == State::RowStart {
+                        return Ok(false);
+                    }
+                    if self.ends.len() >= MAX_FIELDS {
+                        return Err(self.too_wide());
+                    }
+                    self.ends.push(self.fields.len());
+                    self.width = self.ends.len();
+                    self.used = self.fields.len();
+                    if st == State::Quoted {
+                        return Err(Error::parse(
+                            format!("unterminated quoted field (no closing {})", self.quote),
+                            self.position(),
+                        ));
+                    }
+                    return Ok(true);
+                }
+            }
+            match self.parse(st) {
+                Step::More(s) => st = s,
+                Step::Row => {
+                    self.width = self.ends.len();
+                    self.used = self.fields.len();
+                    return Ok(true);
+                }
+                Step::TooLong => {
+                    self.done = true;
+                    let mib = MAX_ELEMENT_BYTES >> 20;
+                    return Err(Error::parse(
+                        format!("record longer than {mib} MiB"),
+                        self.position(),
+                    ));
+                }
+                Step::TooWide => return Err(self.too_wide()),
+            }
+        }
+    }
+
+    fn too_wide(&mut self) -> Error {
+        self.done = true;
+        Error::parse(
+            format!("row has more than {MAX_FIELDS} fields"),
+            self.position(),
+        )
+    }
+
+    /// Where the current row starts (or, before its first byte, where the
+    /// parser is).
     fn position(&self) -> Position {
-        if let Some(p) = self.start {
-            return p;
-        }
-        match self.raw.position() {
-            Some(p) => Position {
-                line: Some(p.line()),
-                record: None,
-                byte: Some(p.byte()),
-            },
-            None => Position::default(),
+        let (line, byte) = self
+            .start
+            .unwrap_or((self.line, self.buf_byte + self.pos as u64));
+        Position {
+            line: Some(line),
+            record: None,
+            byte: Some(byte),
         }
     }
 
-    fn field_str(&self, i: usize) -> Result<&str> {
-        let bytes = &self.raw[i];
-        std::str::from_utf8(bytes).map_err(|e| {
-            let p = self.position();
-            Error::new(
-                ErrorKind::Encoding,
-                format!(
-                    "invalid UTF-8 in field {} at byte {} of the field (set the 'encoding' option if the file is not UTF-8)",
-                    i + 1,
-                    e.valid_up_to()
-                ),
-            )
-            .with_position(p)
-        })
+    /// The current row's bytes as text, checked once for the whole row.
+    fn row_text(&self) -> Result<&str> {
+        let bytes = &self.fields[..self.used];
+        if bytes.contains(&0) {
+            return Err(self.nul_error());
+        }
+        std::str::from_utf8(bytes).map_err(|_| self.utf8_error())
+    }
+
+    /// The error for a row with a NUL byte, naming the first such field.
+    fn nul_error(&self) -> Error {
+        let mut start = 0;
+        let mut field = 1;
+        for (i, &end) in self.ends[..self.width].iter().enumerate() {
+            if self.fields[start..end].contains(&0) {
+                field = i + 1;
+                break;
+            }
+            start = end;
+        }
+        Error::new(
+            ErrorKind::Encoding,
+            format!("NUL byte in field {field} (not text, or UTF-16: set the 'encoding' option)"),
+        )
+        .with_position(self.position())
+    }
+
+    /// Field `i` of the current row, within the row's text.
+    fn field<'t>(&self, text: &'t str, i: usize) -> Result<&'t str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        // A field that splits a character is not valid UTF-8 on its own.
+        text.get(start..self.ends[i])
+            .ok_or_else(|| self.utf8_error())
+    }
+
+    /// The error for a row that is not valid UTF-8, naming the first bad field.
+    fn utf8_error(&self) -> Error {
+        let mut start = 0;
+        for (i, &end) in self.ends[..self.width].iter().enumerate() {
+            if let Err(e) = std::str::from_utf8(&self.fields[start..end]) {
+                return Error::new(
+                    ErrorKind::Encoding,
+                    format!(
+                        "invalid UTF-8 in field {} at byte {} of the field (set the 'encoding' option if the file is not UTF-8)",
+                        i + 1,
+                        e.valid_up_to()
+                    ),
+                )
+                .with_position(self.position());
+            }
+            start = end;
+        }
+        Error::new(ErrorKind::Encoding, "invalid UTF-8").with_position(self.position())
     }
 
     fn init_names(&mut self) -> Result<bool> {
@@ -448,22 +613,69 @@ impl CsvReader {
             if !self.next_raw()? {
                 return Ok(false);
             }
-            self.names = Some(Arc::new(
-                (1..=self.raw.len()).map(|i| i.to_string()).collect(),
-            ));
+            self.names = Some(Arc::new((1..=self.width).map(|i| i.to_string()).collect()));
             return Ok(true);
         }
         if !self.next_raw()? {
             self.names = Some(Arc::new(Vec::new()));
             return Ok(false);
         }
-        let mut names = Vec::with_capacity(self.raw.len());
-        for i in 0..self.raw.len() {
-            names.push(self.field_str(i)?.to_owned());
+        let text = self.row_text()?;
+        let mut names = Vec::with_capacity(self.width);
+        for i in 0..self.width {
+            names.push(self.field(text, i)?.to_owned());
         }
         self.names = Some(Arc::new(names));
         Ok(false)
     }
+}
+
+/// The number of line feeds in `bytes`, counted in byte-wide lanes that
+/// the compiler turns into vector compares and adds.
+fn count_lines(bytes: &[u8]) -> u64 {
+    const LANES: usize = 32;
+    let mut n = 0u64;
+    // A lane counts at most 255 before it is added up.
+    for block in bytes.chunks(255 * LANES) {
+        let mut acc = [0u8; LANES];
+        let mut rows = block.chunks_exact(LANES);
+        for row in &mut rows {
+            let row: &[u8; LANES] = row.try_into().expect("chunks of LANES bytes");
+            for k in 0..LANES {
+                acc[k] += u8::from(row[k] == b'\n');
+            }
+        }
+        n += acc.iter().map(|&a| u64::from(a)).sum::<u64>();
+        n += rows.remainder().iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    n
+}
+
+/// The index of the first byte of `rest` that is `d`, `\r` or `\n` (or its
+/// length): eight bytes at a time, with the classic test for a zero byte.
+#[inline]
+fn find_stop(rest: &[u8], d: u8) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // Nonzero when some byte of `x` is zero; its lowest set bit is exact
+    // (false positives can only lie above a true zero byte).
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let (bd, br, bn) = (LO * u64::from(d), LO * 0x0d, LO * 0x0a);
+    let mut words = rest.chunks_exact(8);
+    let mut i = 0;
+    for w in &mut words {
+        let v = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let m = zero(v ^ bd) | zero(v ^ br) | zero(v ^ bn);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let tail = words.remainder();
+    i + tail
+        .iter()
+        .position(|&c| c == d || c == b'\r' || c == b'\n')
+        .unwrap_or(tail.len())
 }
 
 impl RecordReader for CsvReader {
@@ -476,10 +688,9 @@ impl RecordReader for CsvReader {
         if !have_row {
             return Ok(false);
         }
-        let names = Arc::clone(self.names.as_ref().expect("set by init_names"));
-        let width = self.raw.len();
+        let names = self.names.as_ref().expect("set by init_names");
+        let width = self.width;
         if width != names.len() && !self.flexible {
-            // A blank line in the middle of a one-column file is not a mismatch.
             return Err(Error::parse(
                 format!(
                     "row has {width} fields but the header has {}; use --option flexible=true to allow this",
@@ -489,20 +700,20 @@ impl RecordReader for CsvReader {
             ));
         }
         if width > names.len() {
-            let mut extended = (*names).clone();
+            let mut extended = (**names).clone();
             for i in names.len()..width {
                 extended.push((i + 1).to_string());
             }
-            let extended = Arc::new(extended);
-            record.reset(&extended);
+            record.reset(&Arc::new(extended));
         } else if width < names.len() {
             let short: FieldNames = Arc::new(names[..width].to_vec());
             record.reset(&short);
         } else {
-            record.reset(&names);
+            record.reset(names);
         }
+        let text = self.row_text()?;
         for i in 0..width {
-            let s = self.field_str(i)?;
+            let s = self.field(text, i)?;
             record.string_slot(i).push_str(s);
         }
         Ok(true)
@@ -619,4 +830,236 @@ fn write_cell(wtr: &mut ::csv::Writer<BoxSink>, v: &Value, buf: &mut String) -> 
         }
     }
     .map_err(csv_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out its bytes `step` at a time, so that rows span refills.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// What a read gave: the rows, and the error's kind, line and byte.
+    type Outcome = (
+        Vec<Vec<String>>,
+        Option<(ErrorKind, Option<u64>, Option<u64>)>,
+    );
+
+    /// Reads `data` with every step size from 1 to 7 and whole; returns the
+    /// rows read and the error, the same for every step or it panics.
+    fn read(data: &[u8]) -> Outcome {
+        let mut outcome = None;
+        for step in (1..8).chain([usize::MAX]) {
+            let input = Trickle {
+                data: data.to_vec(),
+                at: 0,
+                step,
+            };
+            let mut rdr = DelimitedFormat::csv()
+                .reader(Box::new(input), &Options::new())
+                .unwrap();
+            let mut rows = Vec::new();
+            let mut rec = Record::new();
+            let err = loop {
+                match rdr.read_record(&mut rec) {
+                    Ok(true) => rows.push(
+                        rec.values()
+                            .iter()
+                            .map(|v| v.as_str().unwrap_or("").to_owned())
+                            .collect::<Vec<_>>(),
+                    ),
+                    Ok(false) => break None,
+                    Err(e) => break Some((e.kind(), e.position().line, e.position().byte)),
+                }
+            };
+            let this = (rows, err);
+            match &outcome {
+                None => outcome = Some(this),
+                Some(first) => assert_eq!(first, &this, "step {step}"),
+            }
+        }
+        outcome.unwrap()
+    }
+
+    #[test]
+    fn rows_spanning_refills_read_the_same() {
+        let (rows, err) = read(b"a,b\r\n\r\n\"x\r\ny\",\"q\"\"\"\r\n\n2,\xc3\xa9\r\n");
+        assert_eq!(err, None);
+        assert_eq!(rows, [vec!["x\r\ny", "q\""], vec!["2", "é"]]);
+    }
+
+    #[test]
+    fn unterminated_quote_is_found_whatever_the_refills() {
+        // The row with the open quote starts on line 5, at byte 16.
+        let (rows, err) = read(b"a,b\n\"x\ny\",1\n2,3\n4,\"oops\n5,6\n7,8\n");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(err, Some((ErrorKind::Parse, Some(5), Some(16))));
+        // A closed quote at the very end is fine, and so is a stray quote
+        // inside an unquoted field.
+        let (rows, err) = read(b"a,b\n1,\"two\"");
+        assert_eq!((rows, err), (vec![vec!["1".into(), "two".into()]], None));
+        let (rows, err) = read(b"a,b\n1,t\"wo\n");
+        assert_eq!((rows, err), (vec![vec!["1".into(), "t\"wo".into()]], None));
+        // In the header.
+        let (_, err) = read(b"a,\"b\n1,2\n");
+        assert_eq!(err, Some((ErrorKind::Parse, Some(1), Some(0))));
+    }
+
+    #[test]
+    fn errors_point_at_the_row_start_after_crlf_and_blank_lines() {
+        let (rows, err) = read(b"a,b\r\n\r\n1,2\r\n\r\n\r\n3,4,5\r\n");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(err, Some((ErrorKind::Parse, Some(6), Some(16))));
+        // A character split by a field boundary is invalid in both fields.
+        let (_, err) = read(b"a,b\n1,ok\n\xc3,\xa9\n");
+        assert_eq!(err, Some((ErrorKind::Encoding, Some(3), Some(9))));
+    }
+
+    /// The rows `csv_core` (the `csv` crate's parser) reads from `data`.
+    fn core_rows(data: &[u8]) -> Vec<Vec<String>> {
+        let mut rdr = csv_core::ReaderBuilder::new().build();
+        let (mut out, mut ends) = (vec![0u8; data.len() + 1], vec![0usize; data.len() + 2]);
+        let mut rows = Vec::new();
+        let mut input = data;
+        let (mut used, mut width) = (0, 0);
+        loop {
+            let (res, nin, nout, nend) =
+                rdr.read_record(input, &mut out[used..], &mut ends[width..]);
+            input = &input[nin..];
+            used += nout;
+            width += nend;
+            match res {
+                csv_core::ReadRecordResult::Record => {
+                    let mut start = 0;
+                    let row = ends[..width]
+                        .iter()
+                        .map(|&e| {
+                            let f = String::from_utf8(out[start..e].to_vec()).unwrap();
+                            start = e;
+                            f
+                        })
+                        .collect();
+                    rows.push(row);
+                    (used, width) = (0, 0);
+                }
+                csv_core::ReadRecordResult::End => return rows,
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn rows_are_those_the_csv_crate_reads() {
+        // Random texts over the bytes that matter, read whole and in
+        // pieces of every size, against csv_core read whole.
+        let alphabet: [&[u8]; 8] = [
+            b"a",
+            b",",
+            b"\"",
+            b"\r",
+            b"\n",
+            "\u{e9}".as_bytes(),
+            b" ",
+            b"\"\"",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let mut data = Vec::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                data.extend_from_slice(alphabet[(seed % 8) as usize]);
+            }
+            let want = core_rows(&data);
+            let (got, err) = read_raw(&data);
+            match err {
+                None => assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&data)),
+                // Ending inside quotes: csv_core keeps the last row, we refuse it.
+                Some((ErrorKind::Parse, ..)) => {
+                    assert_eq!(
+                        got[..],
+                        want[..want.len() - 1],
+                        "{:?}",
+                        String::from_utf8_lossy(&data)
+                    )
+                }
+                Some(e) => panic!("{e:?} for {:?}", String::from_utf8_lossy(&data)),
+            }
+        }
+    }
+
+    /// Like `read`, with no header and rows of any width.
+    fn read_raw(data: &[u8]) -> Outcome {
+        let mut outcome = None;
+        for step in [1, 2, 3, usize::MAX] {
+            let input = Trickle {
+                data: data.to_vec(),
+                at: 0,
+                step,
+            };
+            let opts = Options::new()
+                .with("header", "false")
+                .with("flexible", "true");
+            let mut rdr = DelimitedFormat::csv()
+                .reader(Box::new(input), &opts)
+                .unwrap();
+            let mut rows = Vec::new();
+            let mut rec = Record::new();
+            let err = loop {
+                match rdr.read_record(&mut rec) {
+                    Ok(true) => rows.push(
+                        rec.values()
+                            .iter()
+                            .map(|v| v.as_str().unwrap_or("").to_owned())
+                            .collect::<Vec<_>>(),
+                    ),
+                    Ok(false) => break None,
+                    Err(e) => break Some((e.kind(), e.position().line, e.position().byte)),
+                }
+            };
+            let this = (rows, err);
+            match &outcome {
+                None => outcome = Some(this),
+                Some(first) => assert_eq!(first, &this, "step {step}"),
+            }
+        }
+        outcome.unwrap()
+    }
+
+    #[test]
+    fn lines_and_stops_are_found_at_every_offset() {
+        for len in 0..200 {
+            for at in 0..len {
+                let mut data = vec![b'x'; len];
+                data[at] = b'\n';
+                assert_eq!(count_lines(&data), 1);
+                assert_eq!(find_stop(&data, b';'), at);
+                data[at] = b';';
+                assert_eq!(find_stop(&data, b';'), at);
+                // A byte just above or below a stop is not one.
+                data[at] = b'\x0b';
+                assert_eq!(find_stop(&data, b'\t'), len);
+            }
+        }
+        let many = vec![b'\n'; 100_000];
+        assert_eq!(count_lines(&many), 100_000);
+    }
 }

@@ -5,7 +5,7 @@
 //! file.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, MapAccess, Visitor};
@@ -17,9 +17,10 @@ use crate::provider::{BoxReader, BoxWriter, Format, FormatInfo, RecordReader, Re
 use crate::record::{FieldNames, Record};
 use crate::value::Value;
 
-/// The largest single JSON line or array element accepted (256 MiB); past it
-/// the reader stops with an error instead of growing without bound.
-pub const MAX_ELEMENT_BYTES: usize = 256 << 20;
+/// The largest single record accepted (64 MiB): a JSON line, an array
+/// element, or a CSV row; past it the reader stops with an error instead of
+/// growing without bound.
+pub const MAX_ELEMENT_BYTES: usize = 64 << 20;
 
 // ---------------------------------------------------------------------------
 // Parsing one object into a record, reusing the previous record's names.
@@ -264,7 +265,7 @@ fn read_line_bounded(input: &mut impl BufRead, out: &mut Vec<u8>, line_no: u64) 
         total += take;
         if total > MAX_ELEMENT_BYTES {
             return Err(Error::parse(
-                format!("line is longer than {} MiB", MAX_ELEMENT_BYTES >> 20),
+                format!("record longer than {} MiB", MAX_ELEMENT_BYTES >> 20),
                 Position::line(line_no),
             ));
         }
@@ -609,70 +610,187 @@ impl RecordReader for JsonArrayReader {
     }
 }
 
+/// How many bytes the JSON writer gathers before handing them to the sink.
+const WRITE_CHUNK: usize = crate::io::CHUNK;
+
 /// Writes JSON lines, or a JSON array (optionally under a key).
+///
+/// Records are rendered into a buffer of its own, which is handed to the
+/// sink whole (with a thread behind the sink, without a copy). Keys are
+/// escaped once per list of field names, and strings are escaped by a loop
+/// that copies runs of plain bytes; the output is byte for byte what
+/// `serde_json` writes.
 struct JsonWriter {
-    out: Option<std::io::BufWriter<BoxSink>>,
+    out: Option<BoxSink>,
+    buf: Vec<u8>,
     /// `None` for JSON lines; `Some(key)` for an array, under `key` if set.
     array: Option<Option<String>>,
     pretty: bool,
     count: u64,
+    /// The names the keys below were rendered for.
+    keys_for: Option<FieldNames>,
+    /// `"name":` for every field, concatenated, and where each ends.
+    keys: Vec<u8>,
+    key_ends: Vec<usize>,
 }
 
 impl JsonWriter {
     fn new(output: BoxSink, array: Option<Option<String>>, pretty: bool) -> Result<Self> {
         Ok(JsonWriter {
-            out: Some(std::io::BufWriter::with_capacity(256 * 1024, output)),
+            out: Some(output),
+            buf: Vec::with_capacity(WRITE_CHUNK + 4096),
             array,
             pretty,
             count: 0,
+            keys_for: None,
+            keys: Vec::new(),
+            key_ends: Vec::new(),
         })
     }
 
-    fn out(&mut self) -> Result<&mut std::io::BufWriter<BoxSink>> {
-        self.out
-            .as_mut()
-            .ok_or_else(|| Error::new(ErrorKind::Other, "JSON writer already finished"))
+    fn open_array(&mut self) {
+        if let Some(key) = &self.array {
+            if let Some(k) = key {
+                self.buf.push(b'{');
+                write_json_str(&mut self.buf, k);
+                self.buf.push(b':');
+            }
+            self.buf.push(b'[');
+        }
     }
 
-    fn open_array(&mut self) -> Result<()> {
-        if let Some(key) = self.array.clone() {
-            let out = self.out()?;
-            if let Some(k) = key {
-                out.write_all(b"{")?;
-                serde_json::to_writer(&mut *out, &k)
-                    .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
-                out.write_all(b":")?;
-            }
-            out.write_all(b"[")?;
+    /// Hands the buffered bytes to the sink.
+    fn flush_buf(&mut self) -> Result<()> {
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Other, "JSON writer already finished"))?;
+        out.write_chunk(&mut self.buf)?;
+        Ok(())
+    }
+
+    /// Renders the keys of `names` unless they are the ones rendered last.
+    fn prepare_keys(&mut self, names: &FieldNames) {
+        if self
+            .keys_for
+            .as_ref()
+            .is_some_and(|k| Arc::ptr_eq(k, names) || k == names)
+        {
+            return;
         }
+        self.keys.clear();
+        self.key_ends.clear();
+        for n in names.iter() {
+            write_json_str(&mut self.keys, n);
+            self.keys.push(b':');
+            self.key_ends.push(self.keys.len());
+        }
+        self.keys_for = Some(Arc::clone(names));
+    }
+
+    fn render(&mut self, record: &Record) -> Result<()> {
+        if self.pretty {
+            return serde_json::to_writer_pretty(&mut self.buf, record)
+                .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()));
+        }
+        self.prepare_keys(record.field_names());
+        let buf = &mut self.buf;
+        buf.push(b'{');
+        let mut start = 0;
+        for (i, v) in record.values().iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            let end = self.key_ends[i];
+            buf.extend_from_slice(&self.keys[start..end]);
+            start = end;
+            match v {
+                Value::String(s) => write_json_str(buf, s),
+                Value::Null => buf.extend_from_slice(b"null"),
+                Value::Bool(true) => buf.extend_from_slice(b"true"),
+                Value::Bool(false) => buf.extend_from_slice(b"false"),
+                other => serde_json::to_writer(&mut *buf, other)
+                    .map_err(|e| Error::new(ErrorKind::InvalidInput, e.to_string()))?,
+            }
+        }
+        buf.push(b'}');
         Ok(())
     }
 }
 
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` does:
+/// quotes and backslashes, the short escapes (`\b \f \n \r \t`), and
+/// `\u00XX` for the other control characters.
+fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    fn plain(b: u8) -> bool {
+        b >= 0x20 && b != b'"' && b != b'\\'
+    }
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    // Most strings need no escape: one vectorized pass says so.
+    if bytes.iter().fold(true, |ok, &b| ok & plain(b)) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Sixteen bytes at a time while none needs escaping.
+        if let Some(chunk) = bytes.get(i..i + 16) {
+            if chunk.iter().fold(true, |ok, &b| ok & plain(b)) {
+                i += 16;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        if plain(b) {
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        i += 1;
+        run = i;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
 impl RecordWriter for JsonWriter {
     fn write_record(&mut self, record: &Record) -> Result<()> {
+        if self.out.is_none() {
+            return Err(Error::new(ErrorKind::Other, "JSON writer already finished"));
+        }
         if self.count == 0 {
-            self.open_array()?;
+            self.open_array();
         }
         self.count += 1;
-        let array = self.array.is_some();
-        let pretty = self.pretty;
-        let first = self.count == 1;
-        let out = self.out()?;
-        if array {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
+        if self.array.is_some() {
+            let sep: &[u8] = if self.count == 1 { b"\n" } else { b",\n" };
+            self.buf.extend_from_slice(sep);
         }
-        let res = if pretty {
-            serde_json::to_writer_pretty(&mut *out, record)
-        } else {
-            serde_json::to_writer(&mut *out, record)
-        };
-        res.map_err(|e| match e.classify() {
-            serde_json::error::Category::Io => Error::new(ErrorKind::Io, e.to_string()),
-            _ => Error::new(ErrorKind::InvalidInput, e.to_string()),
-        })?;
-        if !array {
-            out.write_all(b"\n")?;
+        self.render(record)?;
+        if self.array.is_none() {
+            self.buf.push(b'\n');
+        }
+        if self.buf.len() >= WRITE_CHUNK {
+            self.flush_buf()?;
         }
         Ok(())
     }
@@ -680,24 +798,94 @@ impl RecordWriter for JsonWriter {
     fn finish(mut self: Box<Self>) -> Result<()> {
         if self.array.is_some() {
             if self.count == 0 {
-                self.open_array()?;
-                self.out()?.write_all(b"]")?;
+                self.open_array();
+                self.buf.push(b']');
             } else {
-                self.out()?.write_all(b"\n]")?;
+                self.buf.extend_from_slice(b"\n]");
             }
             if matches!(self.array, Some(Some(_))) {
-                self.out()?.write_all(b"}")?;
+                self.buf.push(b'}');
             }
-            self.out()?.write_all(b"\n")?;
+            self.buf.push(b'\n');
         }
-        let out = self
+        if !self.buf.is_empty() {
+            self.flush_buf()?;
+        }
+        let sink = self
             .out
             .take()
             .ok_or_else(|| Error::new(ErrorKind::Other, "JSON writer already finished"))?;
-        let sink = out
-            .into_inner()
-            .map_err(|e| Error::from_io(e.into_error()))?;
         sink.finish()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut all: String = (0u8..128).map(char::from).collect();
+        all.push_str("é日本\u{1F600}\u{7f}");
+        // Every position of a special byte relative to the 16-byte blocks.
+        let mut cases = vec![all.clone(), String::new(), "plain".into()];
+        for i in 0..40 {
+            cases.push(format!("{}\"{}\\\n", "x".repeat(i), "é".repeat(i % 5)));
+        }
+        for s in cases {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, &s);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&s).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn records_are_written_as_serde_json_writes_them() {
+        use crate::io::WriteSink;
+        let recs = [
+            Record::from_pairs([
+                ("a", Value::from("x\"y")),
+                ("b\n", Value::Int(-3)),
+                ("c", Value::Float(2.5)),
+                ("d", Value::Null),
+                ("e", Value::Bool(false)),
+            ]),
+            Record::from_pairs([(
+                "m",
+                Value::Map(vec![("k".into(), Value::List(vec![Value::Bool(true)]))]),
+            )]),
+            Record::new(),
+        ];
+        let mut expected = String::new();
+        for r in &recs {
+            expected.push_str(&serde_json::to_string(r).unwrap());
+            expected.push('\n');
+        }
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = JsonLinesFormat::jsonl()
+            .writer(Box::new(WriteSink(Shared(out.clone()))), &Options::new())
+            .unwrap();
+        for r in &recs {
+            w.write_record(r).unwrap();
+        }
+        w.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out.lock().unwrap().clone()).unwrap(),
+            expected
+        );
     }
 }
