@@ -89,11 +89,11 @@ fn build(input: &Input) -> RBatch {
     batch.nested = input.nested.iter().take(8).map(rvalue).collect();
     let nf = batch.fields.len();
     let cells: &[Cell] = if input.fix_counts {
-        let rows = if nf == 0 {
-            (input.rows % 8) as usize
-        } else {
-            input.cells.len() / nf
-        };
+        let rows = input
+            .cells
+            .len()
+            .checked_div(nf)
+            .unwrap_or((input.rows % 8) as usize);
         batch.rows = rows as u32;
         &input.cells[..rows * nf]
     } else {
