@@ -21,5 +21,18 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+# A short fuzz run of every target (scripts/fuzz.sh runs longer ones);
+# FUZZ_SECONDS=0 skips it. A crash fails; a missing cargo-fuzz that cannot
+# be installed only warns.
+fuzz_secs="${FUZZ_SECONDS:-10}"
+if [ "$fuzz_secs" != 0 ]; then
+  if cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet; then
+    echo "== fuzz (${fuzz_secs} s per target)"
+    bash scripts/fuzz.sh "$fuzz_secs"
+  else
+    echo "warning: cargo-fuzz is not available; the fuzz run is skipped"
+  fi
+fi
+
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
