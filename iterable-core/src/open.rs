@@ -262,15 +262,7 @@ impl Registry {
     }
 
     fn open_uri(&self, scheme: &str, uri: &str, opts: &OpenOptions) -> Result<Reader> {
-        let driver = self.driver_for_scheme(scheme).ok_or_else(|| {
-            Error::new(
-                ErrorKind::UnknownDriver,
-                format!(
-                    "no driver handles the URI scheme '{scheme}'; known schemes: {}",
-                    list_or_none(&self.schemes())
-                ),
-            )
-        })?;
+        let driver = self.uri_driver(scheme)?;
         let id = driver.info().id.clone();
         let mut conn = driver.connect(uri, &opts.options)?;
         let source = match (&opts.query, &opts.table) {
@@ -397,15 +389,7 @@ impl Registry {
     }
 
     fn create_uri(&self, scheme: &str, uri: &str, opts: &OpenOptions) -> Result<Writer> {
-        let driver = self.driver_for_scheme(scheme).ok_or_else(|| {
-            Error::new(
-                ErrorKind::UnknownDriver,
-                format!(
-                    "no driver handles the URI scheme '{scheme}'; known schemes: {}",
-                    list_or_none(&self.schemes())
-                ),
-            )
-        })?;
+        let driver = self.uri_driver(scheme)?;
         let table = opts.table.as_deref().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidInput,
@@ -415,6 +399,21 @@ impl Registry {
         let mut conn = driver.connect(uri, &opts.options)?;
         let inner = conn.write(table, &opts.options)?;
         Ok(Writer::new(inner).with_name(uri.to_owned()))
+    }
+}
+
+impl Registry {
+    /// The driver for a URI scheme, or an error listing the known schemes.
+    fn uri_driver(&self, scheme: &str) -> Result<Arc<dyn crate::provider::Driver>> {
+        self.driver_for_scheme(scheme).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownDriver,
+                format!(
+                    "no driver handles the URI scheme '{scheme}'; known schemes: {}",
+                    list_or_none(&self.schemes())
+                ),
+            )
+        })
     }
 }
 

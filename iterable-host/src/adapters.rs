@@ -48,37 +48,85 @@ fn call<T>(plugin: &str, what: &str, f: impl FnOnce() -> RResult<T, RError>) -> 
     }
 }
 
-fn mismatch(plugin: &Plugin, kind: &str, id: &str) -> Error {
-    Error::plugin(
-        PluginErrorKind::ManifestMismatch,
-        plugin.name(),
-        format!("the manifest declares {kind} '{id}' but the library does not provide it"),
-    )
+/// What a lazy adapter needs to know of a kind of provider description.
+pub trait Declared: Clone + Send + Sync + 'static {
+    /// The kind, as a word for messages.
+    const KIND: &'static str;
+    /// The id (a rule's name).
+    fn id(&self) -> &str;
+    /// The descriptions of this kind a loaded library gives, in its order.
+    fn listed(lib: &Library) -> Vec<&Self>;
 }
 
-/// Finds the provider with `id` in the loaded library, or says the
-/// manifest lied.
-fn locate<T: Clone>(
-    plugin: &Plugin,
-    kind: &str,
-    id: &str,
-    loaded: &OnceLock<(T, usize)>,
-    pick: impl Fn(&Library) -> Vec<(T, String)>,
-) -> Result<(Arc<Library>, usize)> {
-    let lib = plugin.library()?;
-    if let Some((_, i)) = loaded.get() {
-        return Ok((lib, *i));
-    }
-    let found = pick(&lib)
-        .into_iter()
-        .enumerate()
-        .find(|(_, (_, pid))| pid == id);
-    match found {
-        Some((i, (info, _))) => {
-            let _ = loaded.set((info, i));
-            Ok((lib, i))
+macro_rules! declared {
+    ($info:ty, $kind:literal, $field:ident, $list:ident) => {
+        impl Declared for $info {
+            const KIND: &'static str = $kind;
+            fn id(&self) -> &str {
+                &self.$field
+            }
+            fn listed(lib: &Library) -> Vec<&Self> {
+                lib.$list.iter().map(|(i, _)| i).collect()
+            }
         }
-        None => Err(mismatch(plugin, kind, id)),
+    };
+}
+
+declared!(FormatInfo, "format", id, formats);
+declared!(CodecInfo, "codec", id, codecs);
+declared!(DriverInfo, "driver", id, drivers);
+declared!(RuleInfo, "rule", name, rules);
+declared!(EngineInfo, "engine", id, engines);
+
+/// A plugin provider known from its manifest, loaded on first use. Its
+/// description is the manifest's until the library is loaded, then the
+/// library's own.
+pub struct Lazy<I> {
+    plugin: Arc<Plugin>,
+    declared: I,
+    loaded: OnceLock<(I, usize)>,
+}
+
+impl<I: Declared> Lazy<I> {
+    /// A provider declared by `plugin`'s manifest.
+    pub fn new(plugin: Arc<Plugin>, declared: I) -> Self {
+        Lazy {
+            plugin,
+            declared,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    fn current(&self) -> &I {
+        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+    }
+
+    /// Loads the library (once) and finds this provider in it, or says the
+    /// manifest lied.
+    fn provider(&self) -> Result<(Arc<Library>, usize)> {
+        let lib = self.plugin.library()?;
+        if let Some((_, i)) = self.loaded.get() {
+            return Ok((lib, *i));
+        }
+        let id = self.declared.id();
+        let found = I::listed(&lib)
+            .into_iter()
+            .enumerate()
+            .find(|(_, i)| i.id() == id);
+        match found {
+            Some((i, info)) => {
+                let _ = self.loaded.set((info.clone(), i));
+                Ok((lib, i))
+            }
+            None => Err(Error::plugin(
+                PluginErrorKind::ManifestMismatch,
+                self.plugin.name(),
+                format!(
+                    "the manifest declares {} '{id}' but the library does not provide it",
+                    I::KIND
+                ),
+            )),
+        }
     }
 }
 
@@ -419,41 +467,11 @@ impl Read for PluginRead {
 // Formats
 
 /// A plugin format, loaded on first use.
-pub struct LazyFormat {
-    plugin: Arc<Plugin>,
-    declared: FormatInfo,
-    loaded: OnceLock<(FormatInfo, usize)>,
-}
-
-impl LazyFormat {
-    /// A format declared by `plugin`'s manifest.
-    pub fn new(plugin: Arc<Plugin>, declared: FormatInfo) -> Self {
-        LazyFormat {
-            plugin,
-            declared,
-            loaded: OnceLock::new(),
-        }
-    }
-
-    fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(
-            &self.plugin,
-            "format",
-            &self.declared.id,
-            &self.loaded,
-            |lib| {
-                lib.formats
-                    .iter()
-                    .map(|(i, _)| (i.clone(), i.id.clone()))
-                    .collect()
-            },
-        )
-    }
-}
+pub type LazyFormat = Lazy<FormatInfo>;
 
 impl Format for LazyFormat {
     fn info(&self) -> &FormatInfo {
-        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+        self.current()
     }
 
     fn prepare(&self) -> Result<()> {
@@ -494,41 +512,11 @@ impl Format for LazyFormat {
 // Codecs
 
 /// A plugin codec, loaded on first use.
-pub struct LazyCodec {
-    plugin: Arc<Plugin>,
-    declared: CodecInfo,
-    loaded: OnceLock<(CodecInfo, usize)>,
-}
-
-impl LazyCodec {
-    /// A codec declared by `plugin`'s manifest.
-    pub fn new(plugin: Arc<Plugin>, declared: CodecInfo) -> Self {
-        LazyCodec {
-            plugin,
-            declared,
-            loaded: OnceLock::new(),
-        }
-    }
-
-    fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(
-            &self.plugin,
-            "codec",
-            &self.declared.id,
-            &self.loaded,
-            |lib| {
-                lib.codecs
-                    .iter()
-                    .map(|(i, _)| (i.clone(), i.id.clone()))
-                    .collect()
-            },
-        )
-    }
-}
+pub type LazyCodec = Lazy<CodecInfo>;
 
 impl Codec for LazyCodec {
     fn info(&self) -> &CodecInfo {
-        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+        self.current()
     }
 
     fn prepare(&self) -> Result<()> {
@@ -616,42 +604,12 @@ impl ByteSink for PluginEncoder {
 // ---------------------------------------------------------------------------
 // Rules
 
-/// A plugin rule, loaded on first use. Values are checked a batch at a time.
-pub struct LazyRule {
-    plugin: Arc<Plugin>,
-    declared: RuleInfo,
-    loaded: OnceLock<(RuleInfo, usize)>,
-}
-
-impl LazyRule {
-    /// A rule declared by `plugin`'s manifest.
-    pub fn new(plugin: Arc<Plugin>, declared: RuleInfo) -> Self {
-        LazyRule {
-            plugin,
-            declared,
-            loaded: OnceLock::new(),
-        }
-    }
-
-    fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(
-            &self.plugin,
-            "rule",
-            &self.declared.name,
-            &self.loaded,
-            |lib| {
-                lib.rules
-                    .iter()
-                    .map(|(i, _)| (i.clone(), i.name.clone()))
-                    .collect()
-            },
-        )
-    }
-}
+/// A plugin rule, loaded on first use.
+pub type LazyRule = Lazy<RuleInfo>;
 
 impl Rule for LazyRule {
     fn info(&self) -> &RuleInfo {
-        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+        self.current()
     }
 
     fn check(&self, value: &Value) -> std::result::Result<(), String> {
@@ -704,41 +662,11 @@ impl Rule for LazyRule {
 // Engines
 
 /// A plugin engine, loaded on first use.
-pub struct LazyEngine {
-    plugin: Arc<Plugin>,
-    declared: EngineInfo,
-    loaded: OnceLock<(EngineInfo, usize)>,
-}
-
-impl LazyEngine {
-    /// An engine declared by `plugin`'s manifest.
-    pub fn new(plugin: Arc<Plugin>, declared: EngineInfo) -> Self {
-        LazyEngine {
-            plugin,
-            declared,
-            loaded: OnceLock::new(),
-        }
-    }
-
-    fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(
-            &self.plugin,
-            "engine",
-            &self.declared.id,
-            &self.loaded,
-            |lib| {
-                lib.engines
-                    .iter()
-                    .map(|(i, _)| (i.clone(), i.id.clone()))
-                    .collect()
-            },
-        )
-    }
-}
+pub type LazyEngine = Lazy<EngineInfo>;
 
 impl Engine for LazyEngine {
     fn info(&self) -> &EngineInfo {
-        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+        self.current()
     }
 
     fn execute(
@@ -766,42 +694,12 @@ impl Engine for LazyEngine {
 // ---------------------------------------------------------------------------
 // Drivers
 
-/// A plugin database driver, loaded on first use.
-pub struct LazyDriver {
-    plugin: Arc<Plugin>,
-    declared: DriverInfo,
-    loaded: OnceLock<(DriverInfo, usize)>,
-}
-
-impl LazyDriver {
-    /// A driver declared by `plugin`'s manifest.
-    pub fn new(plugin: Arc<Plugin>, declared: DriverInfo) -> Self {
-        LazyDriver {
-            plugin,
-            declared,
-            loaded: OnceLock::new(),
-        }
-    }
-
-    fn provider(&self) -> Result<(Arc<Library>, usize)> {
-        locate(
-            &self.plugin,
-            "driver",
-            &self.declared.id,
-            &self.loaded,
-            |lib| {
-                lib.drivers
-                    .iter()
-                    .map(|(i, _)| (i.clone(), i.id.clone()))
-                    .collect()
-            },
-        )
-    }
-}
+/// A plugin driver, loaded on first use.
+pub type LazyDriver = Lazy<DriverInfo>;
 
 impl Driver for LazyDriver {
     fn info(&self) -> &DriverInfo {
-        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+        self.current()
     }
 
     fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>> {
