@@ -682,3 +682,29 @@ fn info_and_check_plugin() {
         .err();
     assert!(err.contains("exports no plugin root module"), "{err}");
 }
+
+#[test]
+fn an_application_without_a_scanner_examines_in_process() {
+    let lab = Lab::new();
+    fs::copy(
+        plugin_lib("iterable_testkit"),
+        lab.plugins().join("libiterable_testkit.so"),
+    )
+    .unwrap();
+    let host = lab
+        .builder()
+        .scanner(iterable_host::Scanner::InProcess)
+        .build()
+        .unwrap();
+    let p = host.plugin("testkit").expect("examined in this process");
+    assert_eq!(p.provides().formats, ["kv", "boom"]);
+    let f = lab.path().join("a.kv");
+    fs::write(&f, "x=5\n").unwrap();
+    let recs: Vec<Record> = host
+        .open(&f, &OpenOptions::new())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(recs, [Record::from_pairs([("x", Value::Int(5))])]);
+    assert_eq!(p.status(), Status::Loaded);
+}
