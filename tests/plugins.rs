@@ -708,3 +708,63 @@ fn an_application_without_a_scanner_examines_in_process() {
     assert_eq!(recs, [Record::from_pairs([("x", Value::Int(5))])]);
     assert_eq!(p.status(), Status::Loaded);
 }
+
+#[test]
+fn trust_hashed_loads_only_pinned_plugins() {
+    let lab = Lab::new();
+    let dir = lab.install("iterable_testkit", "tests/plugins/testkit");
+    let cfg = lab.path().join("config.toml");
+    fs::write(&cfg, "trust = \"hashed\"\n").unwrap();
+    let host = lab.builder().config_file(&cfg).build().unwrap();
+    let p = host.plugin("testkit").unwrap();
+    assert_eq!(p.status(), Status::Failed);
+    assert_eq!(
+        p.error().unwrap().plugin_kind(),
+        Some(PluginErrorKind::Untrusted)
+    );
+    assert!(
+        p.reason().unwrap().contains("trust = \"hashed\""),
+        "{:?}",
+        p.reason()
+    );
+
+    // Pinning the right hash makes it loadable; a wrong one is refused.
+    let sha = iterable_host::trust::sha256_file(&dir.join("libiterable_testkit.so")).unwrap();
+    let text = fs::read_to_string(dir.join("plugin.toml")).unwrap();
+    let pinned = text.replacen("[plugin]\n", &format!("[plugin]\nsha256 = \"{sha}\"\n"), 1);
+    fs::write(dir.join("plugin.toml"), &pinned).unwrap();
+    let host = lab.builder().config_file(&cfg).build().unwrap();
+    assert_eq!(host.plugin("testkit").unwrap().status(), Status::Available);
+    let f = lab.path().join("a.kv");
+    fs::write(&f, "x=1\n").unwrap();
+    assert_eq!(host.open(&f, &OpenOptions::new()).unwrap().count(), 1);
+    fs::write(
+        dir.join("plugin.toml"),
+        pinned.replace(&sha, &"0".repeat(64)),
+    )
+    .unwrap();
+    let host = lab.builder().config_file(&cfg).build().unwrap();
+    let e = host.plugin("testkit").unwrap().error().unwrap();
+    assert_eq!(e.plugin_kind(), Some(PluginErrorKind::HashMismatch), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn check_permissions_false_relaxes_the_permission_checks() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new();
+    let dir = lab.install("iterable_testkit", "tests/plugins/testkit");
+    let lib = dir.join("libiterable_testkit.so");
+    fs::set_permissions(&lib, fs::Permissions::from_mode(0o666)).unwrap();
+    let host = lab.host();
+    let e = host.plugin("testkit").unwrap().error().unwrap();
+    assert_eq!(e.plugin_kind(), Some(PluginErrorKind::Untrusted), "{e}");
+    assert!(
+        e.message().contains("mode 0666") && e.message().contains("check_permissions = false"),
+        "{e}"
+    );
+    let cfg = lab.path().join("config.toml");
+    fs::write(&cfg, "check_permissions = false\n").unwrap();
+    let host = lab.builder().config_file(&cfg).build().unwrap();
+    assert_eq!(host.plugin("testkit").unwrap().status(), Status::Available);
+}
