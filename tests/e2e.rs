@@ -343,3 +343,14 @@ fn the_template_plugin_builds_installs_and_loads() {
         .find(|p| p["library"].as_str().unwrap().contains("template"));
     assert_eq!(t.expect("template listed")["status"], "available");
 }
+
+#[test]
+fn plugin_records_keep_their_field_order() {
+    let s = Site::new();
+    fs::write(s.path().join("o.ltsv"), "a:1\tb:2\nb:3\ta:4\na:5\tb:6\n").unwrap();
+    let out = s.run(&["cat", "o.ltsv"]).ok();
+    assert_eq!(
+        out,
+        "{\"a\":\"1\",\"b\":\"2\"}\n{\"b\":\"3\",\"a\":\"4\"}\n{\"a\":\"5\",\"b\":\"6\"}\n"
+    );
+}

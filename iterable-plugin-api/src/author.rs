@@ -881,6 +881,11 @@ pub trait RowReader: Send {
     fn read_batch(&mut self, batch: &mut BatchBuilder<'_>, max_rows: usize) -> Result<bool> {
         while batch.row_count() < max_rows && !batch.is_full() {
             let more = self.read_row(batch)?;
+            // A row whose fields come in another order ends the batch and
+            // starts the next one, so that it keeps its own order.
+            if batch.carry_out_of_order_row() {
+                return Ok(true);
+            }
             batch.end_row_if_open();
             if !more {
                 return Ok(false);
@@ -1040,6 +1045,8 @@ struct ReaderAdapter {
     reader: Option<Box<dyn RowReader>>,
     poison: Poison,
     pending: Option<RError>,
+    /// A row held back to start the next batch (its fields' order differed).
+    carried: Option<Vec<(String, crate::RValue)>>,
     done: bool,
     delivered: u64,
 }
@@ -1050,6 +1057,7 @@ impl RecordSource for ReaderAdapter {
             reader,
             poison,
             pending,
+            carried,
             done,
             delivered,
         } = self;
@@ -1062,9 +1070,13 @@ impl RecordSource for ReaderAdapter {
                 return Ok(false);
             };
             let mut b = BatchBuilder::new(batch);
+            if let Some(row) = carried.take() {
+                b.push_carried(row);
+            }
             let res = reader
                 .read_batch(&mut b, max_rows.max(1) as usize)
                 .map_err(RError::from);
+            *carried = b.take_carried();
             let res = match (res, b.take_error()) {
                 (Ok(_), Some(limit)) => Err(limit),
                 (r, _) => r,
@@ -1115,6 +1127,7 @@ pub fn reader_source(reader: Box<dyn RowReader>) -> RecordSourceBox {
             reader: Some(reader),
             poison: Poison::default(),
             pending: None,
+            carried: None,
             done: false,
             delivered: 0,
         },

@@ -667,6 +667,11 @@ pub struct BatchBuilder<'a> {
     cursor: Option<usize>,
     nested_mark: usize,
     error: Option<RError>,
+    /// Field indices in the order `key` set them in the open row.
+    row_keys: Vec<usize>,
+    /// A row held back because its keys came in another order than the
+    /// batch's fields; it starts the next batch (see [`BatchBuilder::carry_out_of_order_row`]).
+    carried: Option<Vec<(String, RValue)>>,
 }
 
 impl fmt::Debug for BatchBuilder<'_> {
@@ -703,6 +708,8 @@ impl<'a> BatchBuilder<'a> {
             cursor: None,
             nested_mark,
             error: None,
+            row_keys: Vec::new(),
+            carried: None,
         }
     }
 
@@ -821,6 +828,7 @@ impl<'a> BatchBuilder<'a> {
     /// this row replaces its value (the last one wins).
     pub fn key(&mut self, name: &str) -> &mut Self {
         let j = self.add_field(name);
+        self.row_keys.push(j);
         if j >= self.cells {
             while self.cells < j {
                 self.put(tag::ABSENT, &[]);
@@ -975,6 +983,7 @@ impl<'a> BatchBuilder<'a> {
         self.batch.rows += 1;
         self.cells = 0;
         self.nested_mark = self.batch.nested.len();
+        self.row_keys.clear();
     }
 
     /// Ends the open row if it has at least one cell (used by the adapters).
@@ -995,5 +1004,58 @@ impl<'a> BatchBuilder<'a> {
         b.nested.truncate(self.nested_mark);
         self.cells = 0;
         self.cursor = None;
+        self.row_keys.clear();
+    }
+
+    /// When the open row set its fields (with [`BatchBuilder::key`]) in
+    /// another order than the batch's fields, and rows came before it,
+    /// takes the row out of the batch, keeping its fields in the order they
+    /// were set, and returns `true`: the batch must end here, and the row
+    /// starts the next one ([`BatchBuilder::take_carried`]). A batch has one
+    /// field order, so this is how every record keeps its own.
+    pub fn carry_out_of_order_row(&mut self) -> bool {
+        let in_order = self.row_keys.windows(2).all(|w| w[0] < w[1]);
+        if in_order || self.batch.rows == 0 || self.cells == 0 {
+            return false;
+        }
+        let row = self.batch.rows as usize;
+        let mut seen = Vec::new();
+        let mut cells = Vec::new();
+        // The open row is laid out like the ended ones (earlier rows are
+        // back-filled when a field is added), so count it while copying it.
+        self.batch.rows += 1;
+        // A key set twice keeps its last value, at its first place.
+        for &j in &self.row_keys {
+            if seen.contains(&j) || j >= self.cells {
+                continue;
+            }
+            seen.push(j);
+            let name = self
+                .batch
+                .fields
+                .get(j)
+                .map(|f| f.to_string())
+                .unwrap_or_default();
+            if let Some(v) = read_cell_opt(self.batch, row, j, false).and_then(|c| c.to_value()) {
+                cells.push((name, v));
+            }
+        }
+        self.batch.rows -= 1;
+        self.discard_row();
+        self.carried = Some(cells);
+        true
+    }
+
+    /// The row [`BatchBuilder::carry_out_of_order_row`] held back, if any.
+    pub fn take_carried(&mut self) -> Option<Vec<(String, RValue)>> {
+        self.carried.take()
+    }
+
+    /// Pushes a held-back row as the first row of this batch.
+    pub fn push_carried(&mut self, cells: Vec<(String, RValue)>) {
+        for (name, v) in cells {
+            self.key(&name).push_value(v);
+        }
+        self.end_row();
     }
 }

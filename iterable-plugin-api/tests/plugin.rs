@@ -881,3 +881,56 @@ fn panicking_drop_in_plugin_code_is_contained() {
     let src = iterable_plugin_api::author::reader_source(Box::new(DropBomb));
     drop(src); // must not unwind into the caller
 }
+
+/// Rows whose fields come in different orders each keep their own order:
+/// a row out of the batch's field order starts a new batch.
+#[test]
+fn every_row_keeps_its_own_field_order() {
+    let rows: Vec<Vec<(&'static str, i64)>> = vec![
+        vec![("a", 1), ("b", 2)],
+        vec![("b", 3), ("a", 4)],
+        vec![("a", 5), ("b", 6)],
+        vec![("a", 7), ("c", 8)],
+        vec![("c", 9), ("a", 10), ("c", 11)],
+        vec![("b", 12)],
+    ];
+    let mut it = rows.clone().into_iter();
+    let reader = move |row: &mut BatchBuilder<'_>| match it.next() {
+        Some(cells) => {
+            for (k, v) in cells {
+                row.key(k).push_int(v);
+            }
+            Ok(true)
+        }
+        None => Ok(false),
+    };
+    let mut src = iterable_plugin_api::author::reader_source(Box::new(reader));
+    let mut got: Vec<Vec<(String, i64)>> = Vec::new();
+    let mut batch = iterable_plugin_api::RBatch::new();
+    let mut calls = 0;
+    while src.read_batch(&mut batch, 1024).into_result().unwrap() {
+        calls += 1;
+        let view = batch.validated().unwrap();
+        for row in view.iter() {
+            got.push(
+                row.present()
+                    .map(|(k, v)| (k.to_owned(), v.as_i64().unwrap()))
+                    .collect(),
+            );
+        }
+    }
+    let want: Vec<Vec<(String, i64)>> = vec![
+        vec![("a".into(), 1), ("b".into(), 2)],
+        vec![("b".into(), 3), ("a".into(), 4)],
+        vec![("a".into(), 5), ("b".into(), 6)],
+        vec![("a".into(), 7), ("c".into(), 8)],
+        // A key set twice keeps its last value, at its first place.
+        vec![("c".into(), 11), ("a".into(), 10)],
+        vec![("b".into(), 12)],
+    ];
+    assert_eq!(got, want);
+    assert!(
+        calls >= 3,
+        "out-of-order rows start new batches ({calls} calls)"
+    );
+}

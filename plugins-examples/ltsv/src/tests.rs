@@ -196,8 +196,8 @@ fn reads_sample_exactly() {
                 ("size", "0"),
                 ("ua", "curl/8.0"),
             ]),
-            // Field order is the batch's (first seen), not the line's.
-            rec(&[("host", "::1"), ("status", "500")]),
+            // Each record keeps the order of its line.
+            rec(&[("status", "500"), ("host", "::1")]),
             rec(&[("url", "http://x.example/?q=a:b"), ("empty", "")]),
         ]
     );
@@ -225,9 +225,14 @@ fn heterogeneous_rows_share_a_batch_with_absent_cells() {
         vec![
             vec![CellRef::Str("1"), CellRef::Str("2"), CellRef::Absent],
             vec![CellRef::Absent, CellRef::Absent, CellRef::Str("3")],
-            vec![CellRef::Str("5"), CellRef::Str("4"), CellRef::Absent],
         ]
     );
+    // `b` before `a` is another field order: that row starts the next batch.
+    assert!(reader.read_batch(&mut batch, 1024).unwrap());
+    let view = batch.validated().unwrap();
+    assert_eq!(view.field_names().collect::<Vec<_>>(), ["b", "a"]);
+    let row: Vec<CellRef<'_>> = (0..2).map(|j| view.row(0).unwrap().get(j)).collect();
+    assert_eq!(row, [CellRef::Str("4"), CellRef::Str("5")]);
     assert!(!reader.read_batch(&mut batch, 1024).unwrap());
 }
 
