@@ -16,7 +16,7 @@ use iterable_core::{
     Error, ErrorKind, FieldNames, Format, FormatInfo, Options, PluginErrorKind, Record,
     RecordReader, RecordWriter, Result, Rule, RuleInfo, Source, Value,
 };
-use iterable_plugin_api::abi_stable::std_types::{RResult, RStr, RString, RVec, Tuple2};
+use iterable_plugin_api::abi_stable::std_types::{RStr, RString, RVec, Tuple2};
 use iterable_plugin_api::host::{SinkWriter, SourceReader};
 use iterable_plugin_api::{
     BatchBuilder, ByteSinkBox, ByteSourceBox, ConnectionBox, RBatch, RError, RecordSinkBox,
@@ -33,20 +33,6 @@ pub const BATCH_ROWS: u32 = 1024;
 /// Rows asked of a plugin's reader the first time, so that the first record
 /// does not wait for a whole batch.
 pub const FIRST_BATCH_ROWS: u32 = 32;
-
-/// Calls into a plugin: its error, or a panic that escaped its guard,
-/// becomes an error naming the plugin.
-fn call<T>(plugin: &str, what: &str, f: impl FnOnce() -> RResult<T, RError>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(RResult::ROk(v)) => Ok(v),
-        Ok(RResult::RErr(e)) => Err(convert::error_from_plugin(e, plugin)),
-        Err(_) => Err(Error::plugin(
-            PluginErrorKind::Panic,
-            plugin,
-            format!("panicked while {what}"),
-        )),
-    }
-}
 
 /// What a lazy adapter needs to know of a kind of provider description.
 pub trait Declared: Clone + Send + Sync + 'static {
@@ -184,7 +170,7 @@ impl Ahead {
                 // The library stays loaded while its objects live here.
                 let _lib = lib;
                 while let Ok(mut batch) = empty_rx.recv() {
-                    let res = call(&name, "reading records", || {
+                    let res = convert::call(&name, "reading records", || {
                         source.read_batch(&mut batch, BATCH_ROWS)
                     });
                     let more = matches!(res, Ok(true));
@@ -226,7 +212,7 @@ impl PluginReader {
         match &mut self.fetch {
             Fetch::Direct(source) => {
                 let batch = self.batch.batch_mut();
-                call(&self.plugin, "reading records", || {
+                convert::call(&self.plugin, "reading records", || {
                     source.read_batch(batch, rows)
                 })
             }
@@ -302,7 +288,7 @@ impl PluginWriter {
             .as_mut()
             .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
         let batch = &self.batch;
-        call(&self.plugin, "writing records", || sink.write_batch(batch))?;
+        convert::call(&self.plugin, "writing records", || sink.write_batch(batch))?;
         self.batch.clear();
         self.names = None;
         Ok(())
@@ -345,7 +331,7 @@ impl RecordWriter for PluginWriter {
             .sink
             .take()
             .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
-        call(&self.plugin, "finishing the output", || sink.finish())?;
+        convert::call(&self.plugin, "finishing the output", || sink.finish())?;
         drop(sink);
         if let Some(bytes) = self.bytes.take() {
             bytes.finish()?;
@@ -483,7 +469,7 @@ impl Format for LazyFormat {
         let name = self.plugin.name();
         let source = ByteSourceBox::from_reader(input);
         let opts = convert::options_to_plugin(options);
-        let records = call(name, "opening a reader", || {
+        let records = convert::call(name, "opening a reader", || {
             lib.formats[i].1.open_reader(source, opts)
         })?;
         Ok(Box::new(PluginReader::new(name, records, Some(lib))))
@@ -494,7 +480,7 @@ impl Format for LazyFormat {
         let name = self.plugin.name();
         let shared = SharedSink::new(output);
         let opts = convert::options_to_plugin(options);
-        let sink = call(name, "opening a writer", || {
+        let sink = convert::call(name, "opening a writer", || {
             lib.formats[i].1.open_writer(shared.proxy(), opts)
         })?;
         Ok(Box::new(PluginWriter {
@@ -527,7 +513,7 @@ impl Codec for LazyCodec {
         let (lib, i) = self.provider()?;
         let name = self.plugin.name();
         let source = ByteSourceBox::from_reader(input);
-        let decoded = call(name, "starting to decode", || {
+        let decoded = convert::call(name, "starting to decode", || {
             lib.codecs[i].1.decoder(source)
         })?;
         Ok(Box::new(PluginRead {
@@ -541,7 +527,7 @@ impl Codec for LazyCodec {
         let name = self.plugin.name();
         let shared = SharedSink::new(output);
         let level = level.into();
-        let enc = call(name, "starting to encode", || {
+        let enc = convert::call(name, "starting to encode", || {
             lib.codecs[i].1.encoder(shared.proxy(), level)
         })?;
         Ok(Box::new(PluginEncoder {
@@ -633,7 +619,7 @@ impl Rule for LazyRule {
         }
         let mut results: RVec<iterable_plugin_api::abi_stable::std_types::ROption<RString>> =
             RVec::new();
-        call(self.plugin.name(), "checking values", || {
+        convert::call(self.plugin.name(), "checking values", || {
             lib.rules[i].1.check_batch(&batch, &mut results)
         })?;
         if results.len() != values.len() {
@@ -682,7 +668,7 @@ impl Engine for LazyEngine {
             .map(|(n, r)| Tuple2(RString::from(n), record_source(r)))
             .collect();
         let opts = convert::options_to_plugin(options);
-        let out = call(name, "running a query", || {
+        let out = convert::call(name, "running a query", || {
             lib.engines[i]
                 .1
                 .execute(RStr::from_str(query), inputs, opts)
@@ -706,7 +692,7 @@ impl Driver for LazyDriver {
         let (lib, i) = self.provider()?;
         let name = self.plugin.name();
         let opts = convert::options_to_plugin(options);
-        let conn = call(name, "connecting", || {
+        let conn = convert::call(name, "connecting", || {
             lib.drivers[i].1.connect(RStr::from_str(uri), opts)
         })?;
         Ok(Box::new(PluginConnection {
@@ -726,7 +712,7 @@ struct PluginConnection {
 impl Connection for PluginConnection {
     fn list_tables(&mut self) -> Result<Vec<String>> {
         let conn = &mut self.conn;
-        let tables = call(&self.plugin, "listing tables", || conn.list_tables())?;
+        let tables = convert::call(&self.plugin, "listing tables", || conn.list_tables())?;
         Ok(tables.into_iter().map(|t| t.to_string()).collect())
     }
 
@@ -734,10 +720,10 @@ impl Connection for PluginConnection {
         let opts = convert::options_to_plugin(options);
         let conn = &mut self.conn;
         let records = match source {
-            Source::Table(t) => call(&self.plugin, "reading a table", || {
+            Source::Table(t) => convert::call(&self.plugin, "reading a table", || {
                 conn.read_table(RStr::from_str(t), opts)
             })?,
-            Source::Query(q) => call(&self.plugin, "running a query", || {
+            Source::Query(q) => convert::call(&self.plugin, "running a query", || {
                 conn.read_query(RStr::from_str(q), opts)
             })?,
         };
@@ -751,7 +737,7 @@ impl Connection for PluginConnection {
     fn write(&mut self, table: &str, options: &Options) -> Result<BoxWriter> {
         let opts = convert::options_to_plugin(options);
         let conn = &mut self.conn;
-        let sink = call(&self.plugin, "opening a table for writing", || {
+        let sink = convert::call(&self.plugin, "opening a table for writing", || {
             conn.write_table(RStr::from_str(table), opts)
         })?;
         Ok(Box::new(PluginWriter {

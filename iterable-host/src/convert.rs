@@ -1,7 +1,11 @@
 //! Conversions between the core's types and the plugin ABI's: errors,
 //! values, options, infos, and records ⇄ flat batches.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+
+use iterable_core::Result;
+use iterable_plugin_api::abi_stable::std_types::RResult;
 
 use iterable_core::{
     CodecInfo, DriverInfo, EngineInfo, Error, ErrorKind, FieldNames, FormatInfo, OptionSpec,
@@ -11,6 +15,24 @@ use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
 use iterable_plugin_api::{
     BatchBuilder, CellRef, RBatch, RError, RErrorKind, ROptions, RValue, host::roptions, tag,
 };
+
+/// Calls into a plugin: its error, or a panic that escaped its guard,
+/// becomes an error naming the plugin.
+pub(crate) fn call<T>(
+    plugin: &str,
+    what: &str,
+    f: impl FnOnce() -> RResult<T, RError>,
+) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(RResult::ROk(v)) => Ok(v),
+        Ok(RResult::RErr(e)) => Err(error_from_plugin(e, plugin)),
+        Err(_) => Err(Error::plugin(
+            PluginErrorKind::Panic,
+            plugin,
+            format!("panicked while {what}"),
+        )),
+    }
+}
 
 /// Turns a plugin's error into a core error naming the plugin.
 pub fn error_from_plugin(e: RError, plugin: &str) -> Error {

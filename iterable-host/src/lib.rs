@@ -78,8 +78,17 @@ use crate::discovery::{Candidate, CandidateKind};
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) cache: Mutex<ScanCache>,
-    pub(crate) scanner: Scanner,
+    /// The scanner given to the builder; otherwise looked for
+    /// ([`Scanner::find`], a PATH search) the first time one is needed.
+    scanner: std::sync::OnceLock<Scanner>,
     pub(crate) timeout: Duration,
+}
+
+impl Context {
+    /// How libraries are examined.
+    pub(crate) fn scanner(&self) -> &Scanner {
+        self.scanner.get_or_init(Scanner::find)
+    }
 }
 
 /// Where the configuration comes from.
@@ -270,7 +279,11 @@ impl HostBuilder {
                 Some(p) => ScanCache::load(p),
                 None => ScanCache::in_memory(),
             }),
-            scanner: self.scanner.clone().unwrap_or_else(Scanner::find),
+            scanner: self
+                .scanner
+                .clone()
+                .map(std::sync::OnceLock::from)
+                .unwrap_or_default(),
             timeout: self
                 .scan_timeout
                 .or_else(scan::timeout_from_env)
@@ -450,7 +463,7 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
                 None => {
                     // Examined once (in a child process when a scanner is
                     // available); the answer is cached until the file changes.
-                    let o = match scan::scan(&ctx.scanner, lib, &provisional, ctx.timeout) {
+                    let o = match scan::scan(ctx.scanner(), lib, &provisional, ctx.timeout) {
                         Ok(m) => Outcome::Scanned {
                             manifest: Box::new(m),
                         },
@@ -492,11 +505,8 @@ fn check_trust(config: &Config, files: &[&PathBuf], pinned: bool, name: &str) ->
         ));
     }
     if config.check_permissions {
-        for f in files {
-            if let Err(e) = trust::check_permissions(f, name) {
-                return Some(e);
-            }
-        }
+        let files: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
+        return trust::check_permissions(&files, name).err();
     }
     None
 }

@@ -49,22 +49,13 @@ impl std::fmt::Debug for Library {
     }
 }
 
-/// Runs a call into a plugin, turning a panic that still escapes (the
-/// export macro already guards every entry point) into an error.
+/// Runs a call into a plugin (see [`convert::call`]), naming what it was.
 fn guarded<T>(
     plugin: &str,
     what: &str,
     f: impl FnOnce() -> RResult<T, RError>,
 ) -> Result<T, Error> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(RResult::ROk(v)) => Ok(v),
-        Ok(RResult::RErr(e)) => Err(convert::error_from_plugin(e, plugin).context(what)),
-        Err(_) => Err(Error::plugin(
-            PluginErrorKind::Panic,
-            plugin,
-            format!("{what}: the plugin panicked"),
-        )),
-    }
+    convert::call(plugin, what, f).map_err(|e| e.context(what))
 }
 
 /// Loads the library at `path`. `name` names the plugin in errors until the

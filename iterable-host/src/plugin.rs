@@ -250,9 +250,9 @@ impl Plugin {
             lock(&self.ctx.cache).lookup(&self.library),
             Some(Outcome::Scanned { .. })
         );
-        if !known && self.ctx.scanner != crate::scan::Scanner::InProcess {
+        if !known && *self.ctx.scanner() != crate::scan::Scanner::InProcess {
             let manifest = crate::scan::scan(
-                &self.ctx.scanner,
+                self.ctx.scanner(),
                 &self.library,
                 &self.name,
                 self.ctx.timeout,

@@ -32,10 +32,19 @@ fn untrusted(name: &str, msg: String) -> Error {
     Error::plugin(PluginErrorKind::Untrusted, name, msg)
 }
 
-/// Refuses a file (and its directory) that others could have changed.
-pub fn check_permissions(path: &Path, name: &str) -> Result<(), Error> {
-    check_one(path, name, "")?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+/// Refuses files, or the directories holding them, that others could have
+/// changed. Each directory is looked at once, however many files it holds.
+pub fn check_permissions(files: &[&Path], name: &str) -> Result<(), Error> {
+    let mut dirs: Vec<&Path> = Vec::new();
+    for f in files {
+        check_one(f, name, "")?;
+        if let Some(dir) = f.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+    }
+    for dir in dirs {
         check_one(dir, name, "the directory ")?;
     }
     Ok(())
@@ -151,14 +160,14 @@ mod tests {
         let f = d.path().join("lib.so");
         std::fs::write(&f, b"x").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
-        check_permissions(&f, "x").unwrap();
+        check_permissions(&[&f], "x").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
-        let e = check_permissions(&f, "x").unwrap_err();
+        let e = check_permissions(&[&f], "x").unwrap_err();
         assert_eq!(e.plugin_kind(), Some(PluginErrorKind::Untrusted));
         assert!(e.message().contains("mode 0666"), "{e}");
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-        let e = check_permissions(&f, "x").unwrap_err();
+        let e = check_permissions(&[&f], "x").unwrap_err();
         assert!(e.message().starts_with("the directory "), "{e}");
         std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     }
