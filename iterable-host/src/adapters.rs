@@ -437,15 +437,23 @@ struct PluginRead {
 
 impl Read for PluginRead {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let plugin = &self.plugin;
         let inner = &mut self.inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.read(buf))) {
-            Ok(Ok(n)) => Ok(n),
-            Ok(Err(e)) => Err(convert::error_from_plugin(RError::from(e), plugin).into_io()),
-            Err(_) => Err(
-                Error::plugin(PluginErrorKind::Panic, plugin, "panicked while decoding").into_io(),
-            ),
-        }
+        call_io(&self.plugin, "decoding", || inner.read(buf))
+    }
+}
+
+/// [`convert::call`] for byte streams: a plugin's error, or a panic that
+/// escaped its guard, becomes an `io::Error` carrying an error naming it.
+fn call_io<T>(plugin: &str, what: &str, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(convert::error_from_plugin(RError::from(e), plugin).into_io()),
+        Err(_) => Err(Error::plugin(
+            PluginErrorKind::Panic,
+            plugin,
+            format!("panicked while {what}"),
+        )
+        .into_io()),
     }
 }
 
@@ -547,39 +555,23 @@ struct PluginEncoder {
     _lib: Arc<Library>,
 }
 
-impl PluginEncoder {
-    fn map(&self, r: std::thread::Result<io::Result<()>>, what: &str) -> io::Result<()> {
-        match r {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(convert::error_from_plugin(RError::from(e), &self.plugin).into_io()),
-            Err(_) => Err(Error::plugin(
-                PluginErrorKind::Panic,
-                &self.plugin,
-                format!("panicked while {what}"),
-            )
-            .into_io()),
-        }
-    }
-}
-
 impl Write for PluginEncoder {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let inner = &mut self.inner;
-        let r = catch_unwind(AssertUnwindSafe(|| inner.write_all(buf)));
-        self.map(r, "encoding").map(|()| buf.len())
+        call_io(&self.plugin, "encoding", || inner.write_all(buf)).map(|()| buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
         let inner = &mut self.inner;
-        let r = catch_unwind(AssertUnwindSafe(|| inner.flush()));
-        self.map(r, "flushing")
+        call_io(&self.plugin, "flushing", || inner.flush())
     }
 }
 
 impl ByteSink for PluginEncoder {
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         let inner = &mut self.inner;
-        let r = catch_unwind(AssertUnwindSafe(|| inner.finish().map_err(io::Error::from)));
-        self.map(r, "finishing the stream")?;
+        call_io(&self.plugin, "finishing the stream", || {
+            inner.finish().map_err(io::Error::from)
+        })?;
         match self.shared.take() {
             Some(s) => s.finish().map_err(Error::into_io),
             None => Ok(()),
