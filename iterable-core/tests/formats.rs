@@ -216,3 +216,77 @@ fn json_lines_may_have_different_keys_per_line() {
         ]
     );
 }
+
+/// `DelimitedFormat::text_rows` lends the rows the record reader reads:
+/// the same fields, the same names (shared between rows of one width), the
+/// same errors.
+#[test]
+fn text_rows_are_the_record_readers_rows() {
+    use iterable_core::formats::DelimitedFormat;
+    use iterable_core::{ErrorKind, Format, Options};
+    use std::sync::Arc;
+
+    let data = b"a,b\n1,\"x, \"\"y\"\"\"\n2\n3,4,5\n6,7,8\n\"Z\xc3\xbcrich\",\n";
+    let mut opts = Options::new();
+    opts.set("flexible", "true");
+    let mut rows = DelimitedFormat::csv()
+        .text_rows(Box::new(&data[..]), &opts)
+        .unwrap();
+    let mut got = Vec::new();
+    let mut names = Vec::new();
+    while let Some(row) = rows.next_row().unwrap() {
+        assert_eq!(row.len(), row.ends().len());
+        assert_eq!(row.text().len(), row.ends().last().copied().unwrap_or(0));
+        got.push(row.iter().map(str::to_owned).collect::<Vec<_>>());
+        names.push(Arc::clone(row.names()));
+    }
+    assert_eq!(
+        got,
+        [
+            vec!["1", "x, \"y\""],
+            vec!["2"],
+            vec!["3", "4", "5"],
+            vec!["6", "7", "8"],
+            vec!["Zürich", ""],
+        ]
+    );
+    let names_of = |i: usize| names[i].as_slice().to_vec();
+    assert_eq!(names_of(1), ["a"]);
+    assert_eq!(names_of(2), ["a", "b", "3"]);
+    assert!(Arc::ptr_eq(&names[0], &names[4]));
+    assert!(Arc::ptr_eq(&names[2], &names[3]));
+
+    let mut records = Vec::new();
+    let mut reader = DelimitedFormat::csv()
+        .reader(Box::new(&data[..]), &opts)
+        .unwrap();
+    let mut rec = Record::new();
+    while reader.read_record(&mut rec).unwrap() {
+        records.push(
+            rec.values()
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(records, got);
+
+    // Errors: a ragged row without `flexible`, invalid UTF-8.
+    for (data, kind, line) in [
+        (&b"a,b\n1,2\n3\n"[..], ErrorKind::Parse, 3),
+        (&b"a,b\n1,\xff\n"[..], ErrorKind::Encoding, 2),
+    ] {
+        let mut rows = DelimitedFormat::csv()
+            .text_rows(Box::new(data), &Options::new())
+            .unwrap();
+        let err = loop {
+            match rows.next_row() {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("no error"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), kind);
+        assert_eq!(err.position().line, Some(line));
+    }
+}

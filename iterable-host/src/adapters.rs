@@ -28,7 +28,7 @@ use crate::loader::Library;
 use crate::plugin::Plugin;
 
 /// Rows per batch asked of, and sent to, plugins.
-pub const BATCH_ROWS: u32 = 1024;
+pub const BATCH_ROWS: u32 = 2048;
 
 /// Rows asked of a plugin's reader the first time, so that the first record
 /// does not wait for a whole batch.

@@ -295,7 +295,7 @@ impl BatchReader {
         // A batch of text cells only (the usual case) is checked for UTF-8
         // in one call; its cells are then slices of that text.
         let all_text = if batch.tags.iter().all(|&t| t == tag::STR) {
-            std::str::from_utf8(&batch.data).ok()
+            simdutf8::basic::from_utf8(&batch.data).ok()
         } else {
             None
         };
@@ -422,7 +422,7 @@ fn text_cells(
 /// row; `false` when it is not valid.
 fn text_row(data: &[u8], start: usize, ends: &[u32], names: &FieldNames, rec: &mut Record) -> bool {
     let end = ends.last().map_or(start, |&e| e as usize);
-    let Ok(text) = std::str::from_utf8(&data[start..end]) else {
+    let Ok(text) = simdutf8::basic::from_utf8(&data[start..end]) else {
         return false;
     };
     rec.reset(names);

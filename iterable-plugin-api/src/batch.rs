@@ -969,6 +969,71 @@ impl<'a> BatchBuilder<'a> {
         }
     }
 
+    /// Appends a whole row of text cells in one call: cell `i` is
+    /// `text[ends[i - 1]..ends[i]]` (from 0 for the first), in field order,
+    /// and the row is ended (missing cells are `ABSENT`, extra ones get
+    /// `field_N` names, as with [`BatchBuilder::push_str`]).
+    ///
+    /// It is the fast way to hand over rows a parser already holds as one
+    /// buffer and field ends (as `csv-core` and many tokenizers do): one
+    /// copy of the row's bytes instead of one call per cell. An end that is
+    /// out of order, past the text or inside a character makes the cell
+    /// `ABSENT` and records an error ([`BatchBuilder::take_error`]).
+    ///
+    /// ```
+    /// use iterable_plugin_api::{CellRef, RBatch};
+    ///
+    /// let mut batch = RBatch::new();
+    /// let mut b = batch.builder();
+    /// b.set_fields(&["id", "city"]);
+    /// b.push_text_row("1Zürich", &[1, 8]);
+    /// assert_eq!(batch.validated().unwrap().row(0).unwrap().get(1), CellRef::Str("Zürich"));
+    /// ```
+    pub fn push_text_row(&mut self, text: &str, ends: &[usize]) {
+        let bytes = text.as_bytes();
+        let base = self.batch.data.len();
+        let used = ends.last().copied().unwrap_or(0);
+        let fast = self.cells == 0
+            && self.cursor.is_none()
+            && ends.len() <= self.batch.fields.len()
+            && used <= bytes.len()
+            && base.saturating_add(used) <= u32::MAX as usize
+            && ends.windows(2).all(|w| w[0] <= w[1])
+            && ends.iter().all(|&e| text.is_char_boundary(e));
+        if fast {
+            const CHUNK: usize = 64;
+            const TAGS: [u8; CHUNK] = [tag::STR; CHUNK];
+            let b = &mut *self.batch;
+            b.data.extend_from_copy_slice(&bytes[..used]);
+            // In slices rather than one push per cell: `RVec` copies slices
+            // in one go.
+            let mut shifted = [0u32; CHUNK];
+            for part in ends.chunks(CHUNK) {
+                b.tags.extend_from_copy_slice(&TAGS[..part.len()]);
+                for (s, &e) in shifted.iter_mut().zip(part) {
+                    *s = (base + e) as u32;
+                }
+                b.ends.extend_from_copy_slice(&shifted[..part.len()]);
+            }
+            self.cells = ends.len();
+        } else {
+            let mut from = 0;
+            for &e in ends {
+                match text.get(from..e) {
+                    Some(cell) => {
+                        self.push_str(cell);
+                        from = e;
+                    }
+                    None => {
+                        self.fail("push_text_row: a field end is out of order, past the text or inside a character");
+                        self.push_absent();
+                    }
+                }
+            }
+        }
+        self.end_row();
+    }
+
     /// Completes the open row, padding missing cells with `ABSENT`.
     pub fn end_row(&mut self) {
         self.cursor = None;

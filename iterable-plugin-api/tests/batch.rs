@@ -174,6 +174,70 @@ fn extra_positional_cells_add_fields() {
     assert_eq!(batch.cell(1, 1), CellRef::Int(3));
 }
 
+/// The rows of a batch as text cells (`None` for absent ones).
+fn text_rows(batch: &RBatch) -> Vec<Vec<Option<&str>>> {
+    let view = batch.validated().unwrap();
+    view.iter()
+        .map(|r| (0..r.len()).map(|j| r.get(j).as_str()).collect())
+        .collect()
+}
+
+#[test]
+fn push_text_row_appends_whole_rows() {
+    let mut batch = RBatch::new();
+    let mut b = batch.builder();
+    b.set_fields(&["id", "city", "note"]);
+    b.push_text_row("1Zürich", &[1, 8, 8]);
+    // Shorter rows are padded, longer ones add positional fields.
+    b.push_text_row("2", &[1]);
+    b.push_text_row("3São Pauloxy", &[1, 11, 11, 13]);
+    // The text may go on past the last end; it is not copied.
+    b.push_text_row("4 unused", &[1, 1, 1]);
+    assert!(b.take_error().is_none());
+    drop(b);
+    assert_eq!(
+        batch.field_names().collect::<Vec<_>>(),
+        ["id", "city", "note", "field_4"]
+    );
+    assert_eq!(
+        text_rows(&batch),
+        [
+            vec![Some("1"), Some("Zürich"), Some(""), None],
+            vec![Some("2"), None, None, None],
+            vec![Some("3"), Some("São Paulo"), Some(""), Some("xy")],
+            vec![Some("4"), Some(""), Some(""), None],
+        ]
+    );
+}
+
+#[test]
+fn push_text_row_refuses_bad_ends_and_follows_open_cells() {
+    let mut batch = RBatch::new();
+    let mut b = batch.builder();
+    b.set_fields(&["a", "b", "c"]);
+    // 2 splits the 'ü'; 9 is past the text; 1 after 3 goes backwards.
+    for ends in [&[1, 2, 4][..], &[1, 9], &[3, 1]] {
+        b.push_text_row("xüyz", ends);
+        let err = b.take_error().expect("an error");
+        assert_eq!(err.kind, RErrorKind::INVALID_INPUT);
+        assert!(err.message.as_str().contains("push_text_row"), "{err:?}");
+    }
+    // Cells pushed before it come first.
+    b.push_str("first");
+    b.push_text_row("bc", &[1, 2]);
+    drop(b);
+    assert_eq!(
+        text_rows(&batch),
+        [
+            // The cell after a bad end starts where the bad cell started.
+            vec![Some("x"), None, Some("üy")],
+            vec![Some("x"), None, None],
+            vec![Some("xü"), None, None],
+            vec![Some("first"), Some("b"), Some("c")],
+        ]
+    );
+}
+
 #[test]
 fn set_fields_is_idempotent_and_end_row_pads() {
     let mut batch = RBatch::new();

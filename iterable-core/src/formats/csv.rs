@@ -90,6 +90,41 @@ impl DelimitedFormat {
         }
     }
 
+    /// Opens `input` for reading rows as text, without building records:
+    /// [`TextRows::next_row`] lends each row's fields as slices of one
+    /// string. It is the reader behind [`Format::reader`] (same options,
+    /// same errors, same rows), minus the copy of every field into a
+    /// [`Record`]; use it to hand rows on in bulk (for example into a
+    /// plugin's batch) or to look at a few fields of many rows.
+    ///
+    /// ```
+    /// use iterable_core::formats::DelimitedFormat;
+    /// use iterable_core::Options;
+    ///
+    /// let input = Box::new(&b"id,city\n1,\"Washington, D.C.\"\n2,Z\xc3\xbcrich\n"[..]);
+    /// let mut rows = DelimitedFormat::csv().text_rows(input, &Options::new())?;
+    /// let row = rows.next_row()?.expect("a row");
+    /// assert_eq!(row.names().as_slice(), ["id", "city"]);
+    /// assert_eq!(row.get(1), Some("Washington, D.C."));
+    /// assert_eq!(row.text(), "1Washington, D.C.");
+    /// assert_eq!(row.ends(), [1, 17]);
+    /// let row = rows.next_row()?.expect("a row");
+    /// assert_eq!(row.iter().collect::<Vec<_>>(), ["2", "Zürich"]);
+    /// assert!(rows.next_row()?.is_none());
+    /// # Ok::<(), iterable_core::Error>(())
+    /// ```
+    pub fn text_rows(&self, input: BoxRead, options: &Options) -> Result<TextRows> {
+        let delimiter = self.byte_option(options, "delimiter", self.delimiter)?;
+        let quote = self.byte_option(options, "quote", b'"')?;
+        let header = options.bool_or("header", true)?;
+        let flexible = options.bool_or("flexible", false)?;
+        let input = decode_input(input, options.get("encoding"))?;
+        Ok(TextRows {
+            reader: CsvReader::new(input, delimiter, quote, header, flexible),
+            odd_names: None,
+        })
+    }
+
     fn byte_option(&self, options: &Options, key: &str, default: u8) -> Result<u8> {
         let c = options.char_or(key, default as char)?;
         u8::try_from(c as u32)
@@ -112,14 +147,7 @@ impl Format for DelimitedFormat {
     }
 
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
-        let delimiter = self.byte_option(options, "delimiter", self.delimiter)?;
-        let quote = self.byte_option(options, "quote", b'"')?;
-        let header = options.bool_or("header", true)?;
-        let flexible = options.bool_or("flexible", false)?;
-        let input = decode_input(input, options.get("encoding"))?;
-        Ok(Box::new(CsvReader::new(
-            input, delimiter, quote, header, flexible,
-        )))
+        Ok(Box::new(self.text_rows(input, options)?))
     }
 
     fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
@@ -299,6 +327,8 @@ struct CsvReader {
     flexible: bool,
     names: Option<FieldNames>,
     quote: char,
+    /// Whether a NUL byte was read (then rows are searched for one).
+    nul_seen: bool,
 }
 
 impl CsvReader {
@@ -323,6 +353,7 @@ impl CsvReader {
             flexible,
             names: None,
             quote: quote as char,
+            nul_seen: false,
         }
     }
 
@@ -340,6 +371,8 @@ impl CsvReader {
                 }
                 Ok(n) => {
                     self.len = n;
+                    // One search per buffer, rather than one per row.
+                    self.nul_seen |= self.buf[..n].contains(&0);
                     // Like csv_core: a byte-order mark at the very start of
                     // the first read is skipped.
                     if first && self.buf[..n].starts_with(b"\xEF\xBB\xBF") {
@@ -555,10 +588,10 @@ impl CsvReader {
     /// The current row's bytes as text, checked once for the whole row.
     fn row_text(&self) -> Result<&str> {
         let bytes = &self.fields[..self.used];
-        if bytes.contains(&0) {
+        if self.nul_seen && bytes.contains(&0) {
             return Err(self.nul_error());
         }
-        std::str::from_utf8(bytes).map_err(|_| self.utf8_error())
+        simdutf8::basic::from_utf8(bytes).map_err(|_| self.utf8_error())
     }
 
     /// The error for a row with a NUL byte, naming the first such field.
@@ -678,43 +711,127 @@ fn find_stop(rest: &[u8], d: u8) -> usize {
         .unwrap_or(tail.len())
 }
 
-impl RecordReader for CsvReader {
-    fn read_record(&mut self, record: &mut Record) -> Result<bool> {
-        let have_row = if self.names.is_none() {
-            self.init_names()? || self.next_raw()?
+/// Rows of delimited text, each lent as one string and the ends of its
+/// fields: see [`DelimitedFormat::text_rows`]. It is also the format's
+/// [`RecordReader`].
+pub struct TextRows {
+    reader: CsvReader,
+    /// The names of rows whose width differs from the header's (with
+    /// `flexible` on), kept while the width stays the same.
+    odd_names: Option<FieldNames>,
+}
+
+/// One row read by [`TextRows`]: its field names, and its fields as slices
+/// of one string.
+#[derive(Clone, Copy, Debug)]
+pub struct TextRow<'a> {
+    names: &'a FieldNames,
+    text: &'a str,
+    ends: &'a [usize],
+}
+
+impl<'a> TextRow<'a> {
+    /// The row's field names: the header's (or `1`, `2`, ... without a
+    /// header). With `flexible` on, a shorter row has the first of them and
+    /// a longer one has extra names that are the field's position.
+    pub fn names(&self) -> &'a FieldNames {
+        self.names
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the row has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i`, unescaped.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..end)
+    }
+
+    /// The fields, unescaped and concatenated: field `i` is
+    /// `text()[ends()[i - 1]..ends()[i]]` (from 0 for the first). Every end
+    /// is a character boundary.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// Where each field ends in [`TextRow::text`].
+    pub fn ends(&self) -> &'a [usize] {
+        self.ends
+    }
+
+    /// The fields, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        let (text, ends) = (self.text, self.ends);
+        (0..ends.len()).map(move |i| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            // Every end is a character boundary (checked by `next_row`).
+            text.get(start..ends[i]).unwrap_or_default()
+        })
+    }
+}
+
+impl TextRows {
+    /// The next row, or `None` at the end of the input. Errors are those of
+    /// the record reader: a parse error (unterminated quote, a row wider or
+    /// narrower than the header without `flexible`, too long or too wide)
+    /// or an encoding error (invalid UTF-8, a NUL byte), each with the line
+    /// and byte where the row starts.
+    pub fn next_row(&mut self) -> Result<Option<TextRow<'_>>> {
+        let r = &mut self.reader;
+        let have_row = if r.names.is_none() {
+            r.init_names()? || r.next_raw()?
         } else {
-            self.next_raw()?
+            r.next_raw()?
         };
         if !have_row {
-            return Ok(false);
+            return Ok(None);
         }
-        let names = self.names.as_ref().expect("set by init_names");
-        let width = self.width;
-        if width != names.len() && !self.flexible {
+        let header = r.names.as_ref().expect("set by init_names");
+        let width = r.width;
+        let names = if width == header.len() {
+            header
+        } else if !r.flexible {
             return Err(Error::parse(
                 format!(
                     "row has {width} fields but the header has {}; use --option flexible=true to allow this",
-                    names.len()
+                    header.len()
                 ),
-                self.position(),
+                r.position(),
             ));
-        }
-        if width > names.len() {
-            let mut extended = (**names).clone();
-            for i in names.len()..width {
-                extended.push((i + 1).to_string());
-            }
-            record.reset(&Arc::new(extended));
-        } else if width < names.len() {
-            let short: FieldNames = Arc::new(names[..width].to_vec());
-            record.reset(&short);
         } else {
-            record.reset(names);
+            if self.odd_names.as_ref().is_none_or(|n| n.len() != width) {
+                let mut odd: Vec<String> = header.iter().take(width).cloned().collect();
+                odd.extend((header.len()..width).map(|i| (i + 1).to_string()));
+                self.odd_names = Some(Arc::new(odd));
+            }
+            self.odd_names.as_ref().expect("set above")
+        };
+        let text = r.row_text()?;
+        let ends = &r.ends[..width];
+        // A field that splits a character is not valid UTF-8 on its own.
+        if !ends.iter().all(|&e| text.is_char_boundary(e)) {
+            return Err(r.utf8_error());
         }
-        let text = self.row_text()?;
-        for i in 0..width {
-            let s = self.field(text, i)?;
-            record.string_slot(i).push_str(s);
+        Ok(Some(TextRow { names, text, ends }))
+    }
+}
+
+impl RecordReader for TextRows {
+    fn read_record(&mut self, record: &mut Record) -> Result<bool> {
+        let Some(row) = self.next_row()? else {
+            return Ok(false);
+        };
+        record.reset(row.names);
+        for (i, field) in row.iter().enumerate() {
+            record.string_slot(i).push_str(field);
         }
         Ok(true)
     }

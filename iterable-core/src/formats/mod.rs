@@ -3,5 +3,5 @@
 pub mod csv;
 pub mod json;
 
-pub use self::csv::DelimitedFormat;
+pub use self::csv::{DelimitedFormat, TextRow, TextRows};
 pub use self::json::{JsonFormat, JsonLinesFormat};

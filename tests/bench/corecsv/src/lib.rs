@@ -3,12 +3,17 @@
 //!
 //! Reading `rows.csvp` with it and `rows.csv` with the built-in `csv` runs
 //! the same parser; the difference is what the boundary costs: the bytes
-//! reach the plugin through the host's byte source, and the records come
-//! back in flat batches that the host turns into records.
+//! reach the plugin through the host's byte source, and the rows come back
+//! in flat batches that the host turns into records. The plugin takes the
+//! parser's rows as text ([`DelimitedFormat::text_rows`]) and hands each one
+//! over whole ([`BatchBuilder::push_text_row`]), as a plugin author with a
+//! parser of their own would.
 //! `scripts/bench.sh` compares the two.
 
-use iterable_core::formats::DelimitedFormat;
-use iterable_core::{ErrorKind, Format as _, Record, RecordReader, Value};
+use std::sync::Arc;
+
+use iterable_core::formats::{DelimitedFormat, TextRows};
+use iterable_core::{ErrorKind, FieldNames, Format as _};
 use iterable_plugin_api::prelude::*;
 
 /// The format `csvp`: CSV read by `iterable_core::formats::DelimitedFormat::csv()`.
@@ -40,13 +45,9 @@ impl Format for CoreCsv {
             core.set(k, v);
         }
         let rows = DelimitedFormat::csv()
-            .reader(Box::new(input), &core)
+            .text_rows(Box::new(input), &core)
             .map_err(plugin_error)?;
-        Ok(Box::new(Rows {
-            rows,
-            record: Record::new(),
-            fields: None,
-        }))
+        Ok(Box::new(Rows { rows, fields: None }))
     }
 }
 
@@ -68,66 +69,45 @@ fn plugin_error(e: iterable_core::Error) -> Error {
     }
 }
 
-/// Rows of the core reader, pushed into the host's batch.
+/// Rows of the core's CSV parser, each handed to the host's batch whole
+/// (one copy of the row's text, not one call per field).
 struct Rows {
-    rows: Box<dyn RecordReader>,
-    /// Reused for every row: the core reader refills its strings in place.
-    record: Record,
-    /// The field names the batch was last given (shared by the core reader
+    rows: TextRows,
+    /// The field names the batch was last given (the parser shares them
     /// between rows, so a pointer comparison tells a change).
-    fields: Option<iterable_core::FieldNames>,
+    fields: Option<FieldNames>,
 }
 
 impl Rows {
-    /// Appends the current record as one row.
-    fn push(&mut self, batch: &mut BatchBuilder<'_>) {
-        let names = self.record.field_names();
+    /// Reads the next row into `batch`; `false` at the end of the input.
+    fn push_next(&mut self, batch: &mut BatchBuilder<'_>) -> Result<bool> {
+        let Some(row) = self.rows.next_row().map_err(plugin_error)? else {
+            return Ok(false);
+        };
+        let names = row.names();
         let same = batch.field_count() == names.len()
-            && self
-                .fields
-                .as_ref()
-                .is_some_and(|f| std::sync::Arc::ptr_eq(f, names));
+            && self.fields.as_ref().is_some_and(|f| Arc::ptr_eq(f, names));
         if !same {
             batch.set_fields(names);
-            self.fields = Some(std::sync::Arc::clone(names));
+            self.fields = Some(Arc::clone(names));
         }
-        for v in self.record.values() {
-            match v {
-                Value::String(s) => batch.push_str(s),
-                Value::Null => batch.push_null(),
-                // The CSV reader gives strings only.
-                other => batch.push_str(&other.to_string()),
-            };
-        }
-        batch.end_row();
+        batch.push_text_row(row.text(), row.ends());
+        Ok(true)
     }
 }
 
 impl RowReader for Rows {
     fn read_row(&mut self, row: &mut BatchBuilder<'_>) -> Result<bool> {
-        if !self
-            .rows
-            .read_record(&mut self.record)
-            .map_err(plugin_error)?
-        {
-            return Ok(false);
-        }
-        self.push(row);
-        Ok(true)
+        self.push_next(row)
     }
 
     fn read_batch(&mut self, batch: &mut BatchBuilder<'_>, max_rows: usize) -> Result<bool> {
         // The batch arrives empty, field names included.
         self.fields = None;
         while batch.row_count() < max_rows && !batch.is_full() {
-            if !self
-                .rows
-                .read_record(&mut self.record)
-                .map_err(plugin_error)?
-            {
+            if !self.push_next(batch)? {
                 return Ok(false);
             }
-            self.push(batch);
         }
         Ok(true)
     }
