@@ -158,8 +158,13 @@ pub fn peek(mut inner: BoxRead, n: usize) -> io::Result<(Vec<u8>, BoxRead)> {
 
 /// Whether a second core is there to run a codec beside the format.
 pub fn parallel() -> bool {
-    static PARALLEL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *PARALLEL.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+    cores() > 1
+}
+
+/// The number of cores this process may use (1 when it cannot be told).
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The size of the chunks [`read_ahead`] and [`write_behind`] pass between

@@ -629,7 +629,8 @@ struct JsonWriter {
     count: u64,
     /// The names the keys below were rendered for.
     keys_for: Option<FieldNames>,
-    /// `"name":` for every field, concatenated, and where each ends.
+    /// `{"name":` for the first field and `,"name":` for the others,
+    /// concatenated, and where each ends.
     keys: Vec<u8>,
     key_ends: Vec<usize>,
 }
@@ -680,7 +681,8 @@ impl JsonWriter {
         }
         self.keys.clear();
         self.key_ends.clear();
-        for n in names.iter() {
+        for (i, n) in names.iter().enumerate() {
+            self.keys.push(if i == 0 { b'{' } else { b',' });
             write_json_str(&mut self.keys, n);
             self.keys.push(b':');
             self.key_ends.push(self.keys.len());
@@ -695,12 +697,12 @@ impl JsonWriter {
         }
         self.prepare_keys(record.field_names());
         let buf = &mut self.buf;
-        buf.push(b'{');
+        if record.is_empty() {
+            buf.push(b'{');
+        }
         let mut start = 0;
         for (i, v) in record.values().iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
+            // `{"name":` for the first field, `,"name":` for the others.
             let end = self.key_ends[i];
             buf.extend_from_slice(&self.keys[start..end]);
             start = end;
@@ -718,6 +720,40 @@ impl JsonWriter {
     }
 }
 
+/// Whether no byte of `bytes` needs escaping in a JSON string (a control
+/// character, `"` or `\\`): eight bytes at a time with the classic tests for
+/// a zero byte and a byte below a bound, the last word overlapping the one
+/// before, so short strings take one or two tests and no byte loop.
+#[inline]
+fn all_plain(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // Nonzero when some byte of `w` is below 0x20, `"` or `\\`. Both tests
+    // are exact about whether such a byte exists.
+    let special = |w: u64| {
+        let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+        (w.wrapping_sub(LO * 0x20) & !w & HI) | zero(w ^ (LO * 0x22)) | zero(w ^ (LO * 0x5c))
+    };
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("eight bytes"));
+    let n = bytes.len();
+    if n >= 8 {
+        let mut words = bytes.chunks_exact(8);
+        let mut acc = 0;
+        for w in &mut words {
+            acc |= special(word(w));
+        }
+        acc |= special(word(&bytes[n - 8..]));
+        return acc == 0;
+    }
+    // Fewer than eight bytes: two overlapping halves, or byte by byte.
+    if n >= 4 {
+        let half = |b: &[u8]| u64::from(u32::from_le_bytes(b.try_into().expect("four bytes")));
+        let w = half(&bytes[..4]) | half(&bytes[n - 4..]) << 32;
+        return special(w) == 0;
+    }
+    bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
 /// Appends `s` as a JSON string, escaped exactly as `serde_json` does:
 /// quotes and backslashes, the short escapes (`\b \f \n \r \t`), and
 /// `\u00XX` for the other control characters.
@@ -728,8 +764,8 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    // Most strings need no escape: one vectorized pass says so.
-    if bytes.iter().fold(true, |ok, &b| ok & plain(b)) {
+    // Most strings need no escape, and most are short: words say so.
+    if all_plain(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -840,6 +876,26 @@ mod tests {
                 String::from_utf8(ours).unwrap(),
                 serde_json::to_string(&s).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn all_plain_finds_every_byte_to_escape_at_every_place() {
+        let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
+        // Bytes next to the bounds of the word tests, and UTF-8 bytes.
+        let probes = [0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xa2, 0xff];
+        for len in 0..=24 {
+            for fill in [b'a', 0xc3] {
+                let mut bytes = vec![fill; len];
+                assert!(all_plain(&bytes), "{bytes:?}");
+                for at in 0..len {
+                    for &p in &probes {
+                        bytes[at] = p;
+                        assert_eq!(all_plain(&bytes), plain(p), "{p:#x} at {at} of {len}");
+                        bytes[at] = fill;
+                    }
+                }
+            }
         }
     }
 
