@@ -172,8 +172,11 @@ pub fn cores() -> usize {
 pub const CHUNK: usize = 256 * 1024;
 
 /// How many chunks may be in flight between the two threads (with the one
-/// each side holds, that bounds the memory at `(DEPTH + 2) × CHUNK`).
-const DEPTH: usize = 2;
+/// each side holds, that bounds the memory at `(DEPTH + 2) × CHUNK`, 1.5 MiB).
+/// Four rather than two lets a burst on one side (a zstd job finishing, a
+/// gzip member starting) pass without stalling the other: csv.gz →
+/// jsonl.zst on 2 cores, 0.47 s → 0.45 s, for about 1 MiB more memory.
+const DEPTH: usize = 4;
 
 /// Reads `inner` on a thread of its own, a chunk ahead of the caller: a
 /// decompressor then runs beside the parser. The chunks are reused, so the
