@@ -238,6 +238,54 @@ fn push_text_row_refuses_bad_ends_and_follows_open_cells() {
     );
 }
 
+/// `push_text_row` builds the batch that one `push_str` per cell builds,
+/// whatever the ends (valid or not) and the widths, on random rows.
+#[test]
+fn push_text_row_matches_pushing_cell_by_cell() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let pieces = ["a", "bc", "", "é", "日本", ",", "\"", "\u{1F600}"];
+    for _ in 0..2000 {
+        let (mut fast, mut slow) = (RBatch::new(), RBatch::new());
+        let (mut f, mut s) = (fast.builder(), slow.builder());
+        let fields: Vec<String> = (0..next(4)).map(|i| format!("f{i}")).collect();
+        f.set_fields(&fields);
+        s.set_fields(&fields);
+        for _ in 0..next(5) {
+            let text: String = (0..next(6)).map(|_| pieces[next(pieces.len())]).collect();
+            let mut ends: Vec<usize> = (0..next(6)).map(|_| next(text.len() + 2)).collect();
+            if next(4) > 0 {
+                ends.sort_unstable();
+            }
+            f.push_text_row(&text, &ends);
+            let mut from = 0;
+            let mut bad = false;
+            for &e in &ends {
+                match text.get(from..e) {
+                    Some(cell) => {
+                        s.push_str(cell);
+                        from = e;
+                    }
+                    None => {
+                        bad = true;
+                        s.push_absent();
+                    }
+                }
+            }
+            s.end_row();
+            assert_eq!(f.take_error().is_some(), bad, "{text:?} {ends:?}");
+        }
+        drop((f, s));
+        fast.validate().unwrap();
+        assert_eq!(fast, slow);
+    }
+}
+
 #[test]
 fn set_fields_is_idempotent_and_end_row_pads() {
     let mut batch = RBatch::new();
