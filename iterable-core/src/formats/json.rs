@@ -883,7 +883,9 @@ mod tests {
     fn all_plain_finds_every_byte_to_escape_at_every_place() {
         let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
         // Bytes next to the bounds of the word tests, and UTF-8 bytes.
-        let probes = [0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xa2, 0xff];
+        let probes = [
+            0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xa2, 0xff,
+        ];
         for len in 0..=24 {
             for fill in [b'a', 0xc3] {
                 let mut bytes = vec![fill; len];
