@@ -653,6 +653,27 @@ fn drivers_engines_rules_and_codecs_through_the_cli() {
 }
 
 #[test]
+fn a_plugin_writers_error_names_the_record_that_failed() {
+    let lab = Lab::new();
+    lab.install("iterable_testkit", "tests/plugins/testkit");
+    // Record 2500 of 3000 (past the first batch) cannot be written as kv.
+    let mut csv = String::from("n,note\n");
+    for i in 1..=3000 {
+        let note = if i == 2500 { "\"a;b\"" } else { "ok" };
+        csv.push_str(&format!("{i},{note}\n"));
+    }
+    fs::write(lab.path().join("in.csv"), csv).unwrap();
+    let err = lab.run(&["convert", "in.csv", "out.kv"]).err();
+    assert!(
+        err.contains("plugin 'testkit'") && err.contains("record 2500"),
+        "{err}"
+    );
+    assert!(err.contains("holds the separator"), "{err}");
+    // Nothing is left behind.
+    assert!(!lab.path().join("out.kv").exists());
+}
+
+#[test]
 fn info_and_check_plugin() {
     let lab = Lab::new();
     let dir = lab.install("iterable_testkit", "tests/plugins/testkit");

@@ -275,6 +275,8 @@ struct PluginWriter {
     names: Option<FieldNames>,
     /// The host's own byte sink, finished after the plugin's writer.
     bytes: Option<SharedSink>,
+    /// Records handed to the plugin so far.
+    written: u64,
     _lib: Option<Arc<Library>>,
 }
 
@@ -288,7 +290,20 @@ impl PluginWriter {
             .as_mut()
             .ok_or_else(|| Error::new(ErrorKind::Other, "writer already finished"))?;
         let batch = &self.batch;
-        convert::call(&self.plugin, "writing records", || sink.write_batch(batch))?;
+        let (first, last) = (self.written + 1, self.written + u64::from(batch.rows));
+        convert::call(&self.plugin, "writing records", || sink.write_batch(batch)).map_err(
+            |e| {
+                // Without the plugin's record number, say which records the
+                // batch held rather than nothing.
+                let panicked = e.plugin_kind() == Some(PluginErrorKind::Panic);
+                if e.position().record.is_none() && !panicked {
+                    e.context(format!("writing records {first}–{last}"))
+                } else {
+                    e
+                }
+            },
+        )?;
+        self.written = last;
         self.batch.clear();
         self.names = None;
         Ok(())
@@ -497,6 +512,7 @@ impl Format for LazyFormat {
             batch: RBatch::new(),
             names: None,
             bytes: Some(shared),
+            written: 0,
             _lib: Some(lib),
         }))
     }
@@ -738,6 +754,7 @@ impl Connection for PluginConnection {
             batch: RBatch::new(),
             names: None,
             bytes: None,
+            written: 0,
             _lib: Some(Arc::clone(&self.lib)),
         }))
     }

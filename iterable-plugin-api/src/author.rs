@@ -908,10 +908,15 @@ where
 pub trait RowWriter: Send {
     /// Writes one row (use `row.present()` to skip absent fields).
     fn write_row(&mut self, row: RowView<'_>) -> Result<()>;
-    /// Writes a batch; by default row by row.
+    /// Writes a batch; by default row by row, an error numbered with its
+    /// row's record (unless it has a number). If you override it, use
+    /// [`RowView::record`] for your errors' `record`.
     fn write_batch(&mut self, batch: BatchView<'_>) -> Result<()> {
         for row in batch {
-            self.write_row(row)?;
+            self.write_row(row).map_err(|mut e| {
+                e.record = e.record.or(Some(row.record()));
+                e
+            })?;
         }
         Ok(())
     }
@@ -1141,6 +1146,8 @@ struct WriterAdapter {
     poison: Poison,
     /// The outcome of `finish`, repeated by later calls.
     finished: Option<Result<(), RError>>,
+    /// Records in the batches written so far (to number a row's error).
+    written: u64,
 }
 
 impl RecordSink for WriterAdapter {
@@ -1149,6 +1156,7 @@ impl RecordSink for WriterAdapter {
             writer,
             poison,
             finished,
+            written,
             ..
         } = self;
         poison
@@ -1159,7 +1167,8 @@ impl RecordSink for WriterAdapter {
                 let w = writer
                     .as_mut()
                     .ok_or_else(|| RError::invalid_input("writer is closed"))?;
-                let view = batch.validated()?;
+                let view = batch.validated()?.numbered_after(*written);
+                *written += u64::from(batch.rows);
                 w.write_batch(view).map_err(RError::from)
             })
             .into()
@@ -1204,6 +1213,7 @@ fn writer_sink_with(writer: Box<dyn RowWriter>, output: Option<OutputHandle>) ->
             output,
             poison: Poison::default(),
             finished: None,
+            written: 0,
         },
         TD_Opaque,
     )

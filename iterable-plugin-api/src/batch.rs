@@ -187,6 +187,7 @@ impl RBatch {
         BatchView {
             batch: self,
             trusted: false,
+            before: 0,
         }
     }
 
@@ -196,6 +197,7 @@ impl RBatch {
         Ok(BatchView {
             batch: self,
             trusted: true,
+            before: 0,
         })
     }
 
@@ -521,9 +523,18 @@ impl fmt::Display for RValue {
 pub struct BatchView<'a> {
     batch: &'a RBatch,
     trusted: bool,
+    /// Records in the stream before this batch's first row.
+    before: u64,
 }
 
 impl<'a> BatchView<'a> {
+    /// The same view, its rows numbered in the stream after `records`
+    /// earlier records ([`RowView::record`]). The writer adapter does this
+    /// for every batch a writer gets.
+    pub fn numbered_after(mut self, records: u64) -> Self {
+        self.before = records;
+        self
+    }
     /// The underlying batch.
     pub fn batch(&self) -> &'a RBatch {
         self.batch
@@ -558,6 +569,7 @@ impl<'a> BatchView<'a> {
             batch: self.batch,
             row: i,
             trusted: self.trusted,
+            before: self.before,
         })
     }
     /// Iterates the rows.
@@ -605,12 +617,21 @@ pub struct RowView<'a> {
     batch: &'a RBatch,
     row: usize,
     trusted: bool,
+    before: u64,
 }
 
 impl<'a> RowView<'a> {
     /// The row's index in its batch.
     pub fn index(&self) -> usize {
         self.row
+    }
+    /// The row's 1-based record number in the stream: in a writer, the
+    /// number of the record being written (the records of earlier batches
+    /// count); in a view of a lone batch, its index + 1. The default
+    /// [`RowWriter::write_batch`](crate::author::RowWriter::write_batch) puts
+    /// it on a row's error, so the host reports the record that failed.
+    pub fn record(&self) -> u64 {
+        self.before + self.row as u64 + 1
     }
     /// The number of fields (cells, including `Absent` ones).
     pub fn len(&self) -> usize {

@@ -108,6 +108,9 @@ impl RowWriter for PsvWriter {
             self.header_done = true;
         }
         let cells: Vec<String> = row.iter().map(|(_, c)| c.to_string()).collect();
+        if cells.iter().any(|c| c.contains('\n')) {
+            return Err(Error::schema("a line break in a value"));
+        }
         writeln!(self.out, "{}", cells.join(&d))?;
         Ok(())
     }
@@ -628,6 +631,28 @@ fn writes_batches_and_finishes_the_sink() {
     );
     // A second finish is harmless.
     writer.finish().unwrap();
+}
+
+#[test]
+fn a_rows_error_is_numbered_with_its_record_in_the_stream() {
+    let formats = (module().formats())().unwrap();
+    let mut writer = formats[0]
+        .open_writer(
+            ByteSinkBox::from_writer(io::sink()),
+            roptions::<&str, &str>([]),
+        )
+        .unwrap();
+    writer.write_batch(&sample_batch()).unwrap();
+    let mut batch = RBatch::new();
+    let mut b = batch.builder();
+    b.set_fields(&["a"]);
+    b.push_str("fine").end_row();
+    b.push_str("two\nlines").end_row();
+    drop(b);
+    // Two records before this batch, and the second row fails: record 4.
+    let e = writer.write_batch(&batch).expect_rerr();
+    assert_eq!(e.kind, RErrorKind::SCHEMA);
+    assert_eq!(e.record.into_option(), Some(4));
 }
 
 #[test]

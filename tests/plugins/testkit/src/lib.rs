@@ -42,6 +42,12 @@ impl Format for Kv {
         let sep = options.get_char("sep", ';')?;
         Ok(output.row_writer(move |out, row| {
             let cells: Vec<String> = row.present().map(|(k, v)| format!("{k}={v}")).collect();
+            // The error carries no record number: the adapter adds it.
+            if let Some(bad) = cells.iter().find(|c| c.contains(sep) || c.contains('\n')) {
+                return Err(Error::invalid_input(format!(
+                    "{bad:?} holds the separator or a line break"
+                )));
+            }
             writeln!(out, "{}", cells.join(&sep.to_string()))?;
             Ok(())
         }))
