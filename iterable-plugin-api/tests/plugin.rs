@@ -633,15 +633,20 @@ fn writes_batches_and_finishes_the_sink() {
     writer.finish().unwrap();
 }
 
-#[test]
-fn a_rows_error_is_numbered_with_its_record_in_the_stream() {
+/// The test format's writer, into a sink that drops the bytes.
+fn discarding_writer() -> iterable_plugin_api::RecordSinkBox {
     let formats = (module().formats())().unwrap();
-    let mut writer = formats[0]
+    formats[0]
         .open_writer(
             ByteSinkBox::from_writer(io::sink()),
             roptions::<&str, &str>([]),
         )
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_rows_error_is_numbered_with_its_record_in_the_stream() {
+    let mut writer = discarding_writer();
     writer.write_batch(&sample_batch()).unwrap();
     let mut batch = RBatch::new();
     let mut b = batch.builder();
@@ -657,13 +662,7 @@ fn a_rows_error_is_numbered_with_its_record_in_the_stream() {
 
 #[test]
 fn writer_rejects_malformed_batches() {
-    let formats = (module().formats())().unwrap();
-    let mut writer = formats[0]
-        .open_writer(
-            ByteSinkBox::from_writer(io::sink()),
-            roptions::<&str, &str>([]),
-        )
-        .unwrap();
+    let mut writer = discarding_writer();
     let mut batch = sample_batch();
     batch.ends.as_mut_slice()[0] = 100;
     let e = writer.write_batch(&batch).expect_rerr();
