@@ -2,9 +2,11 @@
 //! * against the frozen 1.0 copy of the interface: it loads and works;
 //! * against a copy whose version is 2.0.0: refused as a version mismatch;
 //! * against a 1.0.0 copy whose types differ: refused as an ABI mismatch,
-//!   with a short message (never abi_stable's layout dump).
+//!   with a short message (never abi_stable's layout dump);
+//! * against a 1.1.0 copy with a method appended to a trait object (a
+//!   plugin newer than this host): it loads and works.
 //!
-//! The three plugins are built by nested `cargo build`s that share one
+//! The four plugins are built by nested `cargo build`s that share one
 //! target directory under the workspace's `target/`, so abi_stable is
 //! compiled once for all of them.
 
@@ -35,6 +37,8 @@ fn plugins_built_against_other_interface_copies() {
     let lib_v2 = util::build_out_of_tree("compat-v2", &src, &util::interface("2.0"), &[]);
     let lib_changed =
         util::build_out_of_tree("compat-changed", &src, &util::interface("changed"), &[]);
+    let lib_newer =
+        util::build_out_of_tree("compat-newer", &src, &util::interface("1.1-appended"), &[]);
 
     // 1.0 loads in this host and works.
     let dir = tempfile::tempdir().unwrap();
@@ -60,6 +64,25 @@ fn plugins_built_against_other_interface_copies() {
             Record::from_pairs([("line", "world")])
         ]
     );
+
+    // A plugin built against a later 1.x, whose trait objects have more
+    // methods than this host knows, loads and works: abi_stable lets an
+    // implementation have more fields than the interface. (The other way
+    // round, a host with more methods than its plugin, is refused with "too
+    // many fields": see docs/abi-policy.md.)
+    let newer = tempfile::tempdir().unwrap();
+    fs::copy(&lib_newer, newer.path().join("libcompat.so")).unwrap();
+    let host = host_with(newer.path());
+    let p = host.plugin("compat").expect("listed");
+    assert_eq!(p.status(), Status::Available, "{:?}", p.reason());
+    let file = newer.path().join("x.compat");
+    fs::write(&file, "newer\n").unwrap();
+    let recs: Vec<Record> = host
+        .open(&file, &OpenOptions::new())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(recs, [Record::from_pairs([("line", "newer")])]);
 
     // Another major version is refused, naming both versions.
     let other = tempfile::tempdir().unwrap();

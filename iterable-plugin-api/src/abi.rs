@@ -258,10 +258,12 @@ pub struct PluginMetadata {
 // ---------------------------------------------------------------------------
 //
 // `#[sabi_trait]` generates an FFI-safe trait object `Trait_TO<'lt, Ptr>` whose
-// vtable is a prefix type: methods may only be appended (after the method
-// marked `#[sabi(last_prefix_field)]`) in later 1.x versions, and every
-// appended method MUST have a default body (returning `RErr(UNSUPPORTED)`),
-// because calling it on an object built by an older peer falls back to it.
+// vtable is a prefix type. abi_stable 0.11 loads a library whose prefix
+// types have MORE fields than the host's, never fewer, so appending a
+// method here would make every 1.0 plugin fail to load ("too many fields",
+// measured). Within 1.x these vtables and the root module stay as they are;
+// new capabilities come through separate optional symbols
+// (docs/abi-policy.md).
 // `: Send` is required for `Send` holders; objects are owned (`RBox`) and
 // `'static` (borrowed objects cannot be held by a reader).
 
@@ -454,10 +456,9 @@ pub type EngineProviderBox = EngineProvider_TO<'static, RBox<()>>;
 // accessibility metadata), which lets later 1.x versions append fields.
 #[sabi(kind(Prefix(prefix_ref = PluginModule_Ref)))]
 // missing_field(panic): applies only to fields declared AFTER
-// `last_prefix_field`; their accessor panics if the plugin predates them.
-// Every field appended in 1.x MUST therefore override it on the field with
-// `#[sabi(missing_field(option))]` (accessor returns `Option`, `None` =
-// unsupported) or `#[sabi(missing_field(value = <fallback fn returning RErr(UNSUPPORTED)>))]`.
+// `last_prefix_field`, and there are none: abi_stable 0.11 refuses a plugin
+// whose root module has fewer fields than the host's ("too many fields",
+// measured), so no field is appended within 1.x (docs/abi-policy.md).
 #[sabi(missing_field(panic))]
 pub struct PluginModule {
     /// The plugin's metadata.
@@ -471,9 +472,8 @@ pub struct PluginModule {
     /// The validation rules this plugin provides.
     pub rules: extern "C" fn() -> RResult<RVec<RuleProviderBox>, RError>,
     /// The processing engines this plugin provides.
-    // last_prefix_field: the last field present in 1.0. Fields may only be
-    // APPENDED after this one in later 1.x versions (never inserted, removed,
-    // reordered or retyped), and this attribute stays here until 2.0.
+    // last_prefix_field: the last field of 1.0, and of every 1.x (see the
+    // note on `missing_field` above); the attribute stays here until 2.0.
     #[sabi(last_prefix_field)]
     pub engines: extern "C" fn() -> RResult<RVec<EngineProviderBox>, RError>,
 }

@@ -230,6 +230,24 @@ pub fn interface(variant: &str) -> PathBuf {
                 .replacen("    pub AUTHOR_SLOT: RString,", license, 1);
             std::fs::write(dir.join("src/abi.rs"), swapped).unwrap();
         }
+        "1.1-appended" => {
+            // A later minor version as the ABI policy grows one: a method
+            // appended to a trait object after its last 1.0 method.
+            let toml = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+            std::fs::write(
+                dir.join("Cargo.toml"),
+                toml.replace("version = \"1.0.0\"", "version = \"1.1.0\""),
+            )
+            .unwrap();
+            let abi = std::fs::read_to_string(dir.join("src/abi.rs")).unwrap();
+            let last = "    fn open_writer(&self, sink: ByteSinkBox, options: ROptions) -> RResult<RecordSinkBox, RError>;\n";
+            assert!(abi.contains(last), "the frozen copy changed shape");
+            let appended = format!(
+                "{last}    /// Appended in the copy.\n    fn appended(&self) -> RResult<u32, RError> {{\n        \
+                 RResult::RErr(RError::new(crate::error::RErrorKind::UNSUPPORTED, \"no\"))\n    }}\n"
+            );
+            std::fs::write(dir.join("src/abi.rs"), abi.replacen(last, &appended, 1)).unwrap();
+        }
         other => panic!("unknown interface variant {other}"),
     }
     dir
