@@ -18,6 +18,14 @@ use std::path::Path;
 use iterable_core::{OpenOptions, PluginErrorKind, Record};
 use iterable_host::{Host, Status};
 
+/// Every record of `file`, read through `host`.
+fn read_all(host: &Host, file: &Path) -> Vec<Record> {
+    host.open(file, &OpenOptions::new())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 /// A host with only `dir` as plugin directory, no cache on disk.
 fn host_with(dir: &Path) -> Host {
     Host::builder()
@@ -52,13 +60,8 @@ fn plugins_built_against_other_interface_copies() {
     assert_eq!(p.status(), Status::Available, "{:?}", p.reason());
     let file = dir.path().join("x.compat");
     fs::write(&file, "hello\nworld\n").unwrap();
-    let recs: Vec<Record> = host
-        .open(&file, &OpenOptions::new())
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
     assert_eq!(
-        recs,
+        read_all(&host, &file),
         [
             Record::from_pairs([("line", "hello")]),
             Record::from_pairs([("line", "world")])
@@ -77,12 +80,10 @@ fn plugins_built_against_other_interface_copies() {
     assert_eq!(p.status(), Status::Available, "{:?}", p.reason());
     let file = newer.path().join("x.compat");
     fs::write(&file, "newer\n").unwrap();
-    let recs: Vec<Record> = host
-        .open(&file, &OpenOptions::new())
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(recs, [Record::from_pairs([("line", "newer")])]);
+    assert_eq!(
+        read_all(&host, &file),
+        [Record::from_pairs([("line", "newer")])]
+    );
 
     // Another major version is refused, naming both versions.
     let other = tempfile::tempdir().unwrap();

@@ -197,8 +197,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Sets the package version of the interface copy in `dir` (from 1.0.0).
+fn set_version(dir: &Path, version: &str) {
+    let toml = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let changed = toml.replace("version = \"1.0.0\"", &format!("version = \"{version}\""));
+    std::fs::write(dir.join("Cargo.toml"), changed).unwrap();
+}
+
 /// The frozen 1.0 interface, and generated variants of it: `"2.0"` (version
-/// 2.0.0) and `"changed"` (1.0.0 with two PluginMetadata fields swapped).
+/// 2.0.0), `"changed"` (1.0.0 with two PluginMetadata fields swapped) and
+/// `"1.1-appended"` (1.1.0 with a method appended to `FormatProvider`).
 pub fn interface(variant: &str) -> PathBuf {
     let frozen = workspace().join("tests/abi/iterable-plugin-api-1.0");
     if variant == "1.0" {
@@ -208,14 +216,7 @@ pub fn interface(variant: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&frozen, &dir);
     match variant {
-        "2.0" => {
-            let toml = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-            std::fs::write(
-                dir.join("Cargo.toml"),
-                toml.replace("version = \"1.0.0\"", "version = \"2.0.0\""),
-            )
-            .unwrap();
-        }
+        "2.0" => set_version(&dir, "2.0.0"),
         "changed" => {
             let abi = std::fs::read_to_string(dir.join("src/abi.rs")).unwrap();
             let (author, license) = ("    pub author: RString,", "    pub license: RString,");
@@ -231,14 +232,9 @@ pub fn interface(variant: &str) -> PathBuf {
             std::fs::write(dir.join("src/abi.rs"), swapped).unwrap();
         }
         "1.1-appended" => {
-            // A later minor version as the ABI policy grows one: a method
-            // appended to a trait object after its last 1.0 method.
-            let toml = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-            std::fs::write(
-                dir.join("Cargo.toml"),
-                toml.replace("version = \"1.0.0\"", "version = \"1.1.0\""),
-            )
-            .unwrap();
+            // A later minor version with a method appended to a trait
+            // object after its last 1.0 method (a plugin newer than the host).
+            set_version(&dir, "1.1.0");
             let abi = std::fs::read_to_string(dir.join("src/abi.rs")).unwrap();
             let last = "    fn open_writer(&self, sink: ByteSinkBox, options: ROptions) -> RResult<RecordSinkBox, RError>;\n";
             assert!(abi.contains(last), "the frozen copy changed shape");
