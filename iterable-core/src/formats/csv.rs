@@ -978,15 +978,21 @@ mod tests {
     /// Reads `data` with every step size from 1 to 7 and whole; returns the
     /// rows read and the error, the same for every step or it panics.
     fn read(data: &[u8]) -> Outcome {
+        read_in_steps(data, &[1, 2, 3, 4, 5, 6, 7, usize::MAX], &Options::new())
+    }
+
+    /// Reads `data` with `opts`, handed out `step` bytes at a time for each
+    /// of `steps`; the outcome must be the same for every step.
+    fn read_in_steps(data: &[u8], steps: &[usize], opts: &Options) -> Outcome {
         let mut outcome = None;
-        for step in (1..8).chain([usize::MAX]) {
+        for &step in steps {
             let input = Trickle {
                 data: data.to_vec(),
                 at: 0,
                 step,
             };
             let mut rdr = DelimitedFormat::csv()
-                .reader(Box::new(input), &Options::new())
+                .reader(Box::new(input), opts)
                 .unwrap();
             let mut rows = Vec::new();
             let mut rec = Record::new();
@@ -1125,40 +1131,10 @@ mod tests {
 
     /// Like `read`, with no header and rows of any width.
     fn read_raw(data: &[u8]) -> Outcome {
-        let mut outcome = None;
-        for step in [1, 2, 3, usize::MAX] {
-            let input = Trickle {
-                data: data.to_vec(),
-                at: 0,
-                step,
-            };
-            let opts = Options::new()
-                .with("header", "false")
-                .with("flexible", "true");
-            let mut rdr = DelimitedFormat::csv()
-                .reader(Box::new(input), &opts)
-                .unwrap();
-            let mut rows = Vec::new();
-            let mut rec = Record::new();
-            let err = loop {
-                match rdr.read_record(&mut rec) {
-                    Ok(true) => rows.push(
-                        rec.values()
-                            .iter()
-                            .map(|v| v.as_str().unwrap_or("").to_owned())
-                            .collect::<Vec<_>>(),
-                    ),
-                    Ok(false) => break None,
-                    Err(e) => break Some((e.kind(), e.position().line, e.position().byte)),
-                }
-            };
-            let this = (rows, err);
-            match &outcome {
-                None => outcome = Some(this),
-                Some(first) => assert_eq!(first, &this, "step {step}"),
-            }
-        }
-        outcome.unwrap()
+        let opts = Options::new()
+            .with("header", "false")
+            .with("flexible", "true");
+        read_in_steps(data, &[1, 2, 3, usize::MAX], &opts)
     }
 
     #[test]
