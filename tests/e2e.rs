@@ -6,6 +6,7 @@ mod util;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use iterable_host::manifest;
 use serde_json::json;
 use util::{gzip, json_lines, plugin_lib};
 
@@ -353,4 +354,54 @@ fn plugin_records_keep_their_field_order() {
         out,
         "{\"a\":\"1\",\"b\":\"2\"}\n{\"b\":\"3\",\"a\":\"4\"}\n{\"a\":\"5\",\"b\":\"6\"}\n"
     );
+}
+
+/// Every example plugin's `plugin.toml` says exactly what its library says:
+/// the metadata, and every provider with its extensions, magic, schemes and
+/// descriptions (the host lists and routes from the manifest alone). The
+/// template's library is kept minimal on purpose (no descriptions); its own
+/// tests check its manifest.
+#[test]
+fn every_manifest_matches_its_library() {
+    let manifest_of = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../plugins-examples")
+            .join(name)
+            .join("plugin.toml");
+        iterable_host::Manifest::parse(&fs::read_to_string(path).unwrap()).unwrap()
+    };
+    for name in PLUGINS {
+        let mut declared = manifest_of(name);
+        // Magic bytes are compared as bytes, not as the hex text's spelling.
+        let bytes = |m: &mut Option<String>| {
+            if let Some(hex) = m {
+                *hex = manifest::to_hex(&manifest::parse_hex(hex).unwrap());
+            }
+        };
+        declared
+            .formats
+            .iter_mut()
+            .for_each(|f| bytes(&mut f.magic));
+        declared.codecs.iter_mut().for_each(|c| bytes(&mut c.magic));
+        let lib = plugin_lib(&format!("iterable_plugin_{name}"));
+        let found = iterable_host::loader::load(&lib, &declared.plugin.name)
+            .unwrap()
+            .description;
+        assert_eq!(declared, found, "{name}");
+        assert_eq!(
+            found.plugin.library,
+            format!("libiterable_plugin_{name}.so")
+        );
+    }
+    // What the host routes by, spelled out.
+    let ltsv = manifest_of("ltsv");
+    assert_eq!(ltsv.formats[0].id, "ltsv");
+    assert_eq!(ltsv.formats[0].extensions, ["ltsv"]);
+    let lz4 = manifest_of("lz4");
+    assert_eq!(lz4.codecs[0].id, "lz4");
+    assert_eq!(
+        manifest::parse_hex(lz4.codecs[0].magic.as_deref().unwrap()),
+        Some(vec![0x04, 0x22, 0x4d, 0x18])
+    );
+    assert_eq!(manifest_of("sqlite").drivers[0].schemes, ["sqlite"]);
 }

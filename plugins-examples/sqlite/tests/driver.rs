@@ -541,48 +541,6 @@ fn memory_databases_live_as_long_as_the_connection() {
     assert!(other.list_tables().unwrap().is_empty());
 }
 
-/// `key = "value"` in a section of the manifest.
-fn manifest_value<'a>(section: &'a str, key: &str) -> &'a str {
-    section
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(key)?
-                .strip_prefix(" = \"")?
-                .strip_suffix('"')
-        })
-        .unwrap_or_else(|| panic!("no `{key}` in the manifest section"))
-}
-
-#[test]
-fn manifest_matches_the_library() {
-    let manifest = include_str!("../plugin.toml");
-    let (plugin, driver) = manifest.split_once("[[driver]]").unwrap();
-    let meta = (get_library().metadata())().unwrap();
-    for (key, actual) in [
-        ("name", &meta.name),
-        ("version", &meta.version),
-        ("api_version", &meta.api_version),
-        ("description", &meta.description),
-        ("author", &meta.author),
-        ("license", &meta.license),
-        ("homepage", &meta.homepage),
-    ] {
-        assert_eq!(manifest_value(plugin, key), actual.as_str(), "{key}");
-    }
-    assert_eq!(
-        manifest_value(plugin, "library"),
-        "libiterable_plugin_sqlite.so"
-    );
-    let info = (get_library().drivers())().unwrap()[0].info();
-    assert_eq!(manifest_value(driver, "id"), info.id.as_str());
-    assert_eq!(
-        manifest_value(driver, "description"),
-        info.description.as_str()
-    );
-    assert!(driver.contains("\nschemes = [\"sqlite\"]\n"));
-    assert_eq!(info.schemes.as_slice(), ["sqlite"]);
-}
-
 #[test]
 fn the_author_level_writer_takes_single_rows_too() {
     use iterable_plugin_sqlite::SqliteDriver;
