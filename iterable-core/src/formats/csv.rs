@@ -769,12 +769,9 @@ impl<'a> TextRow<'a> {
 
     /// The fields, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
-        let (text, ends) = (self.text, self.ends);
-        (0..ends.len()).map(move |i| {
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            // Every end is a character boundary (checked by `next_row`).
-            text.get(start..ends[i]).unwrap_or_default()
-        })
+        let row = *self;
+        // Every end is a character boundary (checked by `next_row`).
+        (0..row.len()).map(move |i| row.get(i).unwrap_or_default())
     }
 }
 

@@ -751,16 +751,19 @@ fn all_plain(bytes: &[u8]) -> bool {
         let w = half(&bytes[..4]) | half(&bytes[n - 4..]) << 32;
         return special(w) == 0;
     }
-    bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    bytes.iter().all(|&b| plain(b))
+}
+
+/// Whether byte `b` goes into a JSON string as it is (not a control
+/// character, `"` or `\\`).
+fn plain(b: u8) -> bool {
+    b >= 0x20 && b != b'"' && b != b'\\'
 }
 
 /// Appends `s` as a JSON string, escaped exactly as `serde_json` does:
 /// quotes and backslashes, the short escapes (`\b \f \n \r \t`), and
 /// `\u00XX` for the other control characters.
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    fn plain(b: u8) -> bool {
-        b >= 0x20 && b != b'"' && b != b'\\'
-    }
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -881,7 +884,6 @@ mod tests {
 
     #[test]
     fn all_plain_finds_every_byte_to_escape_at_every_place() {
-        let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
         // Bytes next to the bounds of the word tests, and UTF-8 bytes.
         let probes = [
             0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xa2, 0xff,
