@@ -88,16 +88,7 @@ impl Site {
     fn ld_trace(&self, args: &[&str]) -> String {
         let mut all = vec!["--plugin-dir", "plugins"];
         all.extend(args);
-        let out = util::command(self.path(), &all)
-            .env("LD_DEBUG", "files")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        util::ld_trace(self.path(), &all)
     }
 }
 

@@ -259,16 +259,7 @@ fn listing_loads_nothing_and_using_a_format_loads_only_its_plugin() {
     let ld = |args: &[&str]| {
         let mut all = vec!["--plugin-dir", "plugins"];
         all.extend(args);
-        let out = util::command(lab.path(), &all)
-            .env("LD_DEBUG", "files")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        util::ld_trace(lab.path(), &all)
     };
     let trace = ld(&["list-plugins"]);
     assert!(

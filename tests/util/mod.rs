@@ -9,6 +9,21 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_iterable-host"))
 }
 
+/// Runs the binary in `dir` with `LD_DEBUG=files`, which must succeed, and
+/// returns its stderr: the dynamic loader's trace of every library opened.
+pub fn ld_trace(dir: &Path, args: &[&str]) -> String {
+    let out = command(dir, args)
+        .env("LD_DEBUG", "files")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// The result of one run of the binary.
 pub struct Run {
     pub status: i32,
