@@ -429,13 +429,9 @@ impl CsvReader {
                         st = State::Quoted;
                     } else if b == d || b == b'\r' || b == b'\n' {
                         i += 1;
-                        *line += u64::from(b == b'\n');
-                        if ends.len() >= MAX_FIELDS {
-                            break Step::TooWide;
-                        }
-                        ends.push(fields.len());
-                        if b != d {
-                            break Step::Row;
+                        match end_field(b, d, line, fields, ends) {
+                            Ok(next) => st = next,
+                            Err(step) => break step,
                         }
                     } else {
                         st = State::Unquoted;
@@ -451,15 +447,9 @@ impl CsvReader {
                     i += run;
                     if let Some(&b) = buf.get(i) {
                         i += 1;
-                        *line += u64::from(b == b'\n');
-                        if ends.len() >= MAX_FIELDS {
-                            break Step::TooWide;
-                        }
-                        ends.push(fields.len());
-                        if b == d {
-                            st = State::FieldStart;
-                        } else {
-                            break Step::Row;
+                        match end_field(b, d, line, fields, ends) {
+                            Ok(next) => st = next,
+                            Err(step) => break step,
                         }
                     }
                 }
@@ -488,15 +478,9 @@ impl CsvReader {
                         st = State::Quoted;
                     } else if b == d || b == b'\r' || b == b'\n' {
                         i += 1;
-                        *line += u64::from(b == b'\n');
-                        if ends.len() >= MAX_FIELDS {
-                            break Step::TooWide;
-                        }
-                        ends.push(fields.len());
-                        if b == d {
-                            st = State::FieldStart;
-                        } else {
-                            break Step::Row;
+                        match end_field(b, d, line, fields, ends) {
+                            Ok(next) => st = next,
+                            Err(step) => break step,
                         }
                     } else {
                         // Bytes after a closing quote belong to the field.
@@ -660,6 +644,29 @@ impl CsvReader {
         }
         self.names = Some(Arc::new(names));
         Ok(false)
+    }
+}
+
+/// Ends the current field at the stop byte `b` (the delimiter `d`, or a
+/// line end): the next field starts (`Ok`), or the row ends or is too wide
+/// (`Err`, the step to return).
+#[inline(always)]
+fn end_field(
+    b: u8,
+    d: u8,
+    line: &mut u64,
+    fields: &[u8],
+    ends: &mut Vec<usize>,
+) -> std::result::Result<State, Step> {
+    *line += u64::from(b == b'\n');
+    if ends.len() >= MAX_FIELDS {
+        return Err(Step::TooWide);
+    }
+    ends.push(fields.len());
+    if b == d {
+        Ok(State::FieldStart)
+    } else {
+        Err(Step::Row)
     }
 }
 
