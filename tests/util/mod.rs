@@ -165,7 +165,8 @@ pub fn build_out_of_tree(name: &str, lib_src: &Path, api: &Path, features: &[&st
     let toml = format!(
         "[package]\nname = \"fixture-{name}\"\nversion = \"1.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [lib]\npath = {src:?}\ncrate-type = [\"cdylib\"]\n\n\
-         [dependencies]\niterable-plugin-api = {{ path = {api:?} }}\n\n[features]\n{feature_table}\n[workspace]\n",
+         [dependencies]\niterable-plugin-api = {{ path = {api:?} }}\n\n[features]\n{feature_table}\n[workspace]\n\n\
+         [profile.dev]\ndebug = false\n",
         src = lib_src,
         api = api,
     );
