@@ -139,6 +139,29 @@ fn round_trip_through_sqlite() {
     assert_eq!(fs::read_to_string(s.path().join("back.csv")).unwrap(), ROWS);
 }
 
+/// A plugin writer that fails a whole batch without naming a record gets
+/// the batch's records named by the host, and nothing is written.
+#[test]
+fn a_batch_error_without_a_record_names_the_batchs_records() {
+    let s = Site::new();
+    // SQLite compares column names without case: "a" and "A" collide when
+    // the first batch creates the table.
+    fs::write(s.path().join("clash.csv"), "a,A\n1,2\n3,4\n").unwrap();
+    let uri = format!("sqlite://{}", s.path().join("c.db").display());
+    let err = s.run(&["convert", "clash.csv", &uri, "--table", "t"]).err();
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "iterable-host: error: plugin 'sqlite': {uri}: writing records 1–2: \
+             cannot create table \"t\": duplicate column name: A"
+        )
+    );
+    let tables = s
+        .run(&["cat", &uri, "--query", "SELECT name FROM sqlite_master"])
+        .ok();
+    assert_eq!(tables, "");
+}
+
 #[test]
 fn validate_with_idrules() {
     let s = Site::new();
