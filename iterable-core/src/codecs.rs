@@ -276,21 +276,7 @@ impl<R: Read + Send, F: Fn(&R) -> u64 + Send> Read for DecodeErrors<R, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::WriteSink;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::io::{MemorySink, WriteSink};
 
     #[test]
     fn zstd_output_is_one_frame_at_every_level() {
@@ -300,7 +286,7 @@ mod tests {
             .map(|i| (i % 251) as u8 ^ (i / 7919) as u8)
             .collect();
         for level in [1, 3, ZSTD_MT_MAX_LEVEL, ZSTD_MT_MAX_LEVEL + 1] {
-            let out = Shared::default();
+            let out = MemorySink::default();
             let mut enc = Zstd::new()
                 .encoder(Box::new(WriteSink(out.clone())), Some(level))
                 .unwrap();
@@ -308,7 +294,7 @@ mod tests {
                 enc.write_all(piece).unwrap();
             }
             enc.finish().unwrap();
-            let bytes = out.0.lock().unwrap().clone();
+            let bytes = out.contents();
             let frame = zstd::zstd_safe::find_frame_compressed_size(&bytes).unwrap();
             assert_eq!(frame, bytes.len(), "level {level}: more than one frame");
             assert!(

@@ -412,6 +412,31 @@ impl Drop for WriteBehind {
     }
 }
 
+/// A byte buffer for tests: clones share it, so one clone goes into a
+/// sink and another reads what arrived.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct MemorySink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl MemorySink {
+    /// A copy of the bytes written so far.
+    pub(crate) fn contents(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[cfg(test)]
+impl Write for MemorySink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

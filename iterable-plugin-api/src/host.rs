@@ -9,11 +9,14 @@
 //! * std adapters over objects a plugin returns: [`SourceReader`]
 //!   (`io::Read` over a [`ByteSourceBox`]) and [`SinkWriter`] (`io::Write`
 //!   over a [`ByteSinkBox`]).
+//! * [`MemorySink`]: an in-memory byte buffer for testing writers and
+//!   encoders.
 //! * Small conversions and checks: [`roptions`], [`options_to_vec`],
 //!   [`check_api_version`], [`load_module`], [`summarize_load_error`].
 
 use std::io::{self, Read, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
 use abi_stable::sabi_trait::TD_Opaque;
@@ -293,6 +296,62 @@ impl RecordSourceBox {
 }
 
 // ---------------------------------------------------------------------------
+// An in-memory sink for tests
+// ---------------------------------------------------------------------------
+
+/// A byte buffer to write into and read back, for testing writers and
+/// encoders: clones share one buffer, so hand one clone to
+/// [`ByteSinkBox::from_writer`] and read what arrived from another.
+///
+/// ```
+/// use iterable_plugin_api::ByteSinkBox;
+/// use iterable_plugin_api::abi_stable::std_types::RSlice;
+/// use iterable_plugin_api::host::MemorySink;
+///
+/// let out = MemorySink::new();
+/// let mut sink = ByteSinkBox::from_writer(out.clone());
+/// sink.write(RSlice::from_slice(b"one line\n")).unwrap();
+/// sink.finish().unwrap();
+/// assert_eq!(out.contents(), b"one line\n");
+/// assert_eq!(out.text(), "one line\n");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MemorySink(Arc<Mutex<Vec<u8>>>);
+
+impl MemorySink {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the bytes written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.buffer().clone()
+    }
+
+    /// The bytes written so far as text; invalid UTF-8 shows as U+FFFD.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer()).into_owned()
+    }
+
+    fn buffer(&self) -> MutexGuard<'_, Vec<u8>> {
+        // A panic while holding the lock leaves the bytes intact.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Write for MemorySink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.buffer().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Conversions and checks
 // ---------------------------------------------------------------------------
 
@@ -409,21 +468,9 @@ mod tests {
         assert_eq!(e.kind, RErrorKind::PANIC);
     }
 
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn writer_finish_runs_once() {
-        let buf = Shared::default();
+        let buf = MemorySink::new();
         let finished = Arc::new(Mutex::new(0));
         let f2 = finished.clone();
         let sink = ByteSinkBox::from_writer_with_finish(buf.clone(), move |_| {
@@ -435,7 +482,7 @@ mod tests {
         w.finish().unwrap();
         w.finish().unwrap();
         assert!(w.write_all(b"x").is_err());
-        assert_eq!(&*buf.0.lock().unwrap(), b"abc");
+        assert_eq!(buf.contents(), b"abc");
         assert_eq!(*finished.lock().unwrap(), 1);
     }
 

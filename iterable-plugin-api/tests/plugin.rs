@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
 use iterable_plugin_api::abi_stable::std_types::{RNone, ROption, RSome, RString, RVec, Tuple2};
-use iterable_plugin_api::host::{SinkWriter, SourceReader, roptions};
+use iterable_plugin_api::host::{MemorySink, SinkWriter, SourceReader, roptions};
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::{
     ByteSinkBox, ByteSourceBox, PluginModule_Ref, RBatch, RError, RecordSourceBox,
@@ -381,25 +381,6 @@ fn source(bytes: &'static [u8]) -> ByteSourceBox {
     ByteSourceBox::from_reader(bytes)
 }
 
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Shared {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
 fn assert_panic_error(e: &RError, needle: &str) {
     assert_eq!(e.kind, RErrorKind::PANIC, "{e}");
     assert!(e.message.starts_with("panicked: "), "{}", e.message);
@@ -607,7 +588,7 @@ fn sample_batch() -> RBatch {
 #[test]
 fn writes_batches_and_finishes_the_sink() {
     let formats = (module().formats())().unwrap();
-    let out = Shared::default();
+    let out = MemorySink::new();
     let finished = Arc::new(Mutex::new(false));
     let f2 = finished.clone();
     let sink = ByteSinkBox::from_writer_with_finish(out.clone(), move |_| {
@@ -703,14 +684,14 @@ fn codec_round_trip_with_trailer_and_levels() {
         (1, 9, 5)
     );
 
-    let out = Shared::default();
+    let out = MemorySink::new();
     let enc = codecs[0]
         .encoder(ByteSinkBox::from_writer(out.clone()), RNone)
         .unwrap();
     let mut w = SinkWriter::new(enc);
     w.write_all(b"hello codec").unwrap();
     w.finish().unwrap();
-    let compressed = out.0.lock().unwrap().clone();
+    let compressed = out.contents();
     let trailer = b"[trailer level=5]";
     assert_eq!(compressed.len(), 11 + trailer.len());
 

@@ -925,27 +925,14 @@ mod tests {
             expected.push_str(&serde_json::to_string(r).unwrap());
             expected.push('\n');
         }
-        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Shared {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
+        let out = crate::io::MemorySink::default();
         let mut w = JsonLinesFormat::jsonl()
-            .writer(Box::new(WriteSink(Shared(out.clone()))), &Options::new())
+            .writer(Box::new(WriteSink(out.clone())), &Options::new())
             .unwrap();
         for r in &recs {
             w.write_record(r).unwrap();
         }
         w.finish().unwrap();
-        assert_eq!(
-            String::from_utf8(out.lock().unwrap().clone()).unwrap(),
-            expected
-        );
+        assert_eq!(String::from_utf8(out.contents()).unwrap(), expected);
     }
 }

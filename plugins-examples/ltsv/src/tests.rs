@@ -1,11 +1,10 @@
 //! Drives the plugin in-process through `get_library()`: the same wire
 //! objects the host uses after dlopen.
 
-use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex};
+use std::io::{self, Read};
 
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
-use iterable_plugin_api::host::roptions;
+use iterable_plugin_api::host::{MemorySink, roptions};
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, FormatProviderBox, RBatch, RError};
 
@@ -78,25 +77,6 @@ fn rec(pairs: &[(&str, &str)]) -> Record {
         .collect()
 }
 
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Shared {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
 /// Builds a batch of keyed rows.
 fn batch(rows: &[Vec<(&str, RValue)>]) -> RBatch {
     let mut batch = RBatch::new();
@@ -117,7 +97,7 @@ fn s(v: &str) -> RValue {
 
 /// Writes the batches; returns what was written (after `finish`) and the first error.
 fn write(batches: &[RBatch], options: &[(&str, &str)]) -> (String, Option<RError>) {
-    let out = Shared::default();
+    let out = MemorySink::new();
     let mut writer = format()
         .open_writer(
             ByteSinkBox::from_writer(out.clone()),

@@ -5,9 +5,9 @@
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
 use iterable_plugin_api::abi_stable::std_types::{RNone, RSlice, RSliceMut, RSome};
+use iterable_plugin_api::host::MemorySink;
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, CodecProviderBox, RError};
 
@@ -19,22 +19,9 @@ fn codec() -> CodecProviderBox {
     codecs.into_iter().next().unwrap()
 }
 
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Compresses `chunks` (written one by one) through the plugin's encoder.
 fn encode(chunks: &[&[u8]]) -> Vec<u8> {
-    let out = Shared::default();
+    let out = MemorySink::new();
     let mut sink = codec()
         .encoder(ByteSinkBox::from_writer(out.clone()), RNone)
         .into_result()
@@ -43,7 +30,7 @@ fn encode(chunks: &[&[u8]]) -> Vec<u8> {
         sink.write(RSlice::from_slice(chunk)).unwrap();
     }
     sink.finish().unwrap();
-    out.0.lock().unwrap().clone()
+    out.contents()
 }
 
 /// Decompresses `compressed` through the plugin's decoder, reading 7000 bytes at a time.
@@ -120,7 +107,7 @@ fn describes_itself() {
 
 #[test]
 fn levels_other_than_zero_are_refused() {
-    let sink = ByteSinkBox::from_writer(Shared::default());
+    let sink = ByteSinkBox::from_writer(MemorySink::new());
     let err = match codec().encoder(sink, RSome(9)).into_result() {
         Ok(_) => panic!("level 9 accepted"),
         Err(e) => e,
@@ -130,7 +117,7 @@ fn levels_other_than_zero_are_refused() {
         err.message.as_str(),
         "compression level 9 is out of range for `lz4` (0..=0)"
     );
-    let sink = ByteSinkBox::from_writer(Shared::default());
+    let sink = ByteSinkBox::from_writer(MemorySink::new());
     assert!(codec().encoder(sink, RSome(0)).into_result().is_ok());
 }
 

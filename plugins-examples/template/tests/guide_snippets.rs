@@ -9,7 +9,7 @@ use iterable_plugin_api::abi_stable::std_types::{ROption, RSome, RString, RVec, 
 use iterable_plugin_api::author::{
     codec_provider, driver_provider, engine_provider, rule_provider,
 };
-use iterable_plugin_api::host::{SinkWriter, SourceReader, roptions};
+use iterable_plugin_api::host::{MemorySink, SinkWriter, SourceReader, roptions};
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, RBatch, RError, ROptions};
 use iterable_plugin_template::get_library;
@@ -253,23 +253,10 @@ fn kv_options_are_declared_checked_and_used() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn zlib_round_trip_and_level_range() {
     let zlib = codec_provider(Zlib).unwrap();
-    let out = Shared::default();
+    let out = MemorySink::new();
     let mut w = SinkWriter::new(
         zlib.encoder(ByteSinkBox::from_writer(out.clone()), RSome(9))
             .into_result()
@@ -277,7 +264,7 @@ fn zlib_round_trip_and_level_range() {
     );
     std::io::Write::write_all(&mut w, b"hello zlib, hello zlib").unwrap();
     w.finish().unwrap();
-    let compressed = out.0.lock().unwrap().clone();
+    let compressed = out.contents();
     assert_eq!(&compressed[..2], [0x78, 0xda]); // zlib header, best compression
 
     let decoder = zlib

@@ -1,10 +1,7 @@
 //! Drives the template plugin in-process through `get_library()`: the same
 //! wire-level objects the host uses after loading the `.so`.
 
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
-
-use iterable_plugin_api::host::roptions;
+use iterable_plugin_api::host::{MemorySink, roptions};
 use iterable_plugin_api::{
     ByteSinkBox, ByteSourceBox, CellRef, FormatProviderBox, RBatch, RError, RErrorKind, ROptions,
 };
@@ -37,29 +34,16 @@ fn read(input: &'static [u8]) -> Result<Vec<String>, RError> {
     Ok(lines)
 }
 
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Writes one batch with the `lines` format and returns the text.
 fn write(batch: &RBatch) -> Result<String, RError> {
-    let out = Shared::default();
+    let out = MemorySink::new();
     let sink = ByteSinkBox::from_writer(out.clone());
     let mut writer = lines_format()
         .open_writer(sink, ROptions::new())
         .into_result()?;
     writer.write_batch(batch).into_result()?;
     writer.finish().into_result()?;
-    let bytes = out.0.lock().unwrap().clone();
+    let bytes = out.contents();
     Ok(String::from_utf8(bytes).unwrap())
 }
 

@@ -5,11 +5,12 @@
 //! more than one line, or data that reads but does not survive a round trip
 //! through JSON lines.
 
-use std::io::{Cursor, Write};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::io::Cursor;
+use std::sync::OnceLock;
 
 use iterable_core::io::WriteSink;
 use iterable_core::{OpenOptions, Record, Registry};
+use iterable_plugin_api::host::MemorySink;
 
 /// The built-in registry, built once per process.
 pub fn registry() -> &'static Registry {
@@ -61,26 +62,9 @@ fn read_records(data: Vec<u8>, opts: &OpenOptions) -> Result<Vec<Record>, ()> {
     }
 }
 
-/// A byte buffer that can be written through a boxed sink and read after.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Writes `records` as JSON lines, reads them back, and asserts equality.
 fn round_trip(records: &[Record]) {
-    let out = Shared::default();
+    let out = MemorySink::new();
     let jsonl = OpenOptions::new().format("jsonl");
     let mut writer = registry()
         .create_stream(Box::new(WriteSink(out.clone())), None, &jsonl)
@@ -89,7 +73,7 @@ fn round_trip(records: &[Record]) {
         writer.write(r).expect("every record read can be written");
     }
     writer.finish().expect("finish the JSON lines writer");
-    let bytes = out.0.lock().expect("not poisoned").clone();
+    let bytes = out.contents();
     let back = read_records(bytes, &jsonl).expect("JSON lines written read back");
     assert_eq!(back, records, "records changed in a JSON lines round trip");
 }
