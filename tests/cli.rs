@@ -293,9 +293,12 @@ fn listings_as_json() {
 fn errors_are_one_line_and_never_panic() {
     let d = tempfile::tempdir().unwrap();
     let err = run(d.path(), &["cat", "missing.csv"]).err();
-    assert!(
-        err.starts_with("iterable-host: error: missing.csv: no such file"),
-        "{err}"
+    assert_eq!(err, "iterable-host: error: missing.csv: no such file");
+    fs::write(d.path().join("a.csv"), "a\n1\n").unwrap();
+    let err = run(d.path(), &["convert", "a.csv", "no/such/dir/a.jsonl"]).err();
+    assert_eq!(
+        err,
+        "iterable-host: error: no/such/dir/a.jsonl: cannot create it: no folder no/such/dir"
     );
     fs::write(d.path().join("bin.dat"), [0u8, 159, 146, 150, 1, 2, 3]).unwrap();
     let err = run(d.path(), &["cat", "bin.dat"]).err();

@@ -75,9 +75,7 @@ impl AtomicFile {
             .prefix(&format!(".{name}."))
             .suffix(".partial")
             .tempfile_in(&dir)
-            .map_err(|e| {
-                Error::io("cannot create a temporary output file", e).with_path(&target)
-            })?;
+            .map_err(|e| create_error(&dir, e).with_path(&target))?;
         Ok(AtomicFile {
             target,
             file: Some(BufWriter::with_capacity(256 * 1024, tmp)),
@@ -128,6 +126,22 @@ impl ByteSink for AtomicFile {
     }
 }
 
+/// Why an output in `dir` cannot be started, without the name of the
+/// temporary file (which the user never asked for).
+fn create_error(dir: &Path, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::NotFound {
+        return Error::new(
+            ErrorKind::Io,
+            format!("cannot create it: no folder {}", dir.display()),
+        );
+    }
+    let cause = e
+        .raw_os_error()
+        .map(io::Error::from_raw_os_error)
+        .unwrap_or(e);
+    Error::io(format!("cannot create it in {}", dir.display()), cause)
+}
+
 #[cfg(unix)]
 fn current_umask() -> u32 {
     // There is no way to read the umask without setting it; 0o022 is the
@@ -138,12 +152,11 @@ fn current_umask() -> u32 {
 /// Opens a file for reading with a clear error.
 pub fn open_file(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| {
-        let what = if e.kind() == io::ErrorKind::NotFound {
-            "no such file"
+        if e.kind() == io::ErrorKind::NotFound {
+            Error::new(ErrorKind::Io, "no such file").with_path(path)
         } else {
-            "cannot open"
-        };
-        Error::new(ErrorKind::Io, format!("{what}: {e}")).with_path(path)
+            Error::io("cannot open", e).with_path(path)
+        }
     })
 }
 
