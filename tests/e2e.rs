@@ -59,7 +59,7 @@ impl Site {
             .join("../plugins-examples")
             .join(name);
         let lib = plugin_lib(&format!("iterable_plugin_{name}"));
-        let out = util::command(
+        util::run(
             self.path(),
             &[
                 "install",
@@ -70,13 +70,7 @@ impl Site {
                 lib.to_str().unwrap(),
             ],
         )
-        .output()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "install {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        .ok();
     }
 
     fn run(&self, args: &[&str]) -> util::Run {

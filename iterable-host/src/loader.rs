@@ -49,13 +49,20 @@ impl std::fmt::Debug for Library {
     }
 }
 
-/// Runs a call into a plugin (see [`convert::call`]), naming what it was.
+/// Runs a call into a plugin (see [`convert::call`]). An error the plugin
+/// returns is prefixed with what the call was; a panic that escaped its
+/// guard says so already ("panicked while listing formats").
 fn guarded<T>(
     plugin: &str,
     what: &str,
     f: impl FnOnce() -> RResult<T, RError>,
 ) -> Result<T, Error> {
-    convert::call(plugin, what, f).map_err(|e| e.context(what))
+    convert::call(plugin, what, || {
+        f().map_err(|mut e| {
+            e.message = format!("{what}: {}", e.message).into();
+            e
+        })
+    })
 }
 
 /// Loads the library at `path`. `name` names the plugin in errors until the

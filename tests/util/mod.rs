@@ -12,16 +12,14 @@ pub fn bin() -> PathBuf {
 /// Runs the binary in `dir` with `LD_DEBUG=files`, which must succeed, and
 /// returns its stderr: the dynamic loader's trace of every library opened.
 pub fn ld_trace(dir: &Path, args: &[&str]) -> String {
-    let out = command(dir, args)
-        .env("LD_DEBUG", "files")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let run = Run::from(
+        command(dir, args)
+            .env("LD_DEBUG", "files")
+            .output()
+            .unwrap(),
     );
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    assert_eq!(run.status, 0, "command failed: {}", run.stderr);
+    run.stderr
 }
 
 /// The result of one run of the binary.
