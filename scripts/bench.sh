@@ -37,6 +37,6 @@ if ! "$VENV/bin/python" -c 'import iterable, zstandard' 2>/dev/null; then
 fi
 
 echo "== building (release)" >&2
-cargo build --release -p iterable-host -p iterable-bench-corecsv --lib --bins --examples >&2
+cargo build --release -p iterable-host-cli -p iterable-bench-corecsv --bins --examples >&2
 
 exec "$VENV/bin/python" tests/bench/bench.py "$@"

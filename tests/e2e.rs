@@ -55,9 +55,7 @@ impl Site {
     }
 
     fn install(&self, name: &str) {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../plugins-examples")
-            .join(name);
+        let src = util::workspace().join("plugins-examples").join(name);
         let lib = plugin_lib(&format!("iterable_plugin_{name}"));
         util::run(
             self.path(),
@@ -321,7 +319,7 @@ fn one_broken_plugin_does_not_stop_the_others() {
 #[test]
 fn the_template_plugin_builds_installs_and_loads() {
     let s = Site::new();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins-examples/template");
+    let src = util::workspace().join("plugins-examples/template");
     let lib = plugin_lib("iterable_plugin_template");
     let out = s.run(&["check-plugin", lib.to_str().unwrap()]).ok();
     assert!(out.contains(": ok"), "{out}");
@@ -372,8 +370,8 @@ fn plugin_records_keep_their_field_order() {
 #[test]
 fn every_manifest_matches_its_library() {
     let manifest_of = |name: &str| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../plugins-examples")
+        let path = util::workspace()
+            .join("plugins-examples")
             .join(name)
             .join("plugin.toml");
         iterable_host::Manifest::parse(&fs::read_to_string(path).unwrap()).unwrap()

@@ -46,10 +46,7 @@ impl Lab {
         fs::create_dir_all(&dir).unwrap();
         let lib = plugin_lib(crate_name);
         fs::copy(&lib, dir.join(lib.file_name().unwrap())).unwrap();
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(manifest_dir)
-            .join("plugin.toml");
+        let manifest = util::workspace().join(manifest_dir).join("plugin.toml");
         fs::copy(manifest, dir.join("plugin.toml")).unwrap();
         dir
     }

@@ -136,12 +136,12 @@ pub fn scanner() -> iterable_host::Scanner {
     }
 }
 
-/// The workspace root.
+/// The workspace root (these tests belong to `iterable-host/cli`).
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .join("../..")
+        .canonicalize()
         .unwrap()
-        .to_path_buf()
 }
 
 /// Where out-of-tree fixture plugins are built (one shared target

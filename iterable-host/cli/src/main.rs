@@ -1,7 +1,9 @@
 //! The `iterable-host` command: read, convert and validate data files, and
 //! manage IterableData plugins.
 
-mod cli;
+mod args;
+mod commands;
+mod output;
 
 use std::process::ExitCode;
 
@@ -20,16 +22,16 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("iterable-host: internal error (please report it): {msg}{at}");
     }));
-    let cli = match cli::parse() {
+    let cli = match args::parse() {
         Ok(cli) => cli,
         Err(code) => return code,
     };
     init_tracing(cli.verbose);
-    match std::panic::catch_unwind(|| cli::run(cli)) {
+    match std::panic::catch_unwind(|| commands::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(cli::Failure::BrokenPipe)) => ExitCode::SUCCESS,
-        Ok(Err(cli::Failure::Exit(code))) => ExitCode::from(code),
-        Ok(Err(cli::Failure::Error(e))) => {
+        Ok(Err(output::Failure::BrokenPipe)) => ExitCode::SUCCESS,
+        Ok(Err(output::Failure::Exit(code))) => ExitCode::from(code),
+        Ok(Err(output::Failure::Error(e))) => {
             eprintln!("iterable-host: error: {e}");
             ExitCode::from(1)
         }

@@ -1,0 +1,280 @@
+//! The command line: every command and its arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Formats and codecs are detected from the file name (data.csv.gz, my.data.jsonl.zst), \
+then from magic bytes and content; --format and --codec override detection. \
+Use - for stdin or stdout.
+
+Examples:
+  iterable-host cat data.csv.gz --limit 5
+  iterable-host convert rows.csv.gz rows.jsonl.zst
+  iterable-host convert in.txt out.csv --in-format csv --in-option delimiter=';'
+  iterable-host validate people.csv --rule email=common.email --rule inn=ru.org.inn --mode invalid";
+
+/// Read, convert and validate data files; list what the host can do.
+#[derive(Parser, Debug)]
+#[command(name = "iterable-host", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// A plugin directory, searched first (repeatable). Then come
+    /// ITERABLEDATA_PLUGIN_PATH, plugin_dirs in ~/.iterabledata/config.toml,
+    /// and ~/.iterabledata/plugins.
+    #[arg(long = "plugin-dir", value_name = "DIR", global = true)]
+    pub plugin_dirs: Vec<std::path::PathBuf>,
+
+    /// Safe mode: use no plugin at all (also ITERABLEDATA_NO_PLUGINS=1).
+    #[arg(long, global = true)]
+    pub no_plugins: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print records as JSON lines.
+    Cat(CatArgs),
+    /// Print the number of records.
+    Count(InputArgs),
+    /// Convert between formats and codecs. The output appears only when the
+    /// conversion succeeds: it is written to a temporary file and renamed.
+    Convert(ConvertArgs),
+    /// Check fields against validation rules; print a summary or the records.
+    Validate(ValidateArgs),
+    /// List the formats.
+    Formats(ListArgs),
+    /// List the compression codecs.
+    Codecs(ListArgs),
+    /// List the validation rules.
+    Rules(ListArgs),
+    /// List the database drivers.
+    Drivers(ListArgs),
+    /// List the processing engines.
+    Engines(ListArgs),
+    /// Run a query with an engine over input files; records as JSON lines.
+    Query(QueryArgs),
+    /// List the plugins found, with their status; loads none of them.
+    ListPlugins(ListArgs),
+    /// Show everything known about one plugin.
+    Info(InfoArgs),
+    /// Load one plugin library and report what it provides (non-zero exit
+    /// with the reason when it is broken).
+    CheckPlugin(CheckArgs),
+    /// Install a built plugin (a directory with plugin.toml and its library)
+    /// into a plugin directory.
+    Install(InstallArgs),
+    /// Scanner mode: load one library and print what it provides as JSON
+    /// (the host runs this in a child process).
+    #[command(name = "__scan", hide = true)]
+    Scan {
+        /// The library.
+        library: std::path::PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// The engine id (see `engines`).
+    #[arg(long)]
+    pub engine: String,
+
+    /// The query, in the engine's language.
+    pub query: String,
+
+    /// Input files. A single input is the table `data`; several are named by
+    /// their file stems (rows.csv.gz is `rows`).
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+
+    /// The input format (detected when not given).
+    #[arg(short, long)]
+    pub format: Option<String>,
+
+    /// The input codec, or `none` (detected when not given).
+    #[arg(long)]
+    pub codec: Option<String>,
+
+    /// An option, KEY=VALUE (repeatable), for the readers.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+
+    /// An option, KEY=VALUE (repeatable), for the engine.
+    #[arg(long = "engine-option", value_name = "KEY=VALUE")]
+    pub engine_options: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// The plugin's name (see `list-plugins`).
+    pub name: String,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// A plugin library, a plugin directory, or its plugin.toml.
+    pub path: std::path::PathBuf,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// A plugin directory holding plugin.toml and the library it names.
+    pub path: std::path::PathBuf,
+
+    /// Where to install: defaults to the first --plugin-dir, else
+    /// ~/.iterabledata/plugins.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+
+    /// The built library, when it is not next to plugin.toml (for example
+    /// target/release/libiterable_plugin_ltsv.so).
+    #[arg(long, value_name = "FILE")]
+    pub library: Option<std::path::PathBuf>,
+
+    /// Replace an installed plugin of the same name.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// The input: a file, - for stdin, or a database URI (scheme://...).
+    pub input: String,
+
+    /// The input format (detected when not given).
+    #[arg(short, long)]
+    pub format: Option<String>,
+
+    /// The input codec, or `none` (detected when not given).
+    #[arg(long)]
+    pub codec: Option<String>,
+
+    /// A reader option, KEY=VALUE (repeatable); see `formats --json` for each format's options.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+
+    /// For a database URI: the table to read.
+    #[arg(long)]
+    pub table: Option<String>,
+
+    /// For a database URI: the query to read.
+    #[arg(long)]
+    pub query: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CatArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Stop after N records.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// The input: a file, - for stdin, or a database URI.
+    pub input: String,
+
+    /// The output: a file, - for stdout (needs --format), or a database URI (needs --table).
+    pub output: String,
+
+    /// The output format (from OUTPUT's name when not given).
+    #[arg(short, long, visible_alias = "out-format")]
+    pub format: Option<String>,
+
+    /// The output codec, or `none` (from OUTPUT's name when not given).
+    #[arg(long, visible_alias = "out-codec")]
+    pub codec: Option<String>,
+
+    /// A writer or output-codec option, KEY=VALUE (repeatable), e.g. level=9.
+    #[arg(
+        long = "option",
+        visible_alias = "out-option",
+        value_name = "KEY=VALUE"
+    )]
+    pub options: Vec<String>,
+
+    /// The input format (detected when not given).
+    #[arg(long)]
+    pub in_format: Option<String>,
+
+    /// The input codec, or `none` (detected when not given).
+    #[arg(long)]
+    pub in_codec: Option<String>,
+
+    /// A reader option, KEY=VALUE (repeatable).
+    #[arg(long = "in-option", value_name = "KEY=VALUE")]
+    pub in_options: Vec<String>,
+
+    /// The table: of the output when it is a database URI, else of the input.
+    #[arg(long)]
+    pub table: Option<String>,
+
+    /// The input table, when both sides are database URIs.
+    #[arg(long)]
+    pub in_table: Option<String>,
+
+    /// For a database input: the query to read.
+    #[arg(long)]
+    pub query: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A JSON summary: totals and failures per check.
+    Stats,
+    /// Invalid records with their errors, as JSON lines.
+    Invalid,
+    /// Valid records only, as JSON lines (a filter).
+    Valid,
+    /// Every record with its errors, as JSON lines.
+    All,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// A check, FIELD=RULE (repeatable); see `rules` for the rule names.
+    #[arg(long = "rule", value_name = "FIELD=RULE", required = true)]
+    pub rules: Vec<String>,
+
+    /// What to print.
+    #[arg(long, value_enum, default_value = "stats")]
+    pub mode: Mode,
+
+    /// Exit with status 3 when any record is invalid.
+    #[arg(long)]
+    pub fail_on_invalid: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses the command line; on `--help`, `--version` or a usage error,
+/// returns the exit code after clap has printed what it prints.
+pub fn parse() -> Result<Cli, std::process::ExitCode> {
+    Cli::try_parse().map_err(|e| {
+        let _ = e.print();
+        std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+    })
+}

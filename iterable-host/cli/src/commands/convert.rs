@@ -1,0 +1,51 @@
+//! `convert`: from one format, codec or database to another; the output
+//! appears only when the whole conversion succeeds.
+
+use iterable_core::{Error, ErrorKind, OpenOptions, Registry};
+
+use crate::args::ConvertArgs;
+use crate::output::CliResult;
+
+use super::{open_input, parse_options};
+
+/// Runs `convert`.
+pub fn run(registry: &Registry, a: &ConvertArgs) -> CliResult {
+    let out_is_uri = iterable_core::uri_scheme(&a.output).is_some();
+    let in_table = a
+        .in_table
+        .as_ref()
+        .or(if out_is_uri { None } else { a.table.as_ref() });
+    let mut reader = open_input(
+        registry,
+        &a.input,
+        a.in_format.as_ref(),
+        a.in_codec.as_ref(),
+        &a.in_options,
+        in_table,
+        a.query.as_ref(),
+    )?;
+    let opts = OpenOptions {
+        format: a.format.clone(),
+        codec: a.codec.clone(),
+        options: parse_options(&a.options)?,
+        table: if out_is_uri { a.table.clone() } else { None },
+        query: None,
+    };
+    let mut writer = if a.output == "-" {
+        if opts.format.is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "writing to stdout (-) needs --format",
+            )
+            .into());
+        }
+        registry.create_stdout(&opts)?
+    } else {
+        registry.create(&a.output, &opts)?
+    };
+    // On any error the writer is dropped unfinished, so no output appears.
+    let n = writer.copy_from(&mut reader)?;
+    writer.finish()?;
+    tracing::info!(records = n, input = %a.input, output = %a.output, "converted");
+    Ok(())
+}

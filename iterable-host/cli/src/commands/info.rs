@@ -1,0 +1,116 @@
+//! `info NAME`: everything known about one plugin.
+
+use std::io::Write;
+
+use serde_json::Value as Json;
+
+use iterable_core::{Error, ErrorKind};
+use iterable_host::Host;
+
+use crate::output::{CliResult, print_json, stdout};
+
+use super::plugin_view::plugin_json;
+
+/// `info NAME`.
+pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
+    let Some(p) = host.plugin(name) else {
+        let names: Vec<&str> = host.plugins().iter().map(|p| p.name()).collect();
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "no plugin named '{name}'; plugins: {}",
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        )
+        .into());
+    };
+    let j = plugin_json(p);
+    if as_json {
+        return print_json(&j);
+    }
+    let mut out = stdout();
+    for key in [
+        "name",
+        "version",
+        "api_version",
+        "status",
+        "reason",
+        "description",
+        "author",
+        "license",
+        "homepage",
+        "source",
+        "dir",
+        "path",
+        "library",
+        "sha256",
+    ] {
+        match &j[key] {
+            Json::Null => {}
+            Json::String(s) if s.is_empty() => {}
+            Json::String(s) => writeln!(out, "{key:<13} {s}")?,
+            other => writeln!(out, "{key:<13} {other}")?,
+        }
+    }
+    let deps = p
+        .manifest()
+        .map(|m| m.plugin.dependencies.join(", "))
+        .unwrap_or_default();
+    if !deps.is_empty() {
+        writeln!(out, "{:<13} {deps}", "dependencies")?;
+    }
+    if let Some(m) = p.manifest() {
+        for f in &m.formats {
+            let magic = f
+                .magic
+                .as_deref()
+                .map(|m| format!(", magic {m}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "format        {} (.{}{magic}) {}",
+                f.id,
+                f.extensions.join(", ."),
+                f.description
+            )?;
+        }
+        for c in &m.codecs {
+            let magic = c
+                .magic
+                .as_deref()
+                .map(|m| format!(", magic {m}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "codec         {} (.{}{magic}) {}",
+                c.id,
+                c.extensions.join(", ."),
+                c.description
+            )?;
+        }
+        for d in &m.drivers {
+            writeln!(
+                out,
+                "driver        {} (schemes {}) {}",
+                d.id,
+                d.schemes.join(", "),
+                d.description
+            )?;
+        }
+        for r in &m.rules {
+            writeln!(out, "rule          {} {}", r.name, r.description)?;
+        }
+        for e in &m.engines {
+            writeln!(out, "engine        {} {}", e.id, e.description)?;
+        }
+    }
+    for w in p.warnings() {
+        writeln!(out, "warning       {w}")?;
+    }
+    out.flush()?;
+    Ok(())
+}

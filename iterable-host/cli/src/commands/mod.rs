@@ -1,0 +1,113 @@
+//! The commands, one file each, and what several of them share.
+
+use std::io;
+
+use iterable_core::{Error, OpenOptions, Options, Reader, Registry};
+use iterable_host::Host;
+
+use crate::args::{Cli, Command, InputArgs};
+use crate::output::CliResult;
+
+mod cat;
+mod check_plugin;
+mod convert;
+mod count;
+mod info;
+mod install;
+mod list_plugins;
+mod plugin_view;
+mod providers;
+mod query;
+mod validate;
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> CliResult {
+    if let Command::Install(a) = &cli.command {
+        return install::run(&cli.plugin_dirs, a);
+    }
+    if let Command::Scan { library } = &cli.command {
+        std::process::exit(iterable_host::scan::scanner_main(library));
+    }
+    // This binary is its own scanner: libraries are examined by a child
+    // `iterable-host __scan LIBRARY`, so a crashing plugin cannot kill us.
+    let scanner = match std::env::current_exe() {
+        Ok(path) => iterable_host::Scanner::Program {
+            path,
+            args: vec!["__scan".into()],
+        },
+        Err(_) => iterable_host::Scanner::find(),
+    };
+    if let Command::CheckPlugin(a) = &cli.command {
+        return check_plugin::run(a, &scanner);
+    }
+    let mut builder = Host::builder().no_plugins(cli.no_plugins).scanner(scanner);
+    for d in &cli.plugin_dirs {
+        builder = builder.plugin_dir(d);
+    }
+    let host = builder.build()?;
+    let registry = host.registry();
+    match cli.command {
+        Command::Query(a) => query::run(registry, &a),
+        Command::ListPlugins(a) => list_plugins::run(&host, a.json),
+        Command::Info(a) => info::run(&host, &a.name, a.json),
+        Command::CheckPlugin(_) | Command::Install(_) | Command::Scan { .. } => {
+            unreachable!("handled above")
+        }
+        Command::Cat(a) => cat::run(registry, &a),
+        Command::Count(a) => count::run(registry, &a),
+        Command::Convert(a) => convert::run(registry, &a),
+        Command::Validate(a) => validate::run(registry, &a),
+        Command::Formats(a) => providers::formats(registry, a.json),
+        Command::Codecs(a) => providers::codecs(registry, a.json),
+        Command::Rules(a) => providers::rules(registry, a.json),
+        Command::Drivers(a) => providers::drivers(registry, a.json),
+        Command::Engines(a) => providers::engines(registry, a.json),
+    }
+}
+
+fn parse_options(pairs: &[String]) -> Result<Options, Error> {
+    let mut o = Options::new();
+    for p in pairs {
+        let (k, v) = Options::parse_pair(p)?;
+        o.set(k, v);
+    }
+    Ok(o)
+}
+
+fn open_input(
+    registry: &Registry,
+    input: &str,
+    format: Option<&String>,
+    codec: Option<&String>,
+    options: &[String],
+    table: Option<&String>,
+    query: Option<&String>,
+) -> Result<Reader, Error> {
+    let opts = OpenOptions {
+        format: format.cloned(),
+        codec: codec.cloned(),
+        options: parse_options(options)?,
+        table: table.cloned(),
+        query: query.cloned(),
+    };
+    if input == "-" {
+        let stdin: iterable_core::io::BoxRead = Box::new(io::stdin());
+        return registry
+            .open_stream(stdin, None, &opts)
+            .map(|r| r.with_name("<stdin>".into()))
+            .map_err(|e| e.with_path("<stdin>"));
+    }
+    registry.open(input, &opts)
+}
+
+fn open_args(registry: &Registry, a: &InputArgs) -> Result<Reader, Error> {
+    open_input(
+        registry,
+        &a.input,
+        a.format.as_ref(),
+        a.codec.as_ref(),
+        &a.options,
+        a.table.as_ref(),
+        a.query.as_ref(),
+    )
+}
