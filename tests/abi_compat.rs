@@ -99,7 +99,7 @@ fn plugins_built_against_other_interface_copies() {
     let msg = err.to_string();
     assert!(
         msg.contains("2.0.0")
-            && msg.contains("1.0.0")
+            && msg.contains("1.1.0")
             && msg.contains("rebuild it against iterable-plugin-api 1.x"),
         "{msg}"
     );

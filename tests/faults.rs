@@ -104,7 +104,7 @@ fn build_corpus(root: &Path) -> Vec<(&'static str, &'static str, &'static str)> 
     expect.push(("wrongabi", "abi-mismatch", "ABI mismatch"));
     let v2 = util::build_out_of_tree("compat-v2", &compat, &util::interface("2.0"), &[]);
     fs::copy(v2, plugins.join("libmajor2.so")).unwrap();
-    expect.push(("major2", "version-mismatch", "this host has 1.0.0"));
+    expect.push(("major2", "version-mismatch", "this host has 1.1.0"));
 
     // 13. A manifest for another major version (refused before loading).
     let dir = plugins.join("future");

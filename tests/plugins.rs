@@ -160,7 +160,9 @@ fn every_load_failure_has_its_exact_kind_and_the_rest_keeps_working() {
         "{why}"
     );
     assert!(
-        why.contains("2.0.0") && why.contains("1.0.0") && why.contains("rebuild"),
+        why.contains("2.0.0")
+            && why.contains(iterable_plugin_api::ABI_VERSION)
+            && why.contains("rebuild"),
         "{why}"
     );
 
@@ -676,7 +678,7 @@ fn info_and_check_plugin() {
         "{err}"
     );
     let ok = lab.run(&["check-plugin", dir.to_str().unwrap()]).ok();
-    assert!(ok.contains("testkit 0.1.0 (plugin API 1.0.0): ok"), "{ok}");
+    assert!(ok.contains("testkit 0.1.0 (plugin API 1.1): ok"), "{ok}");
     fs::write(lab.path().join("libbad.so"), b"nope").unwrap();
     let err = lab.run(&["check-plugin", "libbad.so"]).err();
     assert!(

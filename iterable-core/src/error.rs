@@ -32,6 +32,10 @@ pub enum ErrorKind {
     UnknownRule,
     /// No engine with that id.
     UnknownEngine,
+    /// No hook with that id.
+    UnknownHook,
+    /// A hook stopped the run.
+    Hook,
     /// An option that no component accepts.
     UnknownOption,
     /// An option whose value is not valid.

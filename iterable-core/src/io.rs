@@ -160,6 +160,55 @@ pub fn open_file(path: &Path) -> Result<File> {
     })
 }
 
+/// How far a reader has come through its input: bytes read so far (before
+/// decompression), shared with the thread that reads, and the total when it
+/// is known (a regular file's size).
+#[derive(Clone, Debug, Default)]
+pub struct InputProgress {
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    total: Option<u64>,
+}
+
+impl InputProgress {
+    /// Progress over an input of `total` bytes, when known.
+    pub fn new(total: Option<u64>) -> Self {
+        InputProgress {
+            read: Default::default(),
+            total,
+        }
+    }
+    /// Bytes read so far.
+    pub fn read(&self) -> u64 {
+        self.read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// The input's size, when known.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+    /// Wraps `inner` so that every byte read from it is counted here.
+    pub fn counting<R: Read + Send + 'static>(&self, inner: R) -> BoxRead {
+        Box::new(Counting {
+            inner,
+            read: std::sync::Arc::clone(&self.read),
+        })
+    }
+}
+
+struct Counting<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        // One relaxed add per read call (the callers read in large chunks).
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Reads up to `n` bytes from the head of a stream and returns them with a
 /// reader that yields the whole stream again, head included.
 pub fn peek(mut inner: BoxRead, n: usize) -> io::Result<(Vec<u8>, BoxRead)> {

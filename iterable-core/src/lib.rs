@@ -45,6 +45,7 @@ mod de;
 mod error;
 pub mod formats;
 pub mod io;
+mod observe;
 mod open;
 mod options;
 mod provider;
@@ -56,11 +57,13 @@ mod validate;
 pub use codecs::{Gzip, Zstd};
 pub use de::DeError;
 pub use error::{Error, ErrorKind, PluginErrorKind, Position, Result};
+pub use observe::Run;
 pub use open::{OpenOptions, Reader, Writer, extensions, uri_scheme};
 pub use options::{OptionSpec, OptionType, Options, parse_bool, parse_char};
 pub use provider::{
     BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo,
-    Format, FormatInfo, RecordReader, RecordWriter, Rule, RuleInfo, Source, VecReader,
+    Format, FormatInfo, Hook, HookInfo, RecordReader, RecordWriter, Rule, RuleInfo, RunInfo,
+    RunObserver, RunSummary, Source, VecReader,
 };
 pub use record::{Batch, FieldNames, Record};
 pub use registry::{Entry, Provider, ProviderSource, Registry};

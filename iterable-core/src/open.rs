@@ -138,10 +138,19 @@ impl Registry {
             return self.open_uri(scheme, &text, opts);
         }
         let file = crate::io::open_file(target)?;
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        let progress = crate::io::InputProgress::new(size);
         let name = text.into_owned();
-        self.open_stream(Box::new(file), Some(&name), opts)
+        self.open_stream(progress.counting(file), Some(&name), opts)
             .map_err(|e| e.with_path(target))
-            .map(|r| r.with_name(target.display().to_string()))
+            .map(|r| {
+                r.with_name(target.display().to_string())
+                    .with_progress(progress)
+            })
     }
 
     /// Opens a stream (stdin, a socket) for reading. `name` is used for
@@ -457,6 +466,8 @@ pub struct Reader {
     count: u64,
     failed: bool,
     pending: Option<Record>,
+    progress: Option<crate::io::InputProgress>,
+    run: Option<crate::observe::Run>,
 }
 
 impl fmt::Debug for Reader {
@@ -481,7 +492,37 @@ impl Reader {
             count: 0,
             failed: false,
             pending: None,
+            progress: None,
+            run: None,
         }
+    }
+
+    /// Shows every record read to the hooks of `run` (see [`crate::Run`]),
+    /// and counts this input's bytes in its summary.
+    pub fn observed_by(mut self, run: &crate::observe::Run) -> Self {
+        run.count_input(&self);
+        if !run.is_empty() {
+            self.run = Some(run.clone());
+        }
+        self
+    }
+
+    /// Counts the input's bytes with `progress` (what [`Registry::open`]
+    /// does for files).
+    pub fn with_progress(mut self, progress: crate::io::InputProgress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// How far the reader has come through its input, when its bytes are
+    /// counted (files opened by path).
+    pub fn progress(&self) -> Option<&crate::io::InputProgress> {
+        self.progress.as_ref()
+    }
+
+    /// The name of the source, as used in messages.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// Names the source in error messages.
@@ -531,7 +572,7 @@ impl Reader {
         if self.failed {
             return Ok(false);
         }
-        match self.inner.read_record(record) {
+        let read = match self.inner.read_record(record) {
             Ok(true) => {
                 self.count += 1;
                 Ok(true)
@@ -540,6 +581,19 @@ impl Reader {
             Err(e) => {
                 self.failed = true;
                 Err(self.wrap(e))
+            }
+        };
+        match (&self.run, &read) {
+            (None, _) => read,
+            (Some(run), Ok(true)) => run.record(record).map(|()| true).inspect_err(|_| {
+                self.failed = true;
+            }),
+            // At the end, or on an error, hooks see what is still batched;
+            // the reader's own error comes first.
+            (Some(run), _) => {
+                let flushed = run.end_of_input();
+                let read = read?;
+                flushed.map(|()| read)
             }
         }
     }
@@ -567,7 +621,7 @@ impl Reader {
         Ok(true)
     }
 
-    /// Deserializes every record into `T`.
+    /// Deserializes every record into `T` (the mirror of [`Writer::serialize`]).
     pub fn deserialize<T: serde::de::DeserializeOwned>(self) -> impl Iterator<Item = Result<T>> {
         self.map(|r| r.and_then(|r| r.deserialize()))
     }
@@ -671,8 +725,32 @@ impl Writer {
         res.map_err(|e| self.wrap(e))
     }
 
+    /// Writes one value of the caller's own type, through serde: a struct
+    /// becomes a record with one field per struct field, in order (the
+    /// mirror of [`Reader::deserialize`]).
+    ///
+    /// ```
+    /// use iterable_core::{OpenOptions, Registry};
+    /// #[derive(serde::Serialize)]
+    /// struct City { name: String, people: u64 }
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("cities.jsonl");
+    /// let registry = Registry::with_builtins();
+    /// let mut w = registry.create(&path, &OpenOptions::new())?;
+    /// w.serialize(&City { name: "Oslo".into(), people: 717_710 })?;
+    /// w.finish()?;
+    /// assert_eq!(std::fs::read_to_string(&path)?, "{\"name\":\"Oslo\",\"people\":717710}\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn serialize<T: serde::Serialize>(&mut self, value: &T) -> Result<()> {
+        let record = Record::from_serialize(value)
+            .map_err(|e| self.wrap(e.with_position(Position::record(self.count + 1))))?;
+        self.write(&record)
+    }
+
     /// Copies every record of `reader` into this writer; returns how many.
-    pub fn copy_from(&mut self, reader: &mut Reader) -> Result<u64> {
+    pub fn copy_from<R: RecordReader + ?Sized>(&mut self, reader: &mut R) -> Result<u64> {
         let mut rec = Record::new();
         let mut n = 0;
         while reader.read_record(&mut rec)? {

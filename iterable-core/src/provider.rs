@@ -1,4 +1,4 @@
-//! The five kinds of provider: formats, codecs, drivers, rules and engines.
+//! The six kinds of provider: formats, codecs, drivers, rules, engines and hooks.
 //!
 //! Built-ins, types registered from Rust code, and plugins all stand behind
 //! these traits; the registry does not know which is which beyond a label.
@@ -214,6 +214,60 @@ pub trait Engine: Send + Sync {
         inputs: Vec<(String, BoxReader)>,
         options: &Options,
     ) -> Result<BoxReader>;
+}
+
+/// What a hook is.
+#[derive(Clone, Debug, Default)]
+pub struct HookInfo {
+    /// The id, such as `audit`.
+    pub id: String,
+    /// One line for listings.
+    pub description: String,
+    /// The options it accepts.
+    pub options: Vec<OptionSpec>,
+}
+
+/// What a run reads and writes, told to each hook when it opens.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The command, such as `convert`.
+    pub command: String,
+    /// What is read: a path, `-`, or a URI.
+    pub source: String,
+    /// What is written, when the run writes somewhere other than stdout.
+    pub target: Option<String>,
+    /// The format being read.
+    pub format: String,
+}
+
+/// How a run ended, told to each hook when it closes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Records read.
+    pub records: u64,
+    /// Bytes of input read, before decompression (0 when unknown).
+    pub bytes_read: u64,
+    /// Whether the run succeeded.
+    pub ok: bool,
+}
+
+/// A hook: observes the record stream of a run, read-only.
+pub trait Hook: Send + Sync {
+    /// The hook's description.
+    fn info(&self) -> &HookInfo;
+
+    /// Starts observing a run.
+    fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>>;
+}
+
+/// One run, as a hook observes it.
+pub trait RunObserver: Send {
+    /// The next batch of records read; an error stops the run.
+    fn batch(&mut self, batch: &Batch) -> Result<()>;
+    /// The run failed (called at most once, before `close`).
+    fn error(&mut self, error: &Error) -> Result<()>;
+    /// The run is over.
+    fn close(&mut self, summary: &RunSummary) -> Result<()>;
 }
 
 /// A reader over records already in memory; handy for tests and engines.

@@ -17,7 +17,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::{Codec, Driver, Engine, Format, Rule};
+use crate::provider::{Codec, Driver, Engine, Format, Hook, Rule};
 
 /// Where a provider comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -63,6 +63,8 @@ pub enum Provider {
     Rule(Arc<dyn Rule>),
     /// A processing engine.
     Engine(Arc<dyn Engine>),
+    /// A hook that observes runs.
+    Hook(Arc<dyn Hook>),
 }
 
 impl Provider {
@@ -74,10 +76,11 @@ impl Provider {
             Provider::Driver(p) => &p.info().id,
             Provider::Rule(p) => &p.info().name,
             Provider::Engine(p) => &p.info().id,
+            Provider::Hook(p) => &p.info().id,
         }
     }
 
-    /// The kind, as a word: `format`, `codec`, `driver`, `rule`, `engine`.
+    /// The kind, as a word: `format`, `codec`, `driver`, `rule`, `engine`, `hook`.
     pub fn kind(&self) -> &'static str {
         match self {
             Provider::Format(_) => "format",
@@ -85,6 +88,7 @@ impl Provider {
             Provider::Driver(_) => "driver",
             Provider::Rule(_) => "rule",
             Provider::Engine(_) => "engine",
+            Provider::Hook(_) => "hook",
         }
     }
 }
@@ -267,6 +271,7 @@ pub struct Registry {
     drivers: Kind<dyn Driver>,
     rules: Kind<dyn Rule>,
     engines: Kind<dyn Engine>,
+    hooks: Kind<dyn Hook>,
     allow: BTreeSet<String>,
 }
 
@@ -278,6 +283,7 @@ impl fmt::Debug for Registry {
             .field("drivers", &self.drivers.ids())
             .field("rules", &self.rules.ids())
             .field("engines", &self.engines.ids())
+            .field("hooks", &self.hooks.ids())
             .finish()
     }
 }
@@ -361,6 +367,7 @@ impl Registry {
             Provider::Driver(_) => self.drivers.has_active(id),
             Provider::Rule(_) => self.rules.has_active(id),
             Provider::Engine(_) => self.engines.has_active(id),
+            Provider::Hook(_) => self.hooks.has_active(id),
         }
         .cloned()
     }
@@ -375,6 +382,7 @@ impl Registry {
             Provider::Driver(p) => self.drivers.insert(id, p, source, replaces, allow),
             Provider::Rule(p) => self.rules.insert(id, p, source, replaces, allow),
             Provider::Engine(p) => self.engines.insert(id, p, source, replaces, allow),
+            Provider::Hook(p) => self.hooks.insert(id, p, source, replaces, allow),
         }
     }
 
@@ -384,6 +392,7 @@ impl Registry {
         self.drivers.resolve(&self.allow);
         self.rules.resolve(&self.allow);
         self.engines.resolve(&self.allow);
+        self.hooks.resolve(&self.allow);
     }
 
     /// The format with this id (case-insensitive).
@@ -410,6 +419,14 @@ impl Registry {
             .get(name)
             .cloned()
             .ok_or_else(|| unknown(ErrorKind::UnknownRule, "rule", name, self.rules.ids()))
+    }
+
+    /// The hook with this id.
+    pub fn hook(&self, id: &str) -> Result<Arc<dyn Hook>> {
+        self.hooks
+            .get(id)
+            .cloned()
+            .ok_or_else(|| unknown(ErrorKind::UnknownHook, "hook", id, self.hooks.ids()))
     }
 
     /// The engine with this id.
@@ -525,6 +542,11 @@ impl Registry {
     /// Every engine entry, shadowed ones included.
     pub fn engine_entries(&self) -> &[Entry<dyn Engine>] {
         &self.engines.entries
+    }
+
+    /// Every hook entry, shadowed ones included.
+    pub fn hook_entries(&self) -> &[Entry<dyn Hook>] {
+        &self.hooks.entries
     }
 
     /// The ids of the active formats, for error messages.

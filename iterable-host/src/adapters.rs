@@ -12,15 +12,16 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use iterable_core::io::{BoxRead, BoxSink, ByteSink};
 use iterable_core::{
-    BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo,
-    Error, ErrorKind, FieldNames, Format, FormatInfo, Options, PluginErrorKind, Record,
-    RecordReader, RecordWriter, Result, Rule, RuleInfo, Source, Value,
+    Batch, BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine,
+    EngineInfo, Error, ErrorKind, FieldNames, Format, FormatInfo, Hook, HookInfo, Options,
+    PluginErrorKind, Record, RecordReader, RecordWriter, Result, Rule, RuleInfo, RunInfo,
+    RunObserver, RunSummary, Source, Value,
 };
 use iterable_plugin_api::abi_stable::std_types::{RStr, RString, RVec, Tuple2};
-use iterable_plugin_api::host::{SinkWriter, SourceReader};
+use iterable_plugin_api::sdk::streams::{SinkWriter, SourceReader};
 use iterable_plugin_api::{
     BatchBuilder, ByteSinkBox, ByteSourceBox, ConnectionBox, RBatch, RError, RecordSinkBox,
-    RecordSourceBox,
+    RecordSourceBox, RunObserverBox,
 };
 
 use crate::convert::{self, BatchReader};
@@ -63,6 +64,16 @@ declared!(CodecInfo, "codec", id, codecs);
 declared!(DriverInfo, "driver", id, drivers);
 declared!(RuleInfo, "rule", name, rules);
 declared!(EngineInfo, "engine", id, engines);
+
+impl Declared for HookInfo {
+    const KIND: &'static str = "hook";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn listed(lib: &Library) -> Vec<&Self> {
+        lib.hooks.iter().flatten().map(|(i, _)| i).collect()
+    }
+}
 
 /// A plugin provider known from its manifest, loaded on first use. Its
 /// description is the manifest's until the library is loaded, then the
@@ -757,5 +768,62 @@ impl Connection for PluginConnection {
             written: 0,
             _lib: Some(Arc::clone(&self.lib)),
         }))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hooks
+
+/// A plugin hook, loaded on first use.
+pub type LazyHook = Lazy<HookInfo>;
+
+impl Hook for LazyHook {
+    fn info(&self) -> &HookInfo {
+        self.current()
+    }
+
+    fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
+        let (lib, i) = self.provider()?;
+        let name = self.plugin.name();
+        let hooks = lib.hooks.as_deref().unwrap_or_default();
+        let info = convert::run_info_to_plugin(run);
+        let opts = convert::options_to_plugin(options);
+        let observer = convert::call(name, "opening the hook", || hooks[i].1.open(&info, opts))?;
+        Ok(Box::new(PluginObserver {
+            plugin: name.to_owned(),
+            observer,
+            batch: RBatch::new(),
+            _lib: lib,
+        }))
+    }
+}
+
+/// A run, as a plugin hook observes it.
+struct PluginObserver {
+    plugin: String,
+    observer: RunObserverBox,
+    /// Reused for every batch.
+    batch: RBatch,
+    /// Keeps the library's objects alive as long as the observer.
+    _lib: Arc<Library>,
+}
+
+impl RunObserver for PluginObserver {
+    fn batch(&mut self, batch: &Batch) -> Result<()> {
+        convert::batch_to_plugin(batch, &mut self.batch);
+        let b = &self.batch;
+        convert::call(&self.plugin, "observing records", || self.observer.batch(b))
+    }
+
+    fn error(&mut self, error: &Error) -> Result<()> {
+        let text = error.to_string();
+        convert::call(&self.plugin, "observing an error", || {
+            self.observer.error(RStr::from_str(&text))
+        })
+    }
+
+    fn close(&mut self, summary: &RunSummary) -> Result<()> {
+        let s = convert::run_summary_to_plugin(summary);
+        convert::call(&self.plugin, "closing the hook", || self.observer.close(&s))
     }
 }

@@ -33,6 +33,9 @@ pub struct Config {
     /// Refuse plugin files and directories that group or others can write,
     /// or that belong to another user who is not root (default true).
     pub check_permissions: bool,
+    /// Hooks that observe every run of the command line, by id (added to
+    /// those given with `--hook`).
+    pub hooks: Vec<String>,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             disabled: Vec::new(),
             trust: Trust::Any,
             check_permissions: true,
+            hooks: Vec::new(),
         }
     }
 }

@@ -8,12 +8,13 @@ use iterable_core::Result;
 use iterable_plugin_api::abi_stable::std_types::RResult;
 
 use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, ErrorKind, FieldNames, FormatInfo, OptionSpec,
-    OptionType, Options, PluginErrorKind, Position, Record, RuleInfo, Value,
+    Batch, CodecInfo, DriverInfo, EngineInfo, Error, ErrorKind, FieldNames, FormatInfo, HookInfo,
+    OptionSpec, OptionType, Options, PluginErrorKind, Position, Record, RuleInfo, RunInfo,
+    RunSummary, Value,
 };
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
 use iterable_plugin_api::{
-    BatchBuilder, CellRef, RBatch, RError, RErrorKind, ROptions, RValue, host::roptions, tag,
+    BatchBuilder, CellRef, RBatch, RError, RErrorKind, ROptions, RValue, abi::roptions, tag,
 };
 
 /// Calls into a plugin: its error, or a panic that escaped its guard,
@@ -165,6 +166,49 @@ pub fn engine_info(i: &iterable_plugin_api::EngineInfo) -> EngineInfo {
     EngineInfo {
         id: i.id.to_string(),
         description: i.description.to_string(),
+    }
+}
+
+/// A plugin hook's description, as the core knows it.
+pub fn hook_info(i: &iterable_plugin_api::HookInfo) -> HookInfo {
+    HookInfo {
+        id: i.id.to_string(),
+        description: i.description.to_string(),
+        options: option_specs(&i.options),
+    }
+}
+
+/// What a run is, for a plugin hook.
+pub fn run_info_to_plugin(r: &RunInfo) -> iterable_plugin_api::RunInfo {
+    iterable_plugin_api::RunInfo {
+        command: r.command.as_str().into(),
+        source: r.source.as_str().into(),
+        target: r.target.as_deref().unwrap_or("").into(),
+        format: r.format.as_str().into(),
+        extra: RVec::new(),
+    }
+}
+
+/// How a run ended, for a plugin hook.
+pub fn run_summary_to_plugin(s: &RunSummary) -> iterable_plugin_api::RunSummary {
+    iterable_plugin_api::RunSummary {
+        records: s.records,
+        bytes_read: s.bytes_read,
+        ok: s.ok,
+        extra: RVec::new(),
+    }
+}
+
+/// Fills `out` with the rows of `batch` (one call, no per-record crossing).
+pub fn batch_to_plugin(batch: &Batch, out: &mut RBatch) {
+    let mut b = out.builder();
+    let names: Vec<&str> = batch.names().iter().map(String::as_str).collect();
+    b.set_fields(&names);
+    for row in batch.rows() {
+        for v in row {
+            push_value(&mut b, v);
+        }
+        b.end_row();
     }
 }
 

@@ -59,8 +59,8 @@ use std::time::Duration;
 
 pub use iterable_core;
 use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, OpenOptions, PluginErrorKind, Provider,
-    ProviderSource, Reader, Registry, Result, RuleInfo, Writer,
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, OpenOptions, PluginErrorKind,
+    Provider, ProviderSource, Reader, Registry, Result, RuleInfo, Writer,
 };
 
 pub use cache::ScanCache;
@@ -328,6 +328,7 @@ impl HostBuilder {
             registry,
             plugins,
             search,
+            hooks: config.hooks.clone(),
         })
     }
 }
@@ -537,7 +538,7 @@ fn check_manifest_plugin(m: &Manifest, lib: &Path, name: &str) -> Option<Error> 
             ));
         }
     }
-    let host_major = iterable_plugin_api::API_MAJOR as u64;
+    let host_major = iterable_plugin_api::ABI_MAJOR as u64;
     match manifest::parse_version(&m.plugin.api_version) {
         Some((major, _, _)) if major == host_major => None,
         _ => Some(Error::plugin(
@@ -546,7 +547,7 @@ fn check_manifest_plugin(m: &Manifest, lib: &Path, name: &str) -> Option<Error> 
             format!(
                 "built for plugin API {}, this host provides {}; rebuild it against iterable-plugin-api {}.x",
                 m.plugin.api_version,
-                iterable_plugin_api::API_VERSION,
+                iterable_plugin_api::ABI_VERSION,
                 host_major
             ),
         )),
@@ -642,6 +643,17 @@ fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             &name,
         );
     }
+    for h in &m.hooks {
+        let info = HookInfo {
+            id: h.id.clone(),
+            description: h.description.clone(),
+            options: Vec::new(),
+        };
+        registry.add_plugin(
+            Provider::Hook(Arc::new(adapters::LazyHook::new(Arc::clone(plugin), info))),
+            &name,
+        );
+    }
 }
 
 /// A plugin all of whose providers lose to something else is `shadowed`.
@@ -674,6 +686,9 @@ fn mark_fully_shadowed(registry: &Registry, plugins: &[Arc<Plugin>]) {
     for e in registry.engine_entries() {
         note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
     }
+    for e in registry.hook_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
     for p in plugins {
         if !matches!(p.status(), Status::Available | Status::Loaded) {
             continue;
@@ -697,6 +712,7 @@ pub struct Host {
     registry: Registry,
     plugins: Vec<Arc<Plugin>>,
     search: Vec<(PathBuf, DirOrigin)>,
+    hooks: Vec<String>,
 }
 
 impl std::fmt::Debug for Host {
@@ -734,6 +750,12 @@ impl Host {
     /// The first plugin with this name.
     pub fn plugin(&self, name: &str) -> Option<&Arc<Plugin>> {
         self.plugins.iter().find(|p| p.name() == name)
+    }
+
+    /// The hooks the configuration enables for every run (`hooks` in
+    /// `config.toml`), by id.
+    pub fn configured_hooks(&self) -> &[String] {
+        &self.hooks
     }
 
     /// The plugin directories, in search order.

@@ -10,16 +10,23 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use iterable_core::{Error, PluginErrorKind};
-use iterable_plugin_api::abi_stable::library::{LibraryError, RootModuleError};
+use iterable_plugin_api::abi::capability::{CAPABILITY_MAGIC, CapabilityHeader};
+use iterable_plugin_api::abi::hooks::{HOOKS_SYMBOL, HooksModule_Ref};
+use iterable_plugin_api::abi_stable::StableAbi;
+use iterable_plugin_api::abi_stable::abi_stability::abi_checking::check_layout_compatibility;
+use iterable_plugin_api::abi_stable::library::{
+    LibraryError, RootModuleError, lib_header_from_path,
+};
 use iterable_plugin_api::abi_stable::std_types::RResult;
 use iterable_plugin_api::{
-    API_MAJOR, API_VERSION, CodecProviderBox, DriverProviderBox, EngineProviderBox,
-    FormatProviderBox, RError, RuleProviderBox, host,
+    ABI_MAJOR, ABI_VERSION, CodecProviderBox, DriverProviderBox, EngineProviderBox,
+    FormatProviderBox, HookProviderBox, PluginModule_Ref, RError, RuleProviderBox,
 };
 
 use crate::convert;
 use crate::manifest::{
-    self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, Manifest, PluginSection, RuleDecl,
+    self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, HookDecl, Manifest, PluginSection,
+    RuleDecl,
 };
 
 /// A loaded plugin library and the providers it made.
@@ -38,6 +45,8 @@ pub struct Library {
     pub rules: Vec<(iterable_core::RuleInfo, RuleProviderBox)>,
     /// Its engines.
     pub engines: Vec<(iterable_core::EngineInfo, EngineProviderBox)>,
+    /// Its hooks; `None` when the library predates hooks (ABI 1.0).
+    pub hooks: Option<Vec<(iterable_core::HookInfo, HookProviderBox)>>,
 }
 
 impl std::fmt::Debug for Library {
@@ -90,7 +99,7 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         }
     }
     tracing::debug!(plugin = name, path = %path.display(), "loading plugin library");
-    let module = match catch_unwind(AssertUnwindSafe(|| host::load_module(path))) {
+    let module = match catch_unwind(AssertUnwindSafe(|| load_module(path))) {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return Err(classify(&e, name, path)),
         Err(_) => {
@@ -108,13 +117,7 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         meta.name.to_string()
     };
     let name = real_name.as_str();
-    if let Err(e) = host::check_api_version(&meta.api_version) {
-        return Err(Error::plugin(
-            PluginErrorKind::VersionMismatch,
-            name,
-            e.message.to_string(),
-        ));
-    }
+    check_api_version(&meta.api_version, name)?;
     let formats: Vec<_> = guarded(name, "listing formats", || (module.formats())())?
         .into_iter()
         .map(|p| (convert::format_info(&p.info()), p))
@@ -135,6 +138,15 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         .into_iter()
         .map(|p| (convert::engine_info(&p.info()), p))
         .collect();
+    let hooks = match capability::<HooksModule_Ref>(path, HOOKS_SYMBOL, name)? {
+        None => None,
+        Some(module) => Some(
+            guarded(name, "listing hooks", || (module.hooks())())?
+                .into_iter()
+                .map(|p| (convert::hook_info(&p.info()), p))
+                .collect::<Vec<_>>(),
+        ),
+    };
     let file_name = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -194,6 +206,14 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
                 description: i.description.clone(),
             })
             .collect(),
+        hooks: hooks
+            .iter()
+            .flatten()
+            .map(|(i, _)| HookDecl {
+                id: i.id.clone(),
+                description: i.description.clone(),
+            })
+            .collect(),
     };
     tracing::debug!(plugin = name, "plugin library loaded");
     Ok(Library {
@@ -204,13 +224,143 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         drivers,
         rules,
         engines,
+        hooks,
     })
+}
+
+/// Loads the plugin library at `path` and returns its root module; abi_stable
+/// checks the ABI version (same major) and the layout of every type
+/// reachable from the root module. Loads per path (never through
+/// abi_stable's per-type `load_from_*` cache, which returns the first module
+/// for every path); loading the same path twice returns the same module.
+/// Libraries are never unloaded (restart to reload).
+fn load_module(path: &Path) -> Result<PluginModule_Ref, LibraryError> {
+    lib_header_from_path(path).and_then(|header| header.init_root_module::<PluginModule_Ref>())
+}
+
+/// Parses `"MAJOR.MINOR[.PATCH...]"` into `(major, minor)`.
+pub fn parse_api_version(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// Checks the ABI version a plugin reports against this host's: the major
+/// must be equal, any minor loads (what a minor added is looked up, never
+/// assumed). The error says both versions and what to do.
+pub fn check_api_version(plugin_api_version: &str, name: &str) -> Result<(), Error> {
+    let mismatch = |msg: String| Error::plugin(PluginErrorKind::VersionMismatch, name, msg);
+    let Some((major, _minor)) = parse_api_version(plugin_api_version) else {
+        return Err(mismatch(format!(
+            "invalid plugin API version `{plugin_api_version}`"
+        )));
+    };
+    if major != ABI_MAJOR {
+        return Err(mismatch(format!(
+            "plugin built for plugin API {plugin_api_version}, this host provides {ABI_VERSION} \
+             (major versions differ); rebuild the plugin against iterable-plugin-api {ABI_MAJOR}.x"
+        )));
+    }
+    Ok(())
+}
+
+/// Looks up the optional capability `symbol` of the library at `path`
+/// (already loaded) and returns its module, after checking the header and
+/// the layout of `M` against this host's. `Ok(None)`: the library does not
+/// export it (built for an older minor), which is not an error.
+fn capability<M: StableAbi + Copy + 'static>(
+    path: &Path,
+    symbol: &str,
+    name: &str,
+) -> Result<Option<M>, Error> {
+    let mismatch = |what: String| {
+        Error::plugin(
+            PluginErrorKind::AbiMismatch,
+            name,
+            format!(
+                "ABI mismatch in its capability {symbol}: {what}; rebuild it against iterable-plugin-api {ABI_MAJOR}.x"
+            ),
+        )
+    };
+    // SAFETY: the library is already loaded and initialised (by
+    // abi_stable, which never unloads it); this only takes another
+    // reference to it, which is leaked below for the same reason.
+    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| {
+        Error::plugin(
+            PluginErrorKind::LoadFailed,
+            name,
+            format!("cannot look up {symbol}: {e}"),
+        )
+    })?;
+    let lib: &'static libloading::Library = Box::leak(Box::new(lib));
+    // SAFETY: a symbol of this name is, by the plugin ABI's definition, a
+    // static `CapabilityHeader<M>`; its magic is checked before anything
+    // else is read, and `M`'s layout before `module` is called.
+    let header: &'static CapabilityHeader<M> = unsafe {
+        match lib.get::<*const CapabilityHeader<M>>(symbol.as_bytes()) {
+            Ok(sym) => match (*sym).as_ref() {
+                Some(h) => h,
+                None => return Err(mismatch("the symbol is null".into())),
+            },
+            Err(_) => return Ok(None),
+        }
+    };
+    if header.magic != CAPABILITY_MAGIC {
+        return Err(mismatch("it is not a capability header".into()));
+    }
+    if header.abi_major != ABI_MAJOR {
+        return Err(mismatch(format!(
+            "built for ABI {}.{}, this host has {ABI_VERSION}",
+            header.abi_major, header.abi_minor
+        )));
+    }
+    if let Err(e) = check_layout_compatibility(<M as StableAbi>::LAYOUT, header.layout) {
+        let summary = summarize_load_error(&e.to_string());
+        let what = summary
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("Error:"))
+            .map(|l| l.trim_start_matches("Error:").trim().to_owned())
+            .unwrap_or_else(|| "the type layouts differ".into());
+        return Err(mismatch(what));
+    }
+    match catch_unwind(|| (header.module)()) {
+        Ok(m) => Ok(Some(m)),
+        Err(_) => Err(Error::plugin(
+            PluginErrorKind::Panic,
+            name,
+            format!("the plugin panicked while initialising {symbol}"),
+        )),
+    }
+}
+
+/// Shortens abi_stable's load-error text (a layout mismatch prints hundreds
+/// of lines): keeps each line starting with `Error:` plus the 3 after it,
+/// or else the first 5 lines; at most 40 lines.
+pub fn summarize_load_error(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut keep: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim_start().starts_with("Error:") {
+            keep.extend(lines[i..(i + 4).min(lines.len())].iter().copied());
+            i += 4;
+        } else {
+            i += 1;
+        }
+    }
+    if keep.is_empty() {
+        keep = lines.iter().take(5).copied().collect();
+    }
+    keep.truncate(40);
+    keep.join("\n")
 }
 
 /// Turns abi_stable's load error into a short, classified one. A layout
 /// mismatch prints hundreds of lines; only its first `Error:` line is kept.
 fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
-    let rebuild = format!("rebuild it against iterable-plugin-api {API_MAJOR}.x");
+    let rebuild = format!("rebuild it against iterable-plugin-api {ABI_MAJOR}.x");
     let (kind, msg) = match e {
         LibraryError::OpenError { err, .. } => (
             PluginErrorKind::NotALibrary,
@@ -256,7 +406,7 @@ fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
             format!("initialisation failed: {}", first_line(&err.to_string())),
         ),
         LibraryError::AbiInstability(err) => {
-            let summary = host::summarize_load_error(&err.to_string());
+            let summary = summarize_load_error(&err.to_string());
             let what = summary
                 .lines()
                 .map(str::trim)
@@ -266,7 +416,7 @@ fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
             (
                 PluginErrorKind::AbiMismatch,
                 format!(
-                    "ABI mismatch: its iterable-plugin-api types differ from this host's ({API_VERSION}): {what}; {rebuild}"
+                    "ABI mismatch: its iterable-plugin-api types differ from this host's ({ABI_VERSION}): {what}; {rebuild}"
                 ),
             )
         }
@@ -297,6 +447,26 @@ fn first_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_versions() {
+        assert!(check_api_version("1.0.0", "p").is_ok());
+        assert!(check_api_version("1.7.2", "p").is_ok());
+        let e = check_api_version("2.0.0", "p").unwrap_err();
+        assert_eq!(e.plugin_kind(), Some(PluginErrorKind::VersionMismatch));
+        assert!(e.to_string().contains("2.0.0") && e.to_string().contains(ABI_VERSION));
+        assert!(check_api_version("x", "p").is_err());
+        assert_eq!(parse_api_version("1.2.3"), Some((1, 2)));
+    }
+
+    #[test]
+    fn summarize() {
+        let text = "noise\nmore\nError: field `x` differs\n expected a\n found b\n detail\n zzz\n";
+        let s = summarize_load_error(text);
+        assert!(s.starts_with("Error: field `x` differs"));
+        assert!(!s.contains("zzz") && s.contains("detail"));
+        assert_eq!(summarize_load_error("a\nb"), "a\nb");
+    }
 
     #[test]
     fn garbage_is_not_a_library_and_missing_is_missing() {

@@ -32,6 +32,9 @@ pub struct Manifest {
     /// `[[engine]]` entries.
     #[serde(default, rename = "engine", skip_serializing_if = "Vec::is_empty")]
     pub engines: Vec<EngineDecl>,
+    /// `[[hook]]` entries (ABI 1.1; a 1.0 host ignores them).
+    #[serde(default, rename = "hook", skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookDecl>,
 }
 
 /// The `[plugin]` table.
@@ -82,8 +85,10 @@ pub struct FormatDecl {
     /// Whether it reads (default true).
     #[serde(default = "yes")]
     pub read: bool,
-    /// Whether it writes (default true).
-    #[serde(default = "yes")]
+    /// Whether it writes. Unset, it is false, the SDK's default
+    /// (`FormatSpec` is readable, not writable); in a manifest for ABI 1.0,
+    /// whose default was true, it stays true.
+    #[serde(default)]
     pub write: bool,
 }
 
@@ -138,6 +143,51 @@ pub struct EngineDecl {
     /// One line about the engine.
     #[serde(default)]
     pub description: String,
+}
+
+/// A `[[hook]]` entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookDecl {
+    /// The hook id.
+    pub id: String,
+    /// One line about the hook.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Expands a library stem (a name without a dot) to this system's file
+/// name for it; a name with a dot is a file name already.
+pub fn library_file_name(library: &str) -> String {
+    if library.contains('.') {
+        library.to_owned()
+    } else {
+        format!(
+            "{}{library}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        )
+    }
+}
+
+/// A 1.0 manifest's `[[format]]` without `write` meant a writable format;
+/// from 1.1 on the defaults are the SDK's (not writable), and manifests
+/// that `install` writes always say it.
+fn legacy_write_default(m: &mut Manifest, text: &str) {
+    if parse_version(&m.plugin.api_version).is_none_or(|(major, minor, _)| (major, minor) != (1, 0))
+    {
+        return;
+    }
+    let Ok(raw) = text.parse::<toml::Table>() else {
+        return;
+    };
+    let Some(formats) = raw.get("format").and_then(|f| f.as_array()) else {
+        return;
+    };
+    for (decl, raw) in m.formats.iter_mut().zip(formats) {
+        if raw.get("write").is_none() {
+            decl.write = true;
+        }
+    }
 }
 
 /// Parses hex bytes such as `"04 22 4D 18"` or `"04224d18"`.
@@ -200,6 +250,8 @@ impl Manifest {
                 .unwrap_or_default();
             bad(format!("invalid manifest: {msg}{at}"))
         })?;
+        let mut m = m;
+        legacy_write_default(&mut m, text);
         let p = &m.plugin;
         for (key, value) in [
             ("name", &p.name),
@@ -254,6 +306,7 @@ impl Manifest {
             .chain(m.drivers.iter().map(|d| &d.id))
             .chain(m.rules.iter().map(|r| &r.name))
             .chain(m.engines.iter().map(|e| &e.id))
+            .chain(m.hooks.iter().map(|h| &h.id))
         {
             if id.trim().is_empty() {
                 return Err(err_named(bad(
@@ -269,7 +322,14 @@ impl Manifest {
         manifest_path
             .parent()
             .unwrap_or_else(|| Path::new("."))
-            .join(&self.plugin.library)
+            .join(self.library_file())
+    }
+
+    /// The library's file name on this system: `library` as written, or,
+    /// when it is a bare stem such as `ltsv` (no dot), `libltsv.so` on
+    /// Linux and the BSDs, `libltsv.dylib` on macOS, `ltsv.dll` on Windows.
+    pub fn library_file(&self) -> String {
+        library_file_name(&self.plugin.library)
     }
 
     /// The ids this manifest declares, per kind.
@@ -280,6 +340,7 @@ impl Manifest {
             drivers: self.drivers.iter().map(|d| d.id.clone()).collect(),
             rules: self.rules.iter().map(|r| r.name.clone()).collect(),
             engines: self.engines.iter().map(|e| e.id.clone()).collect(),
+            hooks: self.hooks.iter().map(|h| h.id.clone()).collect(),
         }
     }
 
@@ -302,6 +363,9 @@ pub struct Provides {
     pub rules: Vec<String>,
     /// Engine ids.
     pub engines: Vec<String>,
+    /// Hook ids.
+    #[serde(default)]
+    pub hooks: Vec<String>,
 }
 
 impl Provides {
@@ -312,15 +376,20 @@ impl Provides {
             && self.drivers.is_empty()
             && self.rules.is_empty()
             && self.engines.is_empty()
+            && self.hooks.is_empty()
     }
 }
 
 /// How a library's self-description `found` differs from the manifest
-/// `declared`: declared providers it lacks first, then providers it has that
-/// the manifest does not declare (which stay unused).
+/// `declared`. First what the manifest claims that the library does not do:
+/// providers it lacks, then, provider by provider, every detail that
+/// differs (extensions, magic bytes, read and write, URI schemes), then the
+/// plugin's name. Then
+/// providers the library has that the manifest does not declare (which
+/// stay unused).
 pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<String>) {
     let (d, f) = (declared.provides(), found.provides());
-    let mut missing = Vec::new();
+    let mut wrong = Vec::new();
     let mut undeclared = Vec::new();
     for (kind, d, f) in [
         ("format", &d.formats, &f.formats),
@@ -328,9 +397,10 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
         ("driver", &d.drivers, &f.drivers),
         ("rule", &d.rules, &f.rules),
         ("engine", &d.engines, &f.engines),
+        ("hook", &d.hooks, &f.hooks),
     ] {
         for id in d.iter().filter(|id| !f.contains(id)) {
-            missing.push(format!(
+            wrong.push(format!(
                 "the manifest declares {kind} '{id}' but the library does not provide it"
             ));
         }
@@ -340,10 +410,104 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
             ));
         }
     }
-    (missing, undeclared)
+    let mut differ = |kind: &str, id: &str, what: &str, said: String, is: String| {
+        if said != is {
+            wrong.push(format!(
+                "{kind} '{id}': the manifest says {what} {said}, the library {is}"
+            ));
+        }
+    };
+    for m in &declared.formats {
+        if let Some(l) = found.formats.iter().find(|l| l.id == m.id) {
+            differ(
+                "format",
+                &m.id,
+                "extensions",
+                ext_list(&m.extensions),
+                ext_list(&l.extensions),
+            );
+            differ(
+                "format",
+                &m.id,
+                "magic",
+                magic_text(&m.magic),
+                magic_text(&l.magic),
+            );
+            differ(
+                "format",
+                &m.id,
+                "read =",
+                m.read.to_string(),
+                l.read.to_string(),
+            );
+            differ(
+                "format",
+                &m.id,
+                "write =",
+                m.write.to_string(),
+                l.write.to_string(),
+            );
+        }
+    }
+    for m in &declared.codecs {
+        if let Some(l) = found.codecs.iter().find(|l| l.id == m.id) {
+            differ(
+                "codec",
+                &m.id,
+                "extensions",
+                ext_list(&m.extensions),
+                ext_list(&l.extensions),
+            );
+            differ(
+                "codec",
+                &m.id,
+                "magic",
+                magic_text(&m.magic),
+                magic_text(&l.magic),
+            );
+        }
+    }
+    for m in &declared.drivers {
+        if let Some(l) = found.drivers.iter().find(|l| l.id == m.id) {
+            differ(
+                "driver",
+                &m.id,
+                "schemes",
+                ext_list(&m.schemes),
+                ext_list(&l.schemes),
+            );
+        }
+    }
+    if declared.plugin.name != found.plugin.name {
+        wrong.push(format!(
+            "the library calls itself '{}' but the manifest says '{}'",
+            found.plugin.name, declared.plugin.name
+        ));
+    }
+    (wrong, undeclared)
 }
 
-/// The first provider `declared` lists that `found` lacks, as a message.
+/// A list as a manifest shows it, compared without case, order or dots.
+fn ext_list(items: &[String]) -> String {
+    let mut v: Vec<String> = items
+        .iter()
+        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+        .collect();
+    v.sort();
+    v.dedup();
+    format!("[{}]", v.join(", "))
+}
+
+/// Magic bytes as canonical hex, or "none".
+fn magic_text(magic: &Option<String>) -> String {
+    match magic.as_deref().map(|h| parse_hex(h).map(|b| to_hex(&b))) {
+        None => "none".into(),
+        Some(Some(hex)) => hex,
+        Some(None) => magic.clone().unwrap_or_default(),
+    }
+}
+
+/// The first thing `declared` claims that `found` does not do, as a message.
 pub fn first_missing(declared: &Manifest, found: &Manifest) -> Option<String> {
     differences(declared, found).0.into_iter().next()
 }
@@ -383,6 +547,20 @@ id = "lz4"
 extensions = ["lz4"]
 magic = "04 22 4D 18"
 "#;
+
+    #[test]
+    fn format_defaults_follow_the_manifests_abi() {
+        // 1.0 manifests meant "writable" when `write` was left out; from 1.1
+        // on the defaults are the SDK's (FormatSpec): readable, not writable.
+        let v11 = GOOD.replace("api_version = \"1.0.0\"", "api_version = \"1.1\"");
+        let m = Manifest::parse(&v11).unwrap();
+        assert!(m.formats[0].read && !m.formats[0].write);
+        let explicit = GOOD.replace(
+            "extensions = [\"ltsv\"]",
+            "extensions = [\"ltsv\"]\nwrite = false",
+        );
+        assert!(!Manifest::parse(&explicit).unwrap().formats[0].write);
+    }
 
     #[test]
     fn parses_a_good_manifest() {

@@ -275,13 +275,7 @@ impl Plugin {
             return;
         };
         let (missing, undeclared) = crate::manifest::differences(declared, &lib.description);
-        let mut notes: Vec<String> = missing.into_iter().chain(undeclared).collect();
-        if lib.description.plugin.name != self.name {
-            notes.push(format!(
-                "the library calls itself '{}' but the manifest says '{}'",
-                lib.description.plugin.name, self.name
-            ));
-        }
+        let notes: Vec<String> = missing.into_iter().chain(undeclared).collect();
         for n in &notes {
             tracing::info!(plugin = %self.name, "{n}");
         }

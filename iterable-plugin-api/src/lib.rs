@@ -1,32 +1,34 @@
 //! The stable plugin interface of IterableData: the only dependency a plugin
 //! author needs.
 //!
-//! A plugin is a `cdylib` that exports exactly one root module (with
+//! A plugin is a `cdylib` that exports one root module (with
 //! [`export_plugin!`]) describing its metadata and any number of providers of
-//! five kinds: **formats** (bytes ⇄ records), **codecs** (bytes ⇄ bytes),
-//! **drivers** (databases), **rules** (value validation) and **engines**
-//! (queries over record streams).
+//! six kinds: **formats** (bytes ⇄ records), **codecs** (bytes ⇄ bytes),
+//! **drivers** (databases), **rules** (value validation), **engines**
+//! (queries over record streams) and **hooks** (observers of a run).
 //!
-//! # Layers
+//! # Roles
 //!
-//! * **Author level** ([`author`], re-exported in [`prelude`]): implement
-//!   [`Format`], [`Codec`], [`Driver`]/[`Connection`], [`Rule`] or [`Engine`]
-//!   with plain Rust types, and list them in [`export_plugin!`]. Every entry
+//! * [`sdk`], re-exported in [`prelude`]: what an author implements
+//!   ([`Format`], [`Codec`], [`Driver`]/[`Connection`], [`Rule`], [`Engine`],
+//!   [`Hook`]) with plain Rust types, and [`export_plugin!`]. Every entry
 //!   point is panic-guarded for you: a panic becomes an error of kind
 //!   [`RErrorKind::PANIC`] instead of killing the host.
-//! * **Batches** ([`batch`]): records cross the boundary in flat,
-//!   host-owned, reused batches ([`RBatch`]); authors write rows with a
-//!   [`BatchBuilder`] and read them with [`RowView`] / [`CellRef`].
-//! * **Wire level** ([`abi`]): the `#[repr(C)]` `StableAbi` types and
-//!   `#[sabi_trait]` objects, frozen for 1.x except for growth at the end.
-//! * **Host level** ([`host`]): callback objects over std types, std
-//!   adapters over plugin objects, version checks, loading.
+//! * [`abi`]: the frozen wire, and nothing else: `#[repr(C)]` `StableAbi`
+//!   types and `#[sabi_trait]` objects. Records cross it in flat, reused
+//!   batches ([`RBatch`]), written with a [`BatchBuilder`] and read with
+//!   [`RowView`] / [`CellRef`].
+//! * `testing` (feature `testing`): runs a plugin's providers in-process
+//!   through the real wire, so an author's tests never touch wire types.
+//!
+//! Loading libraries is the host's business (the `iterable-host` crate).
 //!
 //! # Versioning
 //!
-//! The package version of this crate is the ABI version ([`API_VERSION`]).
-//! abi_stable compares it when a library is loaded: the major must match,
-//! any minor loads. See `docs/abi-policy.md` in the repository.
+//! [`ABI_VERSION`] is the version of the wire, a constant of its own; the
+//! crate's package version is the SDK's. A host loads plugins of the same
+//! ABI major and any minor; capabilities that a minor added are optional
+//! symbols it looks up (see [`abi::capability`]). See `docs/abi-policy.md`.
 //!
 //! # A complete format plugin
 //!
@@ -95,80 +97,77 @@
 pub use abi_stable;
 
 pub mod abi;
-pub mod author;
-pub mod batch;
-pub mod error;
-pub mod host;
-mod macros;
-mod panic_guard;
+pub mod sdk;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
-pub use macros::__private;
+pub use sdk::export::__private;
 
+pub use abi::hooks::{
+    HookInfo, HookProvider, HookProviderBox, RunInfo, RunObserver, RunObserverBox, RunSummary,
+};
 pub use abi::{
-    ByteSink, ByteSinkBox, ByteSource, ByteSourceBox, CodecInfo, CodecProvider, CodecProviderBox,
-    ConnectionBox, DriverInfo, DriverProvider, DriverProviderBox, EngineInfo, EngineProvider,
-    EngineProviderBox, FormatInfo, FormatProvider, FormatProviderBox, OptionSpec, PluginMetadata,
-    PluginModule, PluginModule_Ref, RExtra, ROptions, RValue, RecordSink, RecordSinkBox,
-    RecordSource, RecordSourceBox, RuleInfo, RuleProvider, RuleProviderBox,
+    ABI_MAJOR, ABI_MINOR, ABI_VERSION, BatchBuilder, BatchView, ByteSink, ByteSinkBox, ByteSource,
+    ByteSourceBox, CellRef, CodecInfo, CodecProvider, CodecProviderBox, ConnectionBox, DriverInfo,
+    DriverProvider, DriverProviderBox, EngineInfo, EngineProvider, EngineProviderBox, FormatInfo,
+    FormatProvider, FormatProviderBox, OptionSpec, PluginMetadata, PluginModule, PluginModule_Ref,
+    RBatch, RError, RErrorKind, RExtra, ROptions, RValue, RecordSink, RecordSinkBox, RecordSource,
+    RecordSourceBox, RowView, Rows, RuleInfo, RuleProvider, RuleProviderBox, tag,
 };
-pub use author::{
-    Codec, CodecSpec, Connection, Driver, DriverSpec, Encoder, Engine, EngineSpec, Format,
-    FormatSpec, Input, Options, Output, RowReader, RowSource, RowWriter, Rule, RuleSpec,
+pub use sdk::error::{Error, Result};
+pub use sdk::guard::install_panic_hook;
+pub use sdk::io::{Encoder, Input, Output};
+pub use sdk::options::Options;
+pub use sdk::spec::{CodecSpec, DriverSpec, EngineSpec, FormatSpec, HookSpec, RuleSpec};
+pub use sdk::streams::MemorySink;
+pub use sdk::traits::{
+    Codec, Connection, Driver, Engine, Format, Hook, RowReader, RowSource, RowWriter, Rule,
+    RunWatcher,
 };
-pub use batch::{BatchBuilder, BatchView, CellRef, RBatch, RowView, Rows, tag};
-pub use error::{Error, RError, RErrorKind, Result};
-pub use panic_guard::install_panic_hook;
 
 /// The wire-level connection trait (named `Connection` in [`abi`]; the
 /// author-level trait [`Connection`] is what plugins implement).
 pub use abi::Connection as ConnectionObject;
 
-/// This crate's version, which is the plugin ABI version.
-pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The major part of [`API_VERSION`]: plugins load only into hosts with the same major.
-pub const API_MAJOR: u32 = parse_u32(env!("CARGO_PKG_VERSION_MAJOR"));
-/// The minor part of [`API_VERSION`].
-pub const API_MINOR: u32 = parse_u32(env!("CARGO_PKG_VERSION_MINOR"));
-
-const fn parse_u32(s: &str) -> u32 {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut n: u32 = 0;
-    while i < b.len() {
-        assert!(b[i].is_ascii_digit(), "version part is not a number");
-        n = n * 10 + (b[i] - b'0') as u32;
-        i += 1;
-    }
-    n
-}
+/// The ABI version a plugin reports, `MAJOR.MINOR` (the same as [`ABI_VERSION`]).
+pub const API_VERSION: &str = ABI_VERSION;
+/// The same as [`ABI_MAJOR`].
+pub const API_MAJOR: u32 = ABI_MAJOR;
+/// The same as [`ABI_MINOR`].
+pub const API_MINOR: u32 = ABI_MINOR;
 
 /// Everything a plugin author needs: `use iterable_plugin_api::prelude::*;`.
 ///
 /// Also brings the `std::io::{BufRead, Read, Write}` methods into scope.
 pub mod prelude {
-    pub use crate::author::{
-        Codec, CodecSpec, Connection, Driver, DriverSpec, Encoder, Engine, EngineSpec, Format,
-        FormatSpec, Input, Options, Output, RowReader, RowSource, RowWriter, Rule, RuleSpec,
+    pub use crate::abi::{BatchBuilder, BatchView, CellRef, RowView};
+    pub use crate::sdk::error::{Error, Result};
+    pub use crate::sdk::io::{Encoder, Input, Output};
+    pub use crate::sdk::options::Options;
+    pub use crate::sdk::spec::{CodecSpec, DriverSpec, EngineSpec, FormatSpec, HookSpec, RuleSpec};
+    pub use crate::sdk::traits::{
+        Codec, Connection, Driver, Engine, Format, Hook, RowReader, RowSource, RowWriter, Rule,
+        RunWatcher,
     };
-    pub use crate::batch::{BatchBuilder, BatchView, CellRef, RowView};
-    pub use crate::error::{Error, RErrorKind, Result};
-    pub use crate::{RValue, export_plugin};
+    pub use crate::{RErrorKind, RValue, RunInfo, RunSummary, export_plugin};
     pub use std::io::{BufRead as _, Read as _, Write as _};
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn version_consts_match_package_version() {
-        assert_eq!(super::API_VERSION, "1.0.0");
+    fn abi_version_is_its_own_constant() {
+        assert_eq!(super::ABI_VERSION, "1.1");
         assert_eq!(
-            format!("{}.{}", super::API_MAJOR, super::API_MINOR),
-            super::API_VERSION
-                .split('.')
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(".")
+            format!("{}.{}", super::ABI_MAJOR, super::ABI_MINOR),
+            super::ABI_VERSION
+        );
+        // The package (SDK) version moves on its own; only its major is tied
+        // to the wire (abi_stable compares it in every type's layout).
+        assert_eq!(
+            env!("CARGO_PKG_VERSION_MAJOR"),
+            super::ABI_MAJOR.to_string()
         );
     }
 }

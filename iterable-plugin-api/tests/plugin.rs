@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
+use iterable_plugin_api::abi::roptions;
 use iterable_plugin_api::abi_stable::std_types::{RNone, ROption, RSome, RString, RVec, Tuple2};
-use iterable_plugin_api::host::{MemorySink, SinkWriter, SourceReader, roptions};
 use iterable_plugin_api::prelude::*;
+use iterable_plugin_api::sdk::streams::{MemorySink, SinkWriter, SourceReader};
 use iterable_plugin_api::{
     ByteSinkBox, ByteSourceBox, PluginModule_Ref, RBatch, RError, RecordSourceBox,
 };
@@ -883,7 +884,7 @@ fn panicking_drop_in_plugin_code_is_contained() {
             Ok(false)
         }
     }
-    let src = iterable_plugin_api::author::reader_source(Box::new(DropBomb));
+    let src = iterable_plugin_api::sdk::adapt::reader_source(Box::new(DropBomb));
     drop(src); // must not unwind into the caller
 }
 
@@ -909,7 +910,7 @@ fn every_row_keeps_its_own_field_order() {
         }
         None => Ok(false),
     };
-    let mut src = iterable_plugin_api::author::reader_source(Box::new(reader));
+    let mut src = iterable_plugin_api::sdk::adapt::reader_source(Box::new(reader));
     let mut got: Vec<Vec<(String, i64)>> = Vec::new();
     let mut batch = iterable_plugin_api::RBatch::new();
     let mut calls = 0;

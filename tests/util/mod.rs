@@ -30,7 +30,8 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(o: Output) -> Run {
+    /// The result of a finished process.
+    pub fn from(o: Output) -> Run {
         Run {
             status: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -65,7 +66,13 @@ impl Run {
 
 /// A command for the binary, isolated from the user's home and environment.
 pub fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
+    command_of(&bin(), dir, args)
+}
+
+/// A command for another build of the binary (a previous release's),
+/// isolated the same way.
+pub fn command_of(program: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(program);
     c.args(args)
         .current_dir(dir)
         .env("HOME", dir.join("home"))
@@ -211,6 +218,126 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The commit of the 1.0 release, whose sources (taken from this
+/// repository's own history) build the "previous release" binaries of the
+/// compatibility tests.
+pub const RELEASE_1_0: &str = "792c8e27c0fc831c0e3bacbf21d0ef0f9138249f";
+
+/// The whole source tree of the 1.0 release, extracted once from git into
+/// `target/fixtures/release-1.0` (test binaries running at once each
+/// extract into a scratch folder and rename it into place).
+pub fn release_1_0() -> PathBuf {
+    let dir = fixtures_root().join("release-1.0");
+    if dir.join("Cargo.toml").is_file() {
+        return dir;
+    }
+    let scratch = fixtures_root().join(format!("release-1.0.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let archive = Command::new("git")
+        .arg("-C")
+        .arg(workspace())
+        .args(["archive", "--format=tar", RELEASE_1_0])
+        .output()
+        .expect("run git");
+    assert!(
+        archive.status.success(),
+        "the 1.0 release ({RELEASE_1_0}) is not in this clone's history (a shallow clone?): {}",
+        String::from_utf8_lossy(&archive.stderr)
+    );
+    let mut tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(&scratch)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run tar");
+    {
+        use std::io::Write;
+        tar.stdin
+            .take()
+            .unwrap()
+            .write_all(&archive.stdout)
+            .unwrap();
+    }
+    assert!(tar.wait().unwrap().success(), "tar failed");
+    if std::fs::rename(&scratch, &dir).is_err() {
+        // Another test binary put it there first.
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    dir
+}
+
+/// Binaries built from the 1.0 release's own sources: its `iterable-host`
+/// and the example plugins `ltsv`, `lz4` and `idrules`, in a target
+/// directory of their own. Returns that directory's `debug` folder.
+pub fn release_1_0_binaries() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let src = release_1_0();
+            let target = fixtures_root().join("release-1.0-target");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            // Target selection flags apply to every package named, so the
+            // binary and the plugin libraries are two builds.
+            for targets in [
+                &["-p", "iterable-host", "--bin", "iterable-host"][..],
+                &[
+                    "-p",
+                    "iterable-plugin-ltsv",
+                    "-p",
+                    "iterable-plugin-lz4",
+                    "-p",
+                    "iterable-plugin-idrules",
+                    "--lib",
+                ][..],
+            ] {
+                let out = Command::new(&cargo)
+                    .args(["build", "--quiet", "--manifest-path"])
+                    .arg(src.join("Cargo.toml"))
+                    .args(targets)
+                    .env("CARGO_TARGET_DIR", &target)
+                    .env("CARGO_PROFILE_DEV_DEBUG", "false")
+                    .env_remove("RUSTFLAGS")
+                    .output()
+                    .expect("run cargo");
+                assert!(
+                    out.status.success(),
+                    "building the 1.0 release failed:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            target.join("debug")
+        })
+        .clone()
+}
+
+/// A crate of the 1.0 release, copied out of its workspace: the keys it
+/// inherited from the workspace are written out.
+fn detached_release_crate(name: &str, to: &Path) {
+    let from = release_1_0().join(name);
+    let _ = std::fs::remove_dir_all(to);
+    copy_dir(&from, to);
+    let toml = std::fs::read_to_string(to.join("Cargo.toml")).unwrap();
+    let detached = toml
+        .replace("edition.workspace = true", "edition = \"2024\"")
+        .replace("rust-version.workspace = true", "rust-version = \"1.85\"")
+        .replace(
+            "license.workspace = true",
+            "license = \"MIT OR Apache-2.0\"",
+        )
+        .replace("repository.workspace = true\n", "")
+        .replace("authors.workspace = true\n", "")
+        .replace("abi_stable.workspace = true", "abi_stable = \"0.11.3\"")
+        .replace("[lints]\nworkspace = true\n", "")
+        // The layout-check fixtures need nothing but the library.
+        .split("\n[[example]]")
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(to.join("Cargo.toml"), detached).unwrap();
+}
+
 /// Sets the package version of the interface copy in `dir` (from 1.0.0).
 fn set_version(dir: &Path, version: &str) {
     let toml = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
@@ -218,25 +345,22 @@ fn set_version(dir: &Path, version: &str) {
     std::fs::write(dir.join("Cargo.toml"), changed).unwrap();
 }
 
-/// The frozen 1.0 interface, and generated variants of it: `"2.0"` (version
-/// 2.0.0), `"changed"` (1.0.0 with two PluginMetadata fields swapped) and
+/// The 1.0 interface as released (`iterable-plugin-api` at
+/// [`RELEASE_1_0`]), and variants of it: `"2.0"` (version 2.0.0),
+/// `"changed"` (1.0.0 with two PluginMetadata fields swapped) and
 /// `"1.1-appended"` (1.1.0 with a method appended to `FormatProvider`).
 pub fn interface(variant: &str) -> PathBuf {
-    let frozen = workspace().join("tests/abi/iterable-plugin-api-1.0");
-    if variant == "1.0" {
-        return frozen;
-    }
     let dir = fixtures_root().join(format!("api-{variant}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&frozen, &dir);
+    detached_release_crate("iterable-plugin-api", &dir);
     match variant {
+        "1.0" => {}
         "2.0" => set_version(&dir, "2.0.0"),
         "changed" => {
             let abi = std::fs::read_to_string(dir.join("src/abi.rs")).unwrap();
             let (author, license) = ("    pub author: RString,", "    pub license: RString,");
             assert!(
                 abi.contains(author) && abi.contains(license),
-                "the frozen copy changed shape"
+                "the 1.0 release changed shape"
             );
             // Same size, same types: only the order of two fields differs.
             let swapped = abi
@@ -251,7 +375,7 @@ pub fn interface(variant: &str) -> PathBuf {
             set_version(&dir, "1.1.0");
             let abi = std::fs::read_to_string(dir.join("src/abi.rs")).unwrap();
             let last = "    fn open_writer(&self, sink: ByteSinkBox, options: ROptions) -> RResult<RecordSinkBox, RError>;\n";
-            assert!(abi.contains(last), "the frozen copy changed shape");
+            assert!(abi.contains(last), "the 1.0 release changed shape");
             let appended = format!(
                 "{last}    /// Appended in the copy.\n    fn appended(&self) -> RResult<u32, RError> {{\n        \
                  RResult::RErr(RError::new(crate::error::RErrorKind::UNSUPPORTED, \"no\"))\n    }}\n"

@@ -33,6 +33,20 @@ pub struct Cli {
     /// Safe mode: use no plugin at all (also ITERABLEDATA_NO_PLUGINS=1).
     #[arg(long, global = true)]
     pub no_plugins: bool,
+
+    /// Observe the run with this hook (repeatable; see `hooks`). Hooks
+    /// listed under `hooks` in ~/.iterabledata/config.toml run too.
+    #[arg(long = "hook", value_name = "ID", global = true)]
+    pub hooks: Vec<String>,
+
+    /// An option for a hook, ID.KEY=VALUE (repeatable), e.g.
+    /// --hook-option audit.path=profile.json.
+    #[arg(long = "hook-option", value_name = "ID.KEY=VALUE", global = true)]
+    pub hook_options: Vec<String>,
+
+    /// No progress bar (it is shown on stderr only when stderr is a terminal).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,13 +74,16 @@ pub enum Command {
     Query(QueryArgs),
     /// List the plugins found, with their status; loads none of them.
     ListPlugins(ListArgs),
+    /// List the hooks: what observes a run when enabled with --hook.
+    Hooks(ListArgs),
     /// Show everything known about one plugin.
     Info(InfoArgs),
     /// Load one plugin library and report what it provides (non-zero exit
     /// with the reason when it is broken).
     CheckPlugin(CheckArgs),
-    /// Install a built plugin (a directory with plugin.toml and its library)
-    /// into a plugin directory.
+    /// Install a built plugin into a plugin directory. The library is
+    /// examined in a child process and the installed plugin.toml is written
+    /// from what it says; a plugin.toml beside it must agree with it.
     Install(InstallArgs),
     /// Scanner mode: load one library and print what it provides as JSON
     /// (the host runs this in a child process).
@@ -130,7 +147,8 @@ pub struct CheckArgs {
 
 #[derive(Args, Debug)]
 pub struct InstallArgs {
-    /// A plugin directory holding plugin.toml and the library it names.
+    /// A built library, a plugin directory (with or without plugin.toml),
+    /// or a plugin.toml.
     pub path: std::path::PathBuf,
 
     /// Where to install: defaults to the first --plugin-dir, else

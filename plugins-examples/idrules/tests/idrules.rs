@@ -395,6 +395,6 @@ fn manifest_declares_every_rule_the_library_provides() {
     assert_eq!(declared, provided);
     assert!(manifest.contains("\nname = \"idrules\"\n"));
     assert!(manifest.contains(&format!("\nversion = \"{}\"\n", env!("CARGO_PKG_VERSION"))));
-    assert!(manifest.contains("\napi_version = \"1.0.0\"\n"));
+    assert!(manifest.contains("\napi_version = \"1.1\"\n"));
     assert!(manifest.contains("\nlibrary = \"libiterable_plugin_idrules.so\"\n"));
 }

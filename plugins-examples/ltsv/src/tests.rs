@@ -3,9 +3,10 @@
 
 use std::io::{self, Read};
 
+use iterable_plugin_api::abi::roptions;
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
-use iterable_plugin_api::host::{MemorySink, roptions};
 use iterable_plugin_api::prelude::*;
+use iterable_plugin_api::sdk::streams::MemorySink;
 use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, FormatProviderBox, RBatch, RError};
 
 use super::get_library;

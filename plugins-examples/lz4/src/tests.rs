@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 
 use iterable_plugin_api::abi_stable::std_types::{RNone, RSlice, RSliceMut, RSome};
-use iterable_plugin_api::host::MemorySink;
 use iterable_plugin_api::prelude::*;
+use iterable_plugin_api::sdk::streams::MemorySink;
 use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, CodecProviderBox, RError};
 
 use super::{FRAME_MAGIC, Lz4Decoder, Lz4Encoder, get_library};

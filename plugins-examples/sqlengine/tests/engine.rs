@@ -1,8 +1,8 @@
 //! Drives the `sql` engine through its exported root module, in-process,
 //! with inputs served the way a host serves them (record sources).
 
+use iterable_plugin_api::abi::roptions;
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
-use iterable_plugin_api::host::roptions;
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::{RBatch, RError, ROptions, RecordSourceBox};
 use iterable_plugin_sqlengine::get_library;

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use iterable_plugin_api::abi::roptions;
 use iterable_plugin_api::abi_stable::std_types::{RResult, RVec};
-use iterable_plugin_api::host::roptions;
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::{ConnectionBox, RBatch, RError, RecordSourceBox};
 use iterable_plugin_sqlite::get_library;

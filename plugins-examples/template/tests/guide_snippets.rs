@@ -5,12 +5,13 @@
 //! tests/guide.rs checks that, so the guide cannot show code that does not
 //! compile.
 
+use iterable_plugin_api::abi::roptions;
 use iterable_plugin_api::abi_stable::std_types::{ROption, RSome, RString, RVec, Tuple2};
-use iterable_plugin_api::author::{
+use iterable_plugin_api::prelude::*;
+use iterable_plugin_api::sdk::adapt::{
     codec_provider, driver_provider, engine_provider, rule_provider,
 };
-use iterable_plugin_api::host::{MemorySink, SinkWriter, SourceReader, roptions};
-use iterable_plugin_api::prelude::*;
+use iterable_plugin_api::sdk::streams::{MemorySink, SinkWriter, SourceReader};
 use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, RBatch, RError, ROptions};
 use iterable_plugin_template::get_library;
 
@@ -206,7 +207,7 @@ fn drain(mut source: iterable_plugin_api::RecordSourceBox) -> Result<Vec<String>
 
 #[test]
 fn kv_options_are_declared_checked_and_used() {
-    let kv = iterable_plugin_api::author::format_provider(Kv).unwrap();
+    let kv = iterable_plugin_api::sdk::adapt::format_provider(Kv).unwrap();
     let info = kv.info();
     let names: Vec<&str> = info.options.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["sep", "numbers"]);

@@ -1,7 +1,8 @@
 //! Drives the template plugin in-process through `get_library()`: the same
 //! wire-level objects the host uses after loading the `.so`.
 
-use iterable_plugin_api::host::{MemorySink, roptions};
+use iterable_plugin_api::abi::roptions;
+use iterable_plugin_api::sdk::streams::MemorySink;
 use iterable_plugin_api::{
     ByteSinkBox, ByteSourceBox, CellRef, FormatProviderBox, RBatch, RError, RErrorKind, ROptions,
 };
@@ -132,7 +133,7 @@ fn manifest_matches_the_library() {
     let manifest = include_str!("../plugin.toml");
     assert!(manifest.contains("\nname = \"template\"\n"));
     assert!(manifest.contains(&format!("\nversion = \"{}\"\n", env!("CARGO_PKG_VERSION"))));
-    assert!(manifest.contains("\napi_version = \"1.0.0\"\n"));
+    assert!(manifest.contains("\napi_version = \"1.1\"\n"));
     assert!(manifest.contains("\nlibrary = \"libiterable_plugin_template.so\"\n"));
     assert!(manifest.contains("\n[[format]]\nid = \"lines\"\nextensions = [\"txt\"]\n"));
 }

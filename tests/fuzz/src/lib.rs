@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use iterable_core::io::WriteSink;
 use iterable_core::{OpenOptions, Record, Registry};
-use iterable_plugin_api::host::MemorySink;
+use iterable_plugin_api::sdk::streams::MemorySink;
 
 /// The built-in registry, built once per process.
 pub fn registry() -> &'static Registry {

@@ -76,13 +76,21 @@ pub fn run(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
         }))?;
     } else {
         let mut out = stdout();
+        let verdict = match problems.len() {
+            0 => "ok".to_owned(),
+            1 => "its manifest disagrees with the library".to_owned(),
+            n => format!("its manifest disagrees with the library on {n} points"),
+        };
         writeln!(
             out,
-            "{} {} (plugin API {}): ok",
+            "{} {} (plugin API {}): {verdict}",
             found.plugin.name, found.plugin.version, found.plugin.api_version
         )?;
         writeln!(out, "library   {}", lib.display())?;
         writeln!(out, "provides  {}", provides_text(&found.provides()))?;
+        for p in &problems {
+            writeln!(out, "mismatch  {p}")?;
+        }
         out.flush()?;
     }
     if let Some(first) = problems.first() {

@@ -1,21 +1,22 @@
 //! `convert`: from one format, codec or database to another; the output
 //! appears only when the whole conversion succeeds.
 
-use iterable_core::{Error, ErrorKind, OpenOptions, Registry};
+use iterable_core::{Error, ErrorKind, OpenOptions, Record};
 
 use crate::args::ConvertArgs;
 use crate::output::CliResult;
 
-use super::{open_input, parse_options};
+use super::{Session, open_input, parse_options};
 
 /// Runs `convert`.
-pub fn run(registry: &Registry, a: &ConvertArgs) -> CliResult {
+pub fn run(s: &Session<'_>, a: &ConvertArgs) -> CliResult {
+    let registry = s.registry;
     let out_is_uri = iterable_core::uri_scheme(&a.output).is_some();
     let in_table = a
         .in_table
         .as_ref()
         .or(if out_is_uri { None } else { a.table.as_ref() });
-    let mut reader = open_input(
+    let reader = open_input(
         registry,
         &a.input,
         a.in_format.as_ref(),
@@ -43,9 +44,19 @@ pub fn run(registry: &Registry, a: &ConvertArgs) -> CliResult {
     } else {
         registry.create(&a.output, &opts)?
     };
+    let (mut reader, run) = s.start("convert", reader, Some(&a.output))?;
+    let mut progress = s.progress(&reader);
     // On any error the writer is dropped unfinished, so no output appears.
-    let n = writer.copy_from(&mut reader)?;
-    writer.finish()?;
-    tracing::info!(records = n, input = %a.input, output = %a.output, "converted");
-    Ok(())
+    let result = (|| {
+        let mut rec = Record::new();
+        while reader.read_record(&mut rec)? {
+            writer.write(&rec)?;
+            progress.record();
+        }
+        let n = writer.finish()?;
+        tracing::info!(records = n, input = %a.input, output = %a.output, "converted");
+        Ok(())
+    })();
+    progress.finish();
+    s.finish(run, result)
 }

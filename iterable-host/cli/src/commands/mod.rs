@@ -8,6 +8,8 @@ use iterable_host::Host;
 use crate::args::{Cli, Command, InputArgs};
 use crate::output::CliResult;
 
+pub use session::Session;
+
 mod cat;
 mod check_plugin;
 mod convert;
@@ -18,13 +20,11 @@ mod list_plugins;
 mod plugin_view;
 mod providers;
 mod query;
+mod session;
 mod validate;
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CliResult {
-    if let Command::Install(a) = &cli.command {
-        return install::run(&cli.plugin_dirs, a);
-    }
     if let Command::Scan { library } = &cli.command {
         std::process::exit(iterable_host::scan::scanner_main(library));
     }
@@ -40,23 +40,30 @@ pub fn run(cli: Cli) -> CliResult {
     if let Command::CheckPlugin(a) = &cli.command {
         return check_plugin::run(a, &scanner);
     }
+    if let Command::Install(a) = &cli.command {
+        return install::run(&cli.plugin_dirs, a, &scanner);
+    }
     let mut builder = Host::builder().no_plugins(cli.no_plugins).scanner(scanner);
     for d in &cli.plugin_dirs {
         builder = builder.plugin_dir(d);
     }
     let host = builder.build()?;
     let registry = host.registry();
+    let mut hooks = host.configured_hooks().to_vec();
+    hooks.extend(cli.hooks.iter().cloned());
+    let session = Session::new(registry, hooks, &cli.hook_options, cli.quiet)?;
     match cli.command {
-        Command::Query(a) => query::run(registry, &a),
+        Command::Query(a) => query::run(&session, &a),
         Command::ListPlugins(a) => list_plugins::run(&host, a.json),
         Command::Info(a) => info::run(&host, &a.name, a.json),
         Command::CheckPlugin(_) | Command::Install(_) | Command::Scan { .. } => {
             unreachable!("handled above")
         }
-        Command::Cat(a) => cat::run(registry, &a),
-        Command::Count(a) => count::run(registry, &a),
-        Command::Convert(a) => convert::run(registry, &a),
-        Command::Validate(a) => validate::run(registry, &a),
+        Command::Cat(a) => cat::run(&session, &a),
+        Command::Count(a) => count::run(&session, &a),
+        Command::Convert(a) => convert::run(&session, &a),
+        Command::Validate(a) => validate::run(&session, &a),
+        Command::Hooks(a) => providers::hooks(registry, a.json),
         Command::Formats(a) => providers::formats(registry, a.json),
         Command::Codecs(a) => providers::codecs(registry, a.json),
         Command::Rules(a) => providers::rules(registry, a.json),

@@ -197,3 +197,23 @@ pub fn engines(registry: &Registry, as_json: bool) -> CliResult {
         cells: vec![],
     })
 }
+
+/// `hooks`: each hook, where it comes from, and its options.
+pub fn hooks(registry: &Registry, as_json: bool) -> CliResult {
+    listing(registry.hook_entries(), as_json, "id", &["OPTIONS"], |p| {
+        let i = p.info();
+        Row {
+            description: i.description.clone(),
+            json: vec![(
+                "options",
+                json!(
+                    i.options
+                        .iter()
+                        .map(|o| json!({"name": o.name, "description": o.description, "default": o.default}))
+                        .collect::<Vec<_>>()
+                ),
+            )],
+            cells: vec![i.options.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join(",")],
+        }
+    })
+}

@@ -2,15 +2,16 @@
 
 use std::io::Write;
 
-use iterable_core::{Error, ErrorKind, Registry, ValidationMode, Validator};
+use iterable_core::{Error, ErrorKind, Reader, ValidationMode, Validator};
 
 use crate::args::{Mode, ValidateArgs};
 use crate::output::{CliResult, Failure, stdout, write_json_line};
 
-use super::open_args;
+use super::{Session, open_args};
 
 /// Runs `validate`.
-pub fn run(registry: &Registry, a: &ValidateArgs) -> CliResult {
+pub fn run(s: &Session<'_>, a: &ValidateArgs) -> CliResult {
+    let registry = s.registry;
     let mut pairs = Vec::new();
     for r in &a.rules {
         let (field, rule) = r.split_once('=').ok_or_else(|| {
@@ -23,6 +24,14 @@ pub fn run(registry: &Registry, a: &ValidateArgs) -> CliResult {
     }
     let validator = Validator::from_pairs(registry, pairs)?;
     let reader = open_args(registry, &a.input)?;
+    let (reader, run) = s.start("validate", reader, None)?;
+    let progress = s.progress(&reader);
+    let result = report(validator, reader, a);
+    progress.finish();
+    s.finish(run, result)
+}
+
+fn report(validator: Validator, reader: Reader, a: &ValidateArgs) -> CliResult {
     let mut out = stdout();
     let invalid = if a.mode == Mode::Stats {
         let stats = validator.stats(reader)?;

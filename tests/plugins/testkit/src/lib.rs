@@ -19,6 +19,7 @@ impl Format for Kv {
         FormatSpec::new("kv")
             .description("k=v pairs separated by ';', one record per line")
             .extensions(["kv"])
+            .read_write()
             .option_default("sep", "pair separator", ";")
     }
 
@@ -343,6 +344,49 @@ impl Engine for BoomEngine {
     }
 }
 
+/// A hook (ABI 1.1) that stops the run once it has seen more records than
+/// its option `after` allows, and panics when `panic=true`.
+pub struct Stop;
+
+struct StopWatch {
+    after: u64,
+    seen: u64,
+    panic: bool,
+}
+
+impl Hook for Stop {
+    fn info(&self) -> HookSpec {
+        HookSpec::new("testkit.stop")
+            .description("stops the run after `after` records")
+            .option_default("after", "how many records may pass", "1000000")
+            .option_default("panic", "panic instead of returning an error", "false")
+    }
+
+    fn open(&self, _run: &RunInfo, options: &Options) -> Result<Box<dyn RunWatcher>> {
+        Ok(Box::new(StopWatch {
+            after: options.get_parse("after")?.unwrap_or(1_000_000),
+            seen: 0,
+            panic: options.get_bool("panic", false)?,
+        }))
+    }
+}
+
+impl RunWatcher for StopWatch {
+    fn batch(&mut self, rows: BatchView<'_>) -> Result<()> {
+        self.seen += rows.len() as u64;
+        if self.seen > self.after {
+            if self.panic {
+                panic!("stop hook panicked at {} records", self.seen);
+            }
+            return Err(Error::other(format!(
+                "more than {} records ({} seen)",
+                self.after, self.seen
+            )));
+        }
+        Ok(())
+    }
+}
+
 export_plugin! {
     name: "testkit",
     version: "0.1.0",
@@ -353,4 +397,5 @@ export_plugin! {
     drivers: [KvDir, BoomDb],
     rules: [Even, BoomRule],
     engines: [Concat, BoomEngine],
+    hooks: [Stop],
 }

@@ -1,35 +1,19 @@
-//! Helpers for the side that *calls* plugins (the host), also used by the
-//! plugin-side adapters.
-//!
-//! * Callback objects the host hands to plugins, built over std types, every
-//!   method panic-guarded (a panic in host code while a plugin is calling it
-//!   would otherwise make abi_stable `exit(1)` the process):
-//!   [`ByteSourceBox::from_reader`], [`ByteSinkBox::from_writer`],
-//!   [`ByteSinkBox::from_writer_with_finish`], [`RecordSourceBox::from_fn`].
-//! * std adapters over objects a plugin returns: [`SourceReader`]
-//!   (`io::Read` over a [`ByteSourceBox`]) and [`SinkWriter`] (`io::Write`
-//!   over a [`ByteSinkBox`]).
-//! * [`MemorySink`]: an in-memory byte buffer for testing writers and
-//!   encoders.
-//! * Small conversions and checks: [`roptions`], [`options_to_vec`],
-//!   [`check_api_version`], [`load_module`], [`summarize_load_error`].
+//! The wire's byte and record streams as std types, both ways: std adapters
+//! over objects a peer lends ([`SourceReader`], [`SinkWriter`]), callback
+//! objects over std types ([`ByteSourceBox::from_reader`],
+//! [`ByteSinkBox::from_writer`], [`RecordSourceBox::from_fn`]), every method
+//! panic-guarded, and [`MemorySink`] for tests.
 
 use std::io::{self, Read, Write};
-use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RErr, ROk, RResult, RSlice, RSliceMut, RString, Tuple2};
+use abi_stable::std_types::{RErr, ROk, RResult, RSlice, RSliceMut};
 
-use crate::abi::{
-    ByteSink, ByteSinkBox, ByteSource, ByteSourceBox, PluginModule_Ref, ROptions, RecordSource,
-    RecordSourceBox,
-};
-use crate::batch::RBatch;
-use crate::error::{RError, RErrorKind};
-use crate::panic_guard::{Poison, drop_guarded};
-
+use crate::abi::RBatch;
+use crate::abi::RError;
+use crate::abi::{ByteSink, ByteSinkBox, ByteSource, ByteSourceBox, RecordSource, RecordSourceBox};
+use crate::sdk::guard::{Poison, drop_guarded};
 // ---------------------------------------------------------------------------
 // io::Read / io::Write over boundary objects
 // ---------------------------------------------------------------------------
@@ -306,7 +290,7 @@ impl RecordSourceBox {
 /// ```
 /// use iterable_plugin_api::ByteSinkBox;
 /// use iterable_plugin_api::abi_stable::std_types::RSlice;
-/// use iterable_plugin_api::host::MemorySink;
+/// use iterable_plugin_api::sdk::streams::MemorySink;
 ///
 /// let out = MemorySink::new();
 /// let mut sink = ByteSinkBox::from_writer(out.clone());
@@ -351,100 +335,10 @@ impl Write for MemorySink {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Conversions and checks
-// ---------------------------------------------------------------------------
-
-/// Builds [`ROptions`] from key/value pairs (order kept).
-pub fn roptions<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> ROptions {
-    pairs
-        .into_iter()
-        .map(|(k, v)| Tuple2(RString::from(k.as_ref()), RString::from(v.as_ref())))
-        .collect()
-}
-
-/// Converts [`ROptions`] to owned pairs.
-pub fn options_to_vec(options: &ROptions) -> Vec<(String, String)> {
-    options
-        .iter()
-        .map(|p| (p.0.to_string(), p.1.to_string()))
-        .collect()
-}
-
-/// Parses `"MAJOR.MINOR[.PATCH...]"` into `(major, minor)`.
-pub fn parse_api_version(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim().split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
-/// Checks a plugin's declared API version (from its manifest or metadata)
-/// against this crate's: the major must equal [`crate::API_MAJOR`]; any
-/// minor is accepted (abi_stable's own check agrees). The error says both
-/// versions and what to do.
-pub fn check_api_version(plugin_api_version: &str) -> Result<(), RError> {
-    let Some((major, _minor)) = parse_api_version(plugin_api_version) else {
-        return Err(RError::new(
-            RErrorKind::UNSUPPORTED,
-            format!("invalid plugin API version `{plugin_api_version}`"),
-        ));
-    };
-    if major != crate::API_MAJOR {
-        return Err(RError::new(
-            RErrorKind::UNSUPPORTED,
-            format!(
-                "plugin built for plugin API {plugin_api_version}, this host provides {} \
-                 (major versions differ); rebuild the plugin against iterable-plugin-api {}.x",
-                crate::API_VERSION,
-                crate::API_MAJOR
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Loads the plugin library at `path` and returns its root module; abi_stable
-/// checks the interface version (same major) and the layout of every type
-/// reachable from the root module. Loads per path (never through
-/// abi_stable's per-type `load_from_*` cache, which returns the first module
-/// for every path), so any number of plugins can be loaded; loading the same
-/// path twice returns the same module. Libraries are never unloaded
-/// (restart to reload).
-pub fn load_module(path: &Path) -> Result<PluginModule_Ref, LibraryError> {
-    lib_header_from_path(path).and_then(|header| header.init_root_module::<PluginModule_Ref>())
-}
-
-/// Shortens abi_stable's load-error text (a layout mismatch prints hundreds
-/// of lines): keeps each line starting with `Error:` plus the 3 after it,
-/// or else the first 5 lines; at most 40 lines.
-pub fn summarize_load_error(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut keep: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        if lines[i].trim_start().starts_with("Error:") {
-            keep.extend(lines[i..(i + 4).min(lines.len())].iter().copied());
-            i += 4;
-        } else {
-            i += 1;
-        }
-    }
-    if keep.is_empty() {
-        keep = lines.iter().take(5).copied().collect();
-    }
-    keep.truncate(40);
-    keep.join("\n")
-}
-
-/// The abi_stable name of the root module type (for messages).
-pub fn root_module_name() -> &'static str {
-    <PluginModule_Ref as RootModule>::NAME
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::RErrorKind;
     use std::sync::{Arc, Mutex};
 
     #[test]
@@ -506,24 +400,5 @@ mod tests {
         let e = src.read_batch(&mut batch, 10).unwrap_err();
         assert_eq!(e.kind, RErrorKind::PANIC);
         assert!(e.message.contains("fill failed"));
-    }
-
-    #[test]
-    fn api_versions() {
-        assert!(check_api_version("1.0.0").is_ok());
-        assert!(check_api_version("1.7.2").is_ok());
-        let e = check_api_version("2.0.0").unwrap_err();
-        assert!(e.message.contains("2.0.0") && e.message.contains(crate::API_VERSION));
-        assert!(check_api_version("x").is_err());
-        assert_eq!(parse_api_version("1.2.3"), Some((1, 2)));
-    }
-
-    #[test]
-    fn summarize() {
-        let text = "noise\nmore\nError: field `x` differs\n expected a\n found b\n detail\n zzz\n";
-        let s = summarize_load_error(text);
-        assert!(s.starts_with("Error: field `x` differs"));
-        assert!(!s.contains("zzz") && s.contains("detail"));
-        assert_eq!(summarize_load_error("a\nb"), "a\nb");
     }
 }

@@ -13,6 +13,7 @@
 ///     extra: ["key" => "value"],
 ///     formats: [LtsvFormat],                 // expressions building `impl Format` values
 ///     codecs: [MyCodec::new()], drivers: [..], rules: [..], engines: [..],
+///     hooks: [Audit],                        // ABI 1.1
 /// }
 /// ```
 ///
@@ -29,7 +30,10 @@
 ///   panic-guarded: a panic while building providers is returned as a PANIC
 ///   error. Provider expressions are evaluated lazily, on every call of the
 ///   entry point for their kind; `api_version` is filled in with
-///   [`API_VERSION`](crate::API_VERSION).
+///   [`ABI_VERSION`](crate::ABI_VERSION);
+/// * the ABI 1.1 capability symbol `iterable_plugin_hooks_v1` (a
+///   [`HooksHeader`](crate::abi::hooks::HooksHeader)), with the hooks listed
+///   (possibly none). A 1.0 host never looks it up.
 #[macro_export]
 macro_rules! export_plugin {
     (name: $name:expr, version: $version:expr $(, $($rest:tt)*)?) => {
@@ -47,6 +51,15 @@ macro_rules! export_plugin {
         /// The plugin's root module (usable in-process, without dlopen).
         pub fn get_library() -> $crate::PluginModule_Ref {
             $crate::__private::root_module::<__IterablePluginDef>()
+        }
+
+        /// Everything this plugin exports, for in-process use (the
+        /// `testing` harness: `PluginTest::new(plugin_exports())`).
+        pub fn plugin_exports() -> $crate::sdk::Exports {
+            $crate::sdk::Exports {
+                root: get_library,
+                hooks: $crate::__private::hooks_module::<__IterablePluginDef>,
+            }
         }
 
         /// The library header abi_stable's loader looks up (fixed symbol name,
@@ -70,6 +83,15 @@ macro_rules! export_plugin {
                 )
             }
         };
+
+        /// The hooks capability (ABI 1.1), looked up by name after the root
+        /// module (`iterable_plugin_api::abi::hooks::HOOKS_SYMBOL`).
+        #[unsafe(no_mangle)]
+        #[allow(non_upper_case_globals)]
+        pub static iterable_plugin_hooks_v1: $crate::abi::hooks::HooksHeader =
+            $crate::abi::capability::CapabilityHeader::new(
+                $crate::__private::hooks_module::<__IterablePluginDef>,
+            );
     };
 }
 
@@ -121,6 +143,20 @@ macro_rules! __export_plugin_items {
         $( $b.engine(|| $v); )*
         $crate::__export_plugin_items!($b; $($($rest)*)?);
     };
+    ($b:ident; hooks: [$($v:expr),* $(,)?] $(, $($rest:tt)*)?) => {
+        $( $b.hook(|| $v); )*
+        $crate::__export_plugin_items!($b; $($($rest)*)?);
+    };
+}
+
+/// What [`export_plugin!`] exports, reachable in-process through the
+/// `plugin_exports()` function it generates.
+#[derive(Clone, Copy, Debug)]
+pub struct Exports {
+    /// The root module (ABI 1.0).
+    pub root: fn() -> crate::PluginModule_Ref,
+    /// The hooks capability's module (ABI 1.1).
+    pub hooks: extern "C" fn() -> crate::abi::hooks::HooksModule_Ref,
 }
 
 /// Runtime support for [`export_plugin!`]; not a public API.
@@ -129,16 +165,19 @@ pub mod __private {
     use abi_stable::prefix_type::PrefixTypeTrait;
     use abi_stable::std_types::{RResult, RString, RVec, Tuple2};
 
+    use crate::abi::RError;
+    use crate::abi::hooks::{HookProviderBox, HooksModule, HooksModule_Ref};
     use crate::abi::{
         CodecProviderBox, DriverProviderBox, EngineProviderBox, FormatProviderBox, PluginMetadata,
         PluginModule, PluginModule_Ref, RuleProviderBox,
     };
-    use crate::author::{
-        Codec, Driver, Engine, Format, Rule, codec_provider, driver_provider, engine_provider,
-        format_provider, rule_provider,
+    use crate::sdk::adapt::hook_provider;
+    use crate::sdk::adapt::{
+        codec_provider, driver_provider, engine_provider, format_provider, rule_provider,
     };
-    use crate::error::RError;
-    use crate::panic_guard::{guard, install_panic_hook};
+    use crate::sdk::guard::{guard, install_panic_hook};
+    use crate::sdk::traits::Hook;
+    use crate::sdk::traits::{Codec, Driver, Engine, Format, Rule};
 
     /// What one entry-point call wants built.
     #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -155,6 +194,8 @@ pub mod __private {
         Rules,
         /// Engine providers.
         Engines,
+        /// Hook providers (ABI 1.1).
+        Hooks,
     }
 
     /// Collects what `export_plugin!` declares, for one kind at a time.
@@ -166,6 +207,7 @@ pub mod __private {
         drivers: RVec<DriverProviderBox>,
         rules: RVec<RuleProviderBox>,
         engines: RVec<EngineProviderBox>,
+        hooks: RVec<HookProviderBox>,
         error: Option<RError>,
     }
 
@@ -175,7 +217,7 @@ pub mod __private {
             Self {
                 want,
                 meta: PluginMetadata {
-                    api_version: crate::API_VERSION.into(),
+                    api_version: crate::ABI_VERSION.into(),
                     ..PluginMetadata::default()
                 },
                 formats: RVec::new(),
@@ -183,6 +225,7 @@ pub mod __private {
                 drivers: RVec::new(),
                 rules: RVec::new(),
                 engines: RVec::new(),
+                hooks: RVec::new(),
                 error: None,
             }
         }
@@ -269,6 +312,14 @@ pub mod __private {
                 }
             }
         }
+        /// Adds a hook.
+        pub fn hook<H: Hook>(&mut self, make: impl FnOnce() -> H) {
+            if self.want == Want::Hooks && self.error.is_none() {
+                if let Some(p) = self.record(hook_provider(make())) {
+                    self.hooks.push(p);
+                }
+            }
+        }
         fn check(&mut self) -> Result<(), RError> {
             match self.error.take() {
                 Some(e) => Err(e),
@@ -322,6 +373,16 @@ pub mod __private {
     }
     extern "C" fn engines<P: PluginDef>() -> RResult<RVec<EngineProviderBox>, RError> {
         run::<P, _>(Want::Engines, |b| b.engines)
+    }
+
+    extern "C" fn hooks<P: PluginDef>() -> RResult<RVec<HookProviderBox>, RError> {
+        run::<P, _>(Want::Hooks, |b| b.hooks)
+    }
+
+    /// Builds the hooks capability's module for `P` (ABI 1.1).
+    pub extern "C" fn hooks_module<P: PluginDef>() -> HooksModule_Ref {
+        install_panic_hook();
+        HooksModule { hooks: hooks::<P> }.leak_into_prefix()
     }
 
     /// Builds the root module for `P` (trivial: six function pointers) and

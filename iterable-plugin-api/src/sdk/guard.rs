@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use crate::error::RError;
+use crate::abi::RError;
 
 thread_local! {
     static GUARD_DEPTH: Cell<u32> = const { Cell::new(0) };
@@ -136,7 +136,7 @@ impl Poison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::RErrorKind;
+    use crate::abi::RErrorKind;
 
     #[test]
     fn catch_reports_message_and_location() {
@@ -148,7 +148,7 @@ mod tests {
             "{}",
             e.message
         );
-        assert!(e.message.contains("panic_guard.rs:"), "{}", e.message);
+        assert!(e.message.contains("guard.rs:"), "{}", e.message);
     }
 
     #[test]
