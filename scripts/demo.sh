@@ -16,10 +16,9 @@ export ITERABLEDATA_HOME="$PWD/$WORK/home"
 export XDG_CACHE_HOME="$PWD/$WORK/cache"
 unset ITERABLEDATA_PLUGIN_PATH ITERABLEDATA_NO_PLUGINS
 
-echo "== installing the example plugins into $PLUGINS"
-for name in ltsv lz4 sqlite idrules sqlengine; do
-  "$BIN" install "plugins-examples/$name" --dir "$PLUGINS" \
-    --library "target/release/libiterable_plugin_$name.so"
+echo "== installing the example plugins into $PLUGINS (each plugin.toml written from its library)"
+for name in ltsv lz4 sqlite idrules sqlengine audit; do
+  "$BIN" install "target/release/libiterable_plugin_$name.so" --dir "$PLUGINS"
 done
 host() { "$BIN" --plugin-dir "$PLUGINS" "$@"; }
 
@@ -52,3 +51,8 @@ host validate "$WORK/rows.csv.gz" --rule iban=id.iban --mode invalid
 echo
 echo "== query --engine sql   (plugin engine)"
 host query --engine sql 'SELECT city, count(*) AS n FROM data GROUP BY city ORDER BY city' "$WORK/rows.csv.gz"
+
+echo
+echo "== convert ... --hook audit   (plugin hook: a JSON profile of the run)"
+host convert "$WORK/rows.csv.gz" "$WORK/rows.jsonl" --hook audit --hook-option "audit.path=$WORK/profile.json"
+cat "$WORK/profile.json"

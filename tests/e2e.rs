@@ -390,9 +390,12 @@ fn every_manifest_matches_its_library() {
             .for_each(|f| bytes(&mut f.magic));
         declared.codecs.iter_mut().for_each(|c| bytes(&mut c.magic));
         let lib = plugin_lib(&format!("iterable_plugin_{name}"));
-        let found = iterable_host::loader::load(&lib, &declared.plugin.name)
-            .unwrap()
-            .description;
+        let found = iterable_host::check_library(
+            &lib,
+            &util::scanner(),
+            iterable_host::scan::DEFAULT_TIMEOUT,
+        )
+        .unwrap();
         assert_eq!(declared, found, "{name}");
         assert_eq!(
             found.plugin.library,

@@ -704,7 +704,8 @@ fn an_application_without_a_scanner_examines_in_process() {
     .unwrap();
     let host = lab
         .builder()
-        .scanner(iterable_host::Scanner::InProcess)
+        // SAFETY: the test libraries are this workspace's own.
+        .scanner(unsafe { iterable_host::Scanner::in_process() })
         .build()
         .unwrap();
     let p = host.plugin("testkit").expect("examined in this process");

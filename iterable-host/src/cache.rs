@@ -154,8 +154,12 @@ impl ScanCache {
         }
     }
 
+    /// The entry's key: the library's absolute path as found, symlinks
+    /// not resolved. Resolving them (`canonicalize`) costs a `statx` and a
+    /// `readlink` per path component, for each of a thousand plugins on
+    /// every listing; the stamp already follows the link to the file.
     fn key(lib: &Path) -> String {
-        std::fs::canonicalize(lib)
+        std::path::absolute(lib)
             .unwrap_or_else(|_| lib.to_path_buf())
             .to_string_lossy()
             .into_owned()

@@ -41,12 +41,15 @@
 
 #![deny(missing_docs)]
 
-pub mod adapters;
+// The plugin side of the boundary (abi_stable types) stays inside this
+// crate: loading, and the adapters and conversions between plugin objects
+// and the core's traits.
+mod adapters;
 pub mod cache;
 pub mod config;
-pub mod convert;
+mod convert;
 pub mod discovery;
-pub mod loader;
+mod loader;
 pub mod manifest;
 mod plugin;
 pub mod scan;
@@ -78,30 +81,43 @@ use crate::discovery::{Candidate, CandidateKind};
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) cache: Mutex<ScanCache>,
-    /// The scanner given to the builder; otherwise looked for
-    /// ([`Scanner::find`], a PATH search) the first time one is needed.
-    scanner: std::sync::OnceLock<Scanner>,
+    /// The scanner given to the builder; for a host in the user's
+    /// environment, otherwise looked for ([`Scanner::find`], a PATH search)
+    /// the first time one is needed.
+    scanner: std::sync::OnceLock<Option<Scanner>>,
+    find_scanner: bool,
     pub(crate) timeout: Duration,
 }
 
 impl Context {
     /// How libraries are examined.
-    pub(crate) fn scanner(&self) -> &Scanner {
-        self.scanner.get_or_init(Scanner::find)
+    pub(crate) fn scanner(&self) -> Option<&Scanner> {
+        self.scanner
+            .get_or_init(|| {
+                if self.find_scanner {
+                    Scanner::find()
+                } else {
+                    None
+                }
+            })
+            .as_ref()
     }
 }
 
 /// Where the configuration comes from.
 #[derive(Clone, Debug, Default)]
 enum ConfigSource {
-    #[default]
     User,
     File(PathBuf),
+    #[default]
     None,
 }
 
-/// Builds a [`Host`].
-#[derive(Clone, Default)]
+/// Builds a [`Host`]. It uses only what it is told: no plugin directory,
+/// environment variable, configuration file, cache file or scanner that
+/// it is not given. [`HostBuilder::user_environment`] opts into all of the
+/// user's at once, as the `iterable-host` command does.
+#[derive(Clone)]
 pub struct HostBuilder {
     plugin_dirs: Vec<PathBuf>,
     no_default_dirs: bool,
@@ -124,7 +140,49 @@ impl std::fmt::Debug for HostBuilder {
     }
 }
 
+impl Default for HostBuilder {
+    fn default() -> Self {
+        HostBuilder {
+            plugin_dirs: Vec::new(),
+            no_default_dirs: true,
+            no_env: true,
+            no_plugins: false,
+            config: ConfigSource::None,
+            cache_file: None,
+            registered: Vec::new(),
+            allow_override: Vec::new(),
+            scanner: None,
+            scan_timeout: None,
+        }
+    }
+}
+
 impl HostBuilder {
+    /// A hermetic builder: built-ins only, until told more.
+    pub fn new() -> Self {
+        HostBuilder::default()
+    }
+
+    /// Opts into the user's environment, as the `iterable-host` command
+    /// does: `ITERABLEDATA_PLUGIN_PATH`, `ITERABLEDATA_NO_PLUGINS`,
+    /// `ITERABLEDATA_SCAN_TIMEOUT` and `ITERABLEDATA_SCANNER`;
+    /// `~/.iterabledata/config.toml` and its `plugin_dirs`;
+    /// `~/.iterabledata/plugins`; the scan cache under the user's cache
+    /// directory; and, when no scanner is given, a scanner program found
+    /// there ([`Scanner::find`]). Settings made before or after this call
+    /// win over it.
+    pub fn user_environment(mut self) -> Self {
+        self.no_default_dirs = false;
+        self.no_env = false;
+        if matches!(self.config, ConfigSource::None) {
+            self.config = ConfigSource::User;
+        }
+        if self.cache_file.is_none() {
+            self.cache_file = Some(config::default_cache_file());
+        }
+        self
+    }
+
     /// Adds a plugin directory, searched before the environment, the
     /// configuration and the user's directory (in the order added).
     pub fn plugin_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -133,14 +191,15 @@ impl HostBuilder {
     }
 
     /// Whether to search `ITERABLEDATA_PLUGIN_PATH`, the configuration's
-    /// `plugin_dirs` and `~/.iterabledata/plugins` (default: yes).
+    /// `plugin_dirs` and `~/.iterabledata/plugins` (default: no, unless
+    /// [`HostBuilder::user_environment`]).
     pub fn default_dirs(mut self, yes: bool) -> Self {
         self.no_default_dirs = !yes;
         self
     }
 
-    /// Whether to read `ITERABLEDATA_PLUGIN_PATH` and
-    /// `ITERABLEDATA_NO_PLUGINS` (default: yes).
+    /// Whether to read the `ITERABLEDATA_*` environment variables
+    /// (default: no, unless [`HostBuilder::user_environment`]).
     pub fn environment(mut self, yes: bool) -> Self {
         self.no_env = !yes;
         self
@@ -152,8 +211,7 @@ impl HostBuilder {
         self
     }
 
-    /// Reads the configuration from this file instead of
-    /// `~/.iterabledata/config.toml`.
+    /// Reads the configuration from this file.
     pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.config = ConfigSource::File(path.into());
         self
@@ -165,19 +223,45 @@ impl HostBuilder {
         self
     }
 
-    /// Where the scan cache lives; `None` keeps it in memory only. The
-    /// default is under the user's cache directory.
+    /// Where the scan cache lives; `None` keeps it in memory only (the
+    /// default, unless [`HostBuilder::user_environment`]).
     pub fn cache_file(mut self, path: Option<PathBuf>) -> Self {
         self.cache_file = Some(path);
         self
     }
 
-    /// How libraries are examined before they are first loaded. The
-    /// default looks for a scanner program ([`Scanner::find`]) and falls
-    /// back to in-process loading, with a warning, when there is none.
+    /// How libraries are examined before they are first loaded (in a
+    /// child process, so that one that crashes cannot take the application
+    /// down). With none, a library that must be examined is an error that
+    /// says how to give one.
     pub fn scanner(mut self, scanner: Scanner) -> Self {
         self.scanner = Some(scanner);
         self
+    }
+
+    /// Examines libraries by running this application's own executable,
+    /// whose `main` must begin with [`run_scanner_if_requested`]: crash
+    /// containment with no separate scanner program to ship.
+    ///
+    /// ```no_run
+    /// fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     iterable_host::run_scanner_if_requested(); // first line of main
+    ///     let host = iterable_host::Host::builder()
+    ///         .plugin_dir("plugins")
+    ///         .scan_with_current_exe()?
+    ///         .build()?;
+    ///     # let _ = host;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn scan_with_current_exe(self) -> Result<Self> {
+        let scanner = Scanner::current_exe().map_err(|e| {
+            Error::io(
+                "cannot find this program to run it as the plugin scanner",
+                e,
+            )
+        })?;
+        Ok(self.scanner(scanner))
     }
 
     /// How long a scan may take before the library counts as hung
@@ -270,23 +354,26 @@ impl HostBuilder {
             }
         });
 
-        let cache_path = match self.cache_file.clone() {
-            Some(p) => p,
-            None => config::default_cache_file(),
-        };
+        let cache_path = self.cache_file.clone().flatten();
         let ctx = Arc::new(Context {
             cache: Mutex::new(match cache_path {
                 Some(p) => ScanCache::load(p),
                 None => ScanCache::in_memory(),
             }),
-            scanner: self
-                .scanner
-                .clone()
-                .map(std::sync::OnceLock::from)
-                .unwrap_or_default(),
+            scanner: match &self.scanner {
+                Some(s) => std::sync::OnceLock::from(Some(s.clone())),
+                None => std::sync::OnceLock::new(),
+            },
+            find_scanner: !self.no_env,
             timeout: self
                 .scan_timeout
-                .or_else(scan::timeout_from_env)
+                .or_else(|| {
+                    if self.no_env {
+                        None
+                    } else {
+                        scan::timeout_from_env()
+                    }
+                })
                 .unwrap_or(scan::DEFAULT_TIMEOUT),
         });
 
@@ -464,7 +551,11 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
                 None => {
                     // Examined once (in a child process when a scanner is
                     // available); the answer is cached until the file changes.
-                    let o = match scan::scan(ctx.scanner(), lib, &provisional, ctx.timeout) {
+                    let scanned = match ctx.scanner() {
+                        Some(s) => scan::scan(s, lib, &provisional, ctx.timeout),
+                        None => Err(scan::no_scanner(lib, &provisional)),
+                    };
+                    let o = match scanned {
                         Ok(m) => Outcome::Scanned {
                             manifest: Box::new(m),
                         },
@@ -725,15 +816,16 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// A builder with the defaults (every default directory, the user's
-    /// configuration and scan cache).
+    /// A hermetic builder (see [`HostBuilder`]).
     pub fn builder() -> HostBuilder {
         HostBuilder::default()
     }
 
-    /// A host with the defaults.
-    pub fn new() -> Result<Host> {
-        Host::builder().build()
+    /// A host of the user's: the default plugin directories, the
+    /// environment and the configuration, as the `iterable-host` command
+    /// sees them, examining libraries with a scanner program found there.
+    pub fn for_user() -> Result<Host> {
+        Host::builder().user_environment().build()
     }
 
     /// The registry of providers: built-ins, registered ones, then plugins.
@@ -775,7 +867,7 @@ impl Host {
 }
 
 /// Examines one library with `scanner` (in a child process, unless it is
-/// [`Scanner::InProcess`]) and reports what it provides: what
+/// [`Scanner::in_process`]) and reports what it provides: what
 /// `iterable-host check-plugin` does.
 pub fn check_library(path: &Path, scanner: &Scanner, timeout: Duration) -> Result<Manifest> {
     scan::scan(
@@ -784,4 +876,26 @@ pub fn check_library(path: &Path, scanner: &Scanner, timeout: Duration) -> Resul
         &discovery::provisional_name_of(path),
         timeout,
     )
+}
+
+/// Internals the fuzz targets exercise (not an API: no stability promise).
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::convert::{BatchReader, keeps_field_order, push_record};
+}
+
+/// The first thing an application's `main` does when it lets the host run
+/// its own executable as the plugin scanner
+/// ([`HostBuilder::scan_with_current_exe`]): when this process was started
+/// as a scanner, it examines the library it was given, prints the report
+/// and exits; otherwise it returns at once.
+pub fn run_scanner_if_requested() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == scan::SCAN_ARG) {
+        let code = match (args.next(), args.next()) {
+            (Some(lib), None) => scan::scanner_main(Path::new(&lib)),
+            _ => 2,
+        };
+        std::process::exit(code);
+    }
 }

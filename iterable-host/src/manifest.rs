@@ -325,6 +325,13 @@ impl Manifest {
             .join(self.library_file())
     }
 
+    /// Whether the plugin can provide hooks: it was built for ABI 1.1 or
+    /// later. A 1.0 plugin loads and works, without them.
+    pub fn supports_hooks(&self) -> bool {
+        parse_version(&self.plugin.api_version)
+            .is_some_and(|(major, minor, _)| (major, minor) >= (1, 1))
+    }
+
     /// The library's file name on this system: `library` as written, or,
     /// when it is a bare stem such as `ltsv` (no dot), `libltsv.so` on
     /// Linux and the BSDs, `libltsv.dylib` on macOS, `ltsv.dll` on Windows.

@@ -250,13 +250,13 @@ impl Plugin {
             lock(&self.ctx.cache).lookup(&self.library),
             Some(Outcome::Scanned { .. })
         );
-        if !known && *self.ctx.scanner() != crate::scan::Scanner::InProcess {
-            let manifest = crate::scan::scan(
-                self.ctx.scanner(),
-                &self.library,
-                &self.name,
-                self.ctx.timeout,
-            )?;
+        let scanner = match self.ctx.scanner() {
+            Some(s) => s,
+            None if known => return loader::load(&self.library, &self.name),
+            None => return Err(crate::scan::no_scanner(&self.library, &self.name)),
+        };
+        if !known && !scanner.is_in_process() {
+            let manifest = crate::scan::scan(scanner, &self.library, &self.name, self.ctx.timeout)?;
             let mut cache = lock(&self.ctx.cache);
             cache.store(
                 &self.library,

@@ -7,11 +7,17 @@
 //! dies, the host survives and records why (the signal, the exit status, or
 //! the timeout) in the scan cache, where it stays until the file changes.
 //!
-//! The scanner is, in order: the program set with
-//! [`HostBuilder::scanner`](crate::HostBuilder::scanner); `ITERABLEDATA_SCANNER`;
-//! `iterable-plugin-scanner` next to the running executable; the same on
-//! `PATH`. An application that has none falls back to loading in-process,
-//! with a warning.
+//! The scanner is what the host is told, and nothing else:
+//! [`HostBuilder::scanner`](crate::HostBuilder::scanner) with a program, or
+//! [`HostBuilder::scan_with_current_exe`](crate::HostBuilder::scan_with_current_exe),
+//! which runs the application's own executable as the scanner (its `main`
+//! starts with [`run_scanner_if_requested`](crate::run_scanner_if_requested)).
+//! Only a host that opted into the user's environment
+//! ([`HostBuilder::user_environment`](crate::HostBuilder::user_environment))
+//! also looks at `ITERABLEDATA_SCANNER`, then for `iterable-plugin-scanner`
+//! beside the executable and on `PATH`. With no scanner, a library that must
+//! be examined is an error that says so; examining in this process is an
+//! explicit, `unsafe` choice ([`Scanner::in_process`]).
 
 use std::ffi::OsString;
 use std::io::Read;
@@ -45,28 +51,79 @@ pub fn timeout_from_env() -> Option<Duration> {
         .map(Duration::from_secs_f64)
 }
 
-/// How libraries are examined.
+/// The first argument with which an application's executable acts as the
+/// scanner (see [`crate::run_scanner_if_requested`]).
+pub const SCAN_ARG: &str = "__iterable-plugin-scan";
+
+/// How libraries are examined before they are first loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scanner {
+pub struct Scanner(Kind);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
     /// Run this program with these leading arguments, then the library path.
-    Program {
-        /// The program.
-        path: PathBuf,
-        /// Arguments before the library path (`["__scan"]` for `iterable-host`).
-        args: Vec<OsString>,
-    },
+    Program { path: PathBuf, args: Vec<OsString> },
     /// Load in this process (no crash containment).
     InProcess,
 }
 
 impl Scanner {
-    /// Finds a scanner program, or falls back to in-process examination.
-    pub fn find() -> Scanner {
+    /// Runs `path LIBRARY` (a scanner program such as `iterable-plugin-scanner`).
+    pub fn program(path: impl Into<PathBuf>) -> Scanner {
+        Scanner::program_with_args(path, Vec::<OsString>::new())
+    }
+
+    /// Runs `path ARGS… LIBRARY`.
+    pub fn program_with_args<A: Into<OsString>>(
+        path: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = A>,
+    ) -> Scanner {
+        Scanner(Kind::Program {
+            path: path.into(),
+            args: args.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// Runs this process's own executable as the scanner: its `main` must
+    /// begin with [`crate::run_scanner_if_requested`].
+    pub fn current_exe() -> std::io::Result<Scanner> {
+        Ok(Scanner::program_with_args(
+            std::env::current_exe()?,
+            [SCAN_ARG],
+        ))
+    }
+
+    /// Examines libraries in this process: a library that crashes, aborts
+    /// or hangs while loading takes the process with it.
+    ///
+    /// # Safety
+    ///
+    /// Loading a library runs its initialisation code in this process,
+    /// as `libloading::Library::new` does; the caller vouches for every
+    /// library the host may examine.
+    pub unsafe fn in_process() -> Scanner {
+        Scanner(Kind::InProcess)
+    }
+
+    /// Whether this scanner loads libraries in this process.
+    pub fn is_in_process(&self) -> bool {
+        self.0 == Kind::InProcess
+    }
+
+    /// The program, for a scanner that runs one.
+    pub fn program_path(&self) -> Option<&Path> {
+        match &self.0 {
+            Kind::Program { path, .. } => Some(path),
+            Kind::InProcess => None,
+        }
+    }
+
+    /// The user's scanner: `ITERABLEDATA_SCANNER`, else
+    /// `iterable-plugin-scanner` beside the running executable, else on
+    /// `PATH`. Used only by hosts that opted into the user's environment.
+    pub fn find() -> Option<Scanner> {
         if let Some(p) = std::env::var_os(ENV_SCANNER).filter(|p| !p.is_empty()) {
-            return Scanner::Program {
-                path: PathBuf::from(p),
-                args: Vec::new(),
-            };
+            return Some(Scanner::program(p));
         }
         let exe_name = format!("{SCANNER_NAME}{}", std::env::consts::EXE_SUFFIX);
         let beside = std::env::current_exe()
@@ -80,14 +137,22 @@ impl Scanner {
                     .find(|p| p.is_file())
             })
         };
-        match beside.or_else(on_path) {
-            Some(path) => Scanner::Program {
-                path,
-                args: Vec::new(),
-            },
-            None => Scanner::InProcess,
-        }
+        beside.or_else(on_path).map(Scanner::program)
     }
+}
+
+/// The error for a library that must be examined by a host with no scanner.
+pub(crate) fn no_scanner(lib: &Path, name: &str) -> Error {
+    Error::plugin(
+        PluginErrorKind::LoadFailed,
+        name,
+        format!(
+            "{} must be examined before it is loaded, and this host has no scanner: \
+             call HostBuilder::scan_with_current_exe() (with iterable_host::run_scanner_if_requested() \
+             at the top of main), give HostBuilder::scanner a program, or choose the unsafe Scanner::in_process()",
+            lib.display()
+        ),
+    )
 }
 
 /// What a scanner prints: one JSON object on one line.
@@ -143,16 +208,16 @@ pub fn scan(
     name: &str,
     timeout: Duration,
 ) -> Result<Manifest, Error> {
-    let (program, args) = match scanner {
-        Scanner::InProcess => {
-            tracing::warn!(
+    let (program, args) = match &scanner.0 {
+        Kind::InProcess => {
+            tracing::debug!(
                 plugin = name,
-                "no plugin scanner ({SCANNER_NAME}) found; examining {} in this process, so a crash in it would end this process",
+                "examining {} in this process, as chosen",
                 lib.display()
             );
             return loader::load(lib, name).map(|l| l.description);
         }
-        Scanner::Program { path, args } => (path, args),
+        Kind::Program { path, args } => (path, args),
     };
     let lib = std::path::absolute(lib).unwrap_or_else(|_| lib.to_path_buf());
     tracing::debug!(plugin = name, scanner = %program.display(), library = %lib.display(), "scanning in a child process");

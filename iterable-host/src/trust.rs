@@ -93,9 +93,13 @@ fn check_one(_path: &Path, _name: &str, _what: &str) -> Result<(), Error> {
 #[cfg(unix)]
 fn current_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(0)
+    // Asked once per process, not once per file of every plugin.
+    static UID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UID.get_or_init(|| {
+        std::fs::metadata("/proc/self")
+            .map(|m| m.uid())
+            .unwrap_or(0)
+    })
 }
 
 /// The hex sha256 of a file.

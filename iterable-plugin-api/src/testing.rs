@@ -45,8 +45,10 @@ use crate::abi::{
     RecordSinkBox, RecordSourceBox, RuleProviderBox, roptions,
 };
 use crate::sdk::Exports;
+use crate::sdk::adapt::hook_provider;
 use crate::sdk::error::{Error, Result};
 use crate::sdk::streams::{MemorySink, SinkWriter, SourceReader};
+use crate::sdk::traits::Hook;
 
 /// A value in a test record: what a host would make of a cell.
 #[derive(Clone, Debug, PartialEq)]
@@ -407,20 +409,45 @@ impl PluginTest {
         summary: &RunSummary,
     ) -> Result<()> {
         let h = self.hook_provider(hook)?;
-        let mut o = h
-            .open(run, roptions(options.iter().copied()))
-            .into_result()?;
-        let mut batch = RBatch::new();
-        for records in batches {
-            fill(&mut batch, records);
-            o.batch(&batch).into_result()?;
-        }
-        if let Some(e) = error {
-            o.error(RStr::from_str(e)).into_result()?;
-        }
-        o.close(summary).into_result()?;
-        Ok(())
+        observe_with(&h, run, options, batches, error, summary)
     }
+}
+
+/// [`PluginTest::observe`] for a hook value that is not exported (in a
+/// test of its own crate, say), through the same wire objects.
+pub fn observe_hook<H: Hook>(
+    hook: H,
+    run: &RunInfo,
+    options: &[(&str, &str)],
+    batches: &[Vec<Record>],
+    error: Option<&str>,
+    summary: &RunSummary,
+) -> Result<()> {
+    let h = hook_provider(hook)?;
+    observe_with(&h, run, options, batches, error, summary)
+}
+
+fn observe_with(
+    h: &HookProviderBox,
+    run: &RunInfo,
+    options: &[(&str, &str)],
+    batches: &[Vec<Record>],
+    error: Option<&str>,
+    summary: &RunSummary,
+) -> Result<()> {
+    let mut o = h
+        .open(run, roptions(options.iter().copied()))
+        .into_result()?;
+    let mut batch = RBatch::new();
+    for records in batches {
+        fill(&mut batch, records);
+        o.batch(&batch).into_result()?;
+    }
+    if let Some(e) = error {
+        o.error(RStr::from_str(e)).into_result()?;
+    }
+    o.close(summary).into_result()?;
+    Ok(())
 }
 
 /// An open connection of a driver under test.

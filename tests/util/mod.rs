@@ -137,10 +137,7 @@ pub fn plugin_lib(crate_name: &str) -> PathBuf {
 
 /// The scanner program built with the host.
 pub fn scanner() -> iterable_host::Scanner {
-    iterable_host::Scanner::Program {
-        path: PathBuf::from(env!("CARGO_BIN_EXE_iterable-plugin-scanner")),
-        args: Vec::new(),
-    }
+    iterable_host::Scanner::program(env!("CARGO_BIN_EXE_iterable-plugin-scanner"))
 }
 
 /// The workspace root (these tests belong to `iterable-host/cli`).

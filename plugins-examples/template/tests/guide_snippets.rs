@@ -13,7 +13,6 @@ use iterable_plugin_api::sdk::adapt::{
 };
 use iterable_plugin_api::sdk::streams::{MemorySink, SinkWriter, SourceReader};
 use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, RBatch, RError, ROptions};
-use iterable_plugin_template::get_library;
 
 // guide: options
 /// `key=value` pairs separated by the `sep` option (default `;`).
@@ -171,20 +170,71 @@ impl Engine for Count {
 // end
 
 // guide: test
+use iterable_plugin_api::testing::{PluginTest, observe_hook, record};
+use iterable_plugin_template::plugin_exports;
+
 #[test]
 fn reads_one_record_per_line() {
-    let formats = (get_library().formats())().into_result().unwrap();
-    let input = ByteSourceBox::from_reader(&b"first\nsecond\n"[..]);
-    let mut reader = formats[0]
-        .open_reader(input, ROptions::new())
-        .into_result()
-        .unwrap();
-    let mut batch = RBatch::new();
-    assert!(reader.read_batch(&mut batch, 1024).into_result().unwrap());
-    let view = batch.validated().unwrap();
-    assert_eq!(view.len(), 2);
-    let second = view.row(1).unwrap();
-    assert_eq!(second.get_by_name("line").as_str(), Some("second"));
+    let t = PluginTest::new(plugin_exports());
+    let records = t.read("lines", b"first\nsecond\n", &[]).unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1], record([("line", "second")]));
+}
+
+#[test]
+fn writes_what_it_reads() {
+    let t = PluginTest::new(plugin_exports());
+    let records = [record([("line", "a")]), record([("line", "b")])];
+    assert_eq!(t.write("lines", &records, &[]).unwrap(), b"a\nb\n");
+}
+// end
+
+// guide: hook
+/// Stops the run when a field is empty.
+struct NoEmpty;
+
+impl Hook for NoEmpty {
+    fn info(&self) -> HookSpec {
+        HookSpec::new("noempty").option("field", "the field that must not be empty")
+    }
+    fn open(&self, _run: &RunInfo, options: &Options) -> Result<Box<dyn RunWatcher>> {
+        let field = options
+            .get("field")
+            .ok_or_else(|| Error::invalid_option("field", "missing"))?
+            .to_owned();
+        Ok(Box::new(Watch { field, seen: 0 }))
+    }
+}
+
+struct Watch {
+    field: String,
+    seen: u64,
+}
+
+impl RunWatcher for Watch {
+    fn batch(&mut self, rows: BatchView<'_>) -> Result<()> {
+        for row in rows {
+            self.seen += 1;
+            if row.get_by_name(&self.field).as_str() == Some("") {
+                return Err(Error::other(format!(
+                    "record {}: {} is empty",
+                    self.seen, self.field
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+// end
+
+// guide: hook-test
+#[test]
+fn noempty_stops_at_the_first_empty_value() {
+    let run = RunInfo::default();
+    let done = RunSummary::default();
+    let rows = vec![record([("name", "Ann")]), record([("name", "")])];
+    let e = observe_hook(NoEmpty, &run, &[("field", "name")], &[rows], None, &done).unwrap_err();
+    assert_eq!(e.to_string(), "error: record 2: name is empty");
 }
 // end
 
@@ -364,7 +414,9 @@ fn even_checks_a_batch() {
 #[test]
 fn count_engine_counts_each_input() {
     let lines = |text: &'static str| {
-        let formats = (get_library().formats())().into_result().unwrap();
+        let formats = (iterable_plugin_template::get_library().formats())()
+            .into_result()
+            .unwrap();
         formats[0]
             .open_reader(ByteSourceBox::from_reader(text.as_bytes()), ROptions::new())
             .into_result()

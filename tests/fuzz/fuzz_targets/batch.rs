@@ -9,7 +9,7 @@
 
 use arbitrary::Arbitrary;
 use iterable_core::Record;
-use iterable_host::convert::{BatchReader, keeps_field_order, push_record};
+use iterable_host::__fuzz::{BatchReader, keeps_field_order, push_record};
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
 use iterable_plugin_api::{RBatch, RValue, tag};
 use libfuzzer_sys::fuzz_target;

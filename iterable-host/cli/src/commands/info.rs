@@ -9,7 +9,7 @@ use iterable_host::Host;
 
 use crate::output::{CliResult, print_json, stdout};
 
-use super::plugin_view::{hooks_supported, plugin_json};
+use super::plugin_view::plugin_json;
 
 /// `info NAME`.
 pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
@@ -110,7 +110,7 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
         for h in &m.hooks {
             writeln!(out, "hook          {} {}", h.id, h.description)?;
         }
-        if !hooks_supported(&m.plugin.api_version) {
+        if !m.supports_hooks() {
             writeln!(
                 out,
                 "hooks         unsupported (built for plugin ABI {}; hooks came with 1.1)",

@@ -30,20 +30,26 @@ pub fn run(cli: Cli) -> CliResult {
     }
     // This binary is its own scanner: libraries are examined by a child
     // `iterable-host __scan LIBRARY`, so a crashing plugin cannot kill us.
-    let scanner = match std::env::current_exe() {
-        Ok(path) => iterable_host::Scanner::Program {
-            path,
-            args: vec!["__scan".into()],
-        },
-        Err(_) => iterable_host::Scanner::find(),
-    };
+    let scanner = std::env::current_exe()
+        .ok()
+        .map(|path| iterable_host::Scanner::program_with_args(path, ["__scan"]))
+        .or_else(iterable_host::Scanner::find)
+        .ok_or_else(|| {
+            iterable_core::Error::new(
+                iterable_core::ErrorKind::Other,
+                "cannot find this program to run it as the plugin scanner",
+            )
+        })?;
     if let Command::CheckPlugin(a) = &cli.command {
         return check_plugin::run(a, &scanner);
     }
     if let Command::Install(a) = &cli.command {
         return install::run(&cli.plugin_dirs, a, &scanner);
     }
-    let mut builder = Host::builder().no_plugins(cli.no_plugins).scanner(scanner);
+    let mut builder = Host::builder()
+        .user_environment()
+        .no_plugins(cli.no_plugins)
+        .scanner(scanner);
     for d in &cli.plugin_dirs {
         builder = builder.plugin_dir(d);
     }

@@ -38,7 +38,7 @@ pub fn plugin_json(p: &Plugin) -> Json {
         "homepage": meta.map(|m| m.homepage.as_str()),
         "dependencies": meta.map(|m| m.dependencies.clone()).unwrap_or_default(),
         "sha256": meta.and_then(|m| m.sha256.clone()),
-        "hooks_supported": meta.map(|m| hooks_supported(&m.api_version)),
+        "hooks_supported": m.map(|m| m.supports_hooks()),
         "warnings": p.warnings(),
     })
 }
@@ -63,11 +63,4 @@ pub fn provides_text(p: &Provides) -> String {
     } else {
         parts.join("; ")
     }
-}
-
-/// Whether a plugin built for ABI `api_version` can provide hooks (ABI 1.1
-/// and later); a 1.0 plugin loads and works, without them.
-pub fn hooks_supported(api_version: &str) -> bool {
-    iterable_host::loader::parse_api_version(api_version)
-        .is_some_and(|(major, minor)| (major, minor) >= (1, 1))
 }
