@@ -31,16 +31,20 @@ pub struct FileStamp {
 impl FileStamp {
     /// Reads the stamp of a file.
     pub fn of(path: &Path) -> std::io::Result<FileStamp> {
-        let m = std::fs::metadata(path)?;
+        Ok(FileStamp::from_metadata(&std::fs::metadata(path)?))
+    }
+
+    /// The stamp of a file whose metadata is known.
+    pub fn from_metadata(m: &std::fs::Metadata) -> FileStamp {
         let mtime_ns = m
             .modified()
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        Ok(FileStamp {
+        FileStamp {
             size: m.len(),
             mtime_ns,
-        })
+        }
     }
 }
 
@@ -167,7 +171,11 @@ impl ScanCache {
 
     /// What is known about `lib`, if the file has not changed since.
     pub fn lookup(&self, lib: &Path) -> Option<&Outcome> {
-        let stamp = FileStamp::of(lib).ok()?;
+        self.lookup_stamped(lib, FileStamp::of(lib).ok()?)
+    }
+
+    /// [`ScanCache::lookup`], with the file's stamp already read.
+    pub fn lookup_stamped(&self, lib: &Path, stamp: FileStamp) -> Option<&Outcome> {
         let e = self.file.entries.get(&Self::key(lib))?;
         (e.stamp == stamp).then_some(&e.outcome)
     }

@@ -102,10 +102,14 @@ pub fn scan_dir(dir: &Path, origin: &DirOrigin) -> Vec<Candidate> {
             return Vec::new();
         }
     };
-    let mut names: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    names.sort();
+    // The entry's type comes with it from the directory listing; only a
+    // symbolic link needs a stat to see what it points to.
+    let mut names: Vec<(PathBuf, Option<std::fs::FileType>)> = entries
+        .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type().ok())))
+        .collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Vec::new();
-    for path in names {
+    for (path, file_type) in names {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -113,18 +117,23 @@ pub fn scan_dir(dir: &Path, origin: &DirOrigin) -> Vec<Candidate> {
         if name.starts_with('.') {
             continue;
         }
-        let kind = match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => {
+        let is_dir = match file_type {
+            Some(t) if !t.is_symlink() => Ok(t.is_dir()),
+            _ => std::fs::metadata(&path).map(|m| m.is_dir()),
+        };
+        let kind = match is_dir {
+            Ok(true) => {
                 let manifest = path.join(MANIFEST_FILE);
-                if manifest.exists() || std::fs::symlink_metadata(&manifest).is_ok() {
+                // Present, even as a dangling link (reported when read).
+                if std::fs::symlink_metadata(&manifest).is_ok() {
                     CandidateKind::Manifest(manifest)
                 } else {
                     tracing::debug!(dir = %path.display(), "subdirectory without plugin.toml; skipped");
                     continue;
                 }
             }
-            Ok(_) if is_library_name(&name) => CandidateKind::Library(path.clone()),
-            Ok(_) => continue,
+            Ok(false) if is_library_name(&name) => CandidateKind::Library(path.clone()),
+            Ok(false) => continue,
             Err(e) if is_library_name(&name) => {
                 CandidateKind::Unreadable(path.clone(), e.to_string())
             }

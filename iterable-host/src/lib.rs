@@ -496,13 +496,15 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
             let lib = manifest.library_path(mpath);
             let name = manifest.plugin.name.clone();
             let plugin = make(name.clone(), lib.clone(), Some(manifest.clone()), true);
-            if let Some(e) = check_manifest_plugin(&manifest, &lib, &name) {
+            // The library's metadata, read once for the three checks below.
+            let lib_meta = std::fs::metadata(&lib);
+            if let Some(e) = check_manifest_plugin(&manifest, &lib, lib_meta.as_ref().ok(), &name) {
                 plugin.set_failed(&e);
                 return plugin;
             }
             if let Some(e) = check_trust(
                 config,
-                &[mpath, &lib],
+                &[(mpath, None), (&lib, lib_meta.as_ref().ok())],
                 manifest.plugin.sha256.is_some(),
                 &name,
             ) {
@@ -519,7 +521,12 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
             }
             // A load that failed before stays failed until the file changes;
             // a library examined before must provide what the manifest says.
-            let cached = ctx.cache.lock().ok().and_then(|c| c.lookup(&lib).cloned());
+            let stamp = lib_meta.as_ref().ok().map(cache::FileStamp::from_metadata);
+            let cached = ctx
+                .cache
+                .lock()
+                .ok()
+                .and_then(|c| stamp.and_then(|s| c.lookup_stamped(&lib, s).cloned()));
             match cached {
                 Some(failed @ Outcome::Failed { .. }) => {
                     if let Some(e) = failed.as_error(&name) {
@@ -540,7 +547,7 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
             plugin
         }
         CandidateKind::Library(lib) => {
-            if let Some(e) = check_trust(config, &[lib], false, &provisional) {
+            if let Some(e) = check_trust(config, &[(lib, None)], false, &provisional) {
                 let plugin = make(provisional.clone(), lib.clone(), None, false);
                 plugin.set_failed(&e);
                 return plugin;
@@ -588,7 +595,12 @@ fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin>
 
 /// The trust checks that need no loading: permissions (unless relaxed) and
 /// `trust = "hashed"`.
-fn check_trust(config: &Config, files: &[&PathBuf], pinned: bool, name: &str) -> Option<Error> {
+fn check_trust(
+    config: &Config,
+    files: &[(&PathBuf, Option<&std::fs::Metadata>)],
+    pinned: bool,
+    name: &str,
+) -> Option<Error> {
     if config.trust == Trust::Hashed && !pinned {
         return Some(Error::plugin(
             PluginErrorKind::Untrusted,
@@ -597,18 +609,24 @@ fn check_trust(config: &Config, files: &[&PathBuf], pinned: bool, name: &str) ->
         ));
     }
     if config.check_permissions {
-        let files: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
-        return trust::check_permissions(&files, name).err();
+        let files: Vec<(&Path, Option<&std::fs::Metadata>)> =
+            files.iter().map(|(f, m)| (f.as_path(), *m)).collect();
+        return trust::check_permissions_known(&files, name).err();
     }
     None
 }
 
 /// The checks a manifest allows without loading: the library exists and is
 /// a regular file, and the API major version is the host's.
-fn check_manifest_plugin(m: &Manifest, lib: &Path, name: &str) -> Option<Error> {
-    match std::fs::metadata(lib) {
-        Ok(md) if md.is_file() => {}
-        Ok(_) => {
+fn check_manifest_plugin(
+    m: &Manifest,
+    lib: &Path,
+    lib_meta: Option<&std::fs::Metadata>,
+    name: &str,
+) -> Option<Error> {
+    match lib_meta {
+        Some(md) if md.is_file() => {}
+        Some(_) => {
             return Some(Error::plugin(
                 PluginErrorKind::MissingLibrary,
                 name,
@@ -618,7 +636,7 @@ fn check_manifest_plugin(m: &Manifest, lib: &Path, name: &str) -> Option<Error> 
                 ),
             ));
         }
-        Err(_) => {
+        None => {
             return Some(Error::plugin(
                 PluginErrorKind::MissingLibrary,
                 name,

@@ -35,9 +35,24 @@ fn untrusted(name: &str, msg: String) -> Error {
 /// Refuses files, or the directories holding them, that others could have
 /// changed. Each directory is looked at once, however many files it holds.
 pub fn check_permissions(files: &[&Path], name: &str) -> Result<(), Error> {
+    let known: Vec<(&Path, Option<&std::fs::Metadata>)> =
+        files.iter().map(|f| (*f, None)).collect();
+    check_permissions_known(&known, name)
+}
+
+/// [`check_permissions`], with the metadata of some files already known
+/// (one `stat` fewer each, for every plugin of a listing).
+pub fn check_permissions_known(
+    files: &[(&Path, Option<&std::fs::Metadata>)],
+    name: &str,
+) -> Result<(), Error> {
     let mut dirs: Vec<&Path> = Vec::new();
-    for f in files {
-        check_one(f, name, "")?;
+    for (f, known) in files {
+        let f = *f;
+        match known {
+            Some(meta) => check_meta(f, meta, name, "")?,
+            None => check_one(f, name, "")?,
+        }
         if let Some(dir) = f.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dirs.contains(&dir) {
                 dirs.push(dir);
@@ -50,14 +65,17 @@ pub fn check_permissions(files: &[&Path], name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-#[cfg(unix)]
 fn check_one(path: &Path, name: &str, what: &str) -> Result<(), Error> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
+    match std::fs::metadata(path) {
+        Ok(m) => check_meta(path, &m, name, what),
         // A missing file is reported by the checks that need it.
-        Err(_) => return Ok(()),
-    };
+        Err(_) => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn check_meta(path: &Path, meta: &std::fs::Metadata, name: &str, what: &str) -> Result<(), Error> {
+    use std::os::unix::fs::MetadataExt;
     let mode = meta.mode() & 0o7777;
     let fix = "(or set check_permissions = false in ~/.iterabledata/config.toml)";
     if mode & 0o022 != 0 {
@@ -84,7 +102,12 @@ fn check_one(path: &Path, name: &str, what: &str) -> Result<(), Error> {
 }
 
 #[cfg(not(unix))]
-fn check_one(_path: &Path, _name: &str, _what: &str) -> Result<(), Error> {
+fn check_meta(
+    _path: &Path,
+    _meta: &std::fs::Metadata,
+    _name: &str,
+    _what: &str,
+) -> Result<(), Error> {
     Ok(())
 }
 
