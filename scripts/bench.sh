@@ -37,6 +37,26 @@ if ! "$VENV/bin/python" -c 'import iterable, zstandard' 2>/dev/null; then
 fi
 
 echo "== building (release)" >&2
-cargo build --release -p iterable-host-cli -p iterable-bench-corecsv --bins --examples >&2
+cargo build --release -p iterable-host-cli --bins >&2
+cargo build --release -p iterable-bench-corecsv --lib --examples >&2
+
+# The previous release, built from its own sources (this repository's
+# history), so that its figures are measured side by side in the same run.
+PREV=target/bench/release-1.0
+PREV_COMMIT=792c8e27c0fc831c0e3bacbf21d0ef0f9138249f
+if [ ! -x "$PREV/target/release/iterable-host" ] || [ "$(cat "$PREV/commit" 2>/dev/null)" != "$PREV_COMMIT" ]; then
+  if git cat-file -e "$PREV_COMMIT^{commit}" 2>/dev/null; then
+    echo "== building the previous release (1.0, $PREV_COMMIT) in $PREV" >&2
+    rm -rf "$PREV/src" && mkdir -p "$PREV/src"
+    git archive "$PREV_COMMIT" | tar -x -C "$PREV/src"
+    CARGO_TARGET_DIR="$PWD/$PREV/target" cargo build --release --manifest-path "$PREV/src/Cargo.toml" \
+      -p iterable-host --bin iterable-host >&2
+    CARGO_TARGET_DIR="$PWD/$PREV/target" cargo build --release --manifest-path "$PREV/src/Cargo.toml" \
+      -p iterable-bench-corecsv --lib >&2
+    echo "$PREV_COMMIT" > "$PREV/commit"
+  else
+    echo "warning: the 1.0 release is not in this clone's history; it is left out of the comparison" >&2
+  fi
+fi
 
 exec "$VENV/bin/python" tests/bench/bench.py "$@"

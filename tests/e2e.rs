@@ -414,3 +414,204 @@ fn every_manifest_matches_its_library() {
     );
     assert_eq!(manifest_of("sqlite").drivers[0].schemes, ["sqlite"]);
 }
+
+/// One description, carried whole: what each example plugin's library says
+/// of itself (examined in a child process) is what `install` writes, what
+/// the host lists before loading anything, and what it uses after loading:
+/// every extension, magic, option, level, scheme and description.
+#[test]
+fn each_plugins_description_survives_from_library_to_listing() {
+    let site = tempfile::tempdir().unwrap();
+    let dir = site.path();
+    let mut libraries = Vec::new();
+    let crates = PLUGINS
+        .iter()
+        .chain(&["audit", "template"])
+        .map(|n| format!("iterable_plugin_{n}"))
+        .chain(["iterable_testkit".to_owned()]);
+    for krate in crates {
+        let lib = plugin_lib(&krate);
+        util::run(dir, &["install", lib.to_str().unwrap(), "--dir", "plugins"]).ok();
+        libraries.push(lib);
+    }
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["--plugin-dir", "plugins"];
+        all.extend_from_slice(args);
+        let out = util::run(dir, &all).ok();
+        serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["source"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("plugin:"))
+            })
+            .cloned()
+            .collect()
+    };
+    let listed: Vec<(String, Vec<serde_json::Value>)> =
+        ["formats", "codecs", "drivers", "rules", "engines", "hooks"]
+            .iter()
+            .map(|k| (k.to_string(), json(&[k, "--json"])))
+            .collect();
+    let find = |kind: &str, key: &str, id: &str| -> serde_json::Value {
+        listed
+            .iter()
+            .find(|(k, _)| k == kind)
+            .unwrap()
+            .1
+            .iter()
+            .find(|e| e[key] == id)
+            .unwrap_or_else(|| panic!("{kind} {id} not listed"))
+            .clone()
+    };
+    let options = |o: &[manifest::OptionDecl]| -> serde_json::Value {
+        json!(
+            o.iter()
+                .map(
+                    |o| json!({"name": o.name, "description": o.description, "default": o.default})
+                )
+                .collect::<Vec<_>>()
+        )
+    };
+    let mut seen = 0;
+    for lib in &libraries {
+        let said = iterable_host::check_library(
+            lib,
+            &util::scanner(),
+            iterable_host::scan::DEFAULT_TIMEOUT,
+        )
+        .unwrap();
+        let installed = manifest::Manifest::from_file(
+            &dir.join("plugins")
+                .join(&said.plugin.name)
+                .join("plugin.toml"),
+        )
+        .unwrap();
+        let mut expect = said.clone();
+        expect.plugin.library = lib.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            installed, expect,
+            "{}: install wrote what the library says",
+            said.plugin.name
+        );
+        for f in &said.formats {
+            let e = find("formats", "id", &f.id);
+            let magic: Vec<String> = f.magics().iter().map(|m| manifest::to_hex(m)).collect();
+            assert_eq!(e["extensions"], json!(f.extensions), "{}", f.id);
+            assert_eq!(e["magic"], json!(magic), "{}", f.id);
+            assert_eq!(
+                (e["read"].as_bool(), e["write"].as_bool()),
+                (Some(f.read), Some(f.write)),
+                "{}",
+                f.id
+            );
+            assert_eq!(e["options"], options(&f.options), "{}", f.id);
+            assert_eq!(e["description"], json!(f.description), "{}", f.id);
+            seen += 1;
+        }
+        for c in &said.codecs {
+            let e = find("codecs", "id", &c.id);
+            let magic: Vec<String> = c.magics().iter().map(|m| manifest::to_hex(m)).collect();
+            assert_eq!(e["magic"], json!(magic), "{}", c.id);
+            assert_eq!(e["extensions"], json!(c.extensions), "{}", c.id);
+            let levels = c
+                .levels
+                .map(|l| json!({"min": l.min, "max": l.max, "default": l.default}));
+            assert_eq!(e["levels"], json!(levels), "{}", c.id);
+            if c.id == "xor" {
+                assert_eq!(levels, Some(json!({"min": 1, "max": 3, "default": 2})));
+            }
+            seen += 1;
+        }
+        for d in &said.drivers {
+            let e = find("drivers", "id", &d.id);
+            assert_eq!(e["schemes"], json!(d.schemes));
+            assert_eq!(e["description"], json!(d.description));
+            seen += 1;
+        }
+        for r in &said.rules {
+            assert_eq!(
+                find("rules", "name", &r.name)["description"],
+                json!(r.description)
+            );
+            seen += 1;
+        }
+        for x in &said.engines {
+            assert_eq!(
+                find("engines", "id", &x.id)["description"],
+                json!(x.description)
+            );
+            seen += 1;
+        }
+        for h in &said.hooks {
+            let e = find("hooks", "id", &h.id);
+            assert_eq!(e["options"], options(&h.options));
+            assert_eq!(e["description"], json!(h.description));
+            seen += 1;
+        }
+    }
+    // ltsv, template: 2 formats; lz4: 1 codec; sqlite: 1 driver; idrules: 7
+    // rules; sqlengine: 1 engine; audit: 1 hook; testkit: 2 of each kind
+    // but hooks (1).
+    assert_eq!(seen, 13 + 11);
+}
+
+/// A hand-written manifest that differs from its library in extensions and
+/// read/write: `check-plugin` lists every difference and never says "ok";
+/// `list-plugins` flags the plugin once its library has been examined.
+#[test]
+fn a_manifest_that_differs_from_its_library_is_flagged() {
+    let site = tempfile::tempdir().unwrap();
+    let dir = site.path().join("plugins/ltsv");
+    fs::create_dir_all(&dir).unwrap();
+    let lib = plugin_lib("iterable_plugin_ltsv");
+    fs::copy(&lib, dir.join(lib.file_name().unwrap())).unwrap();
+    let manifest = fs::read_to_string(util::workspace().join("plugins-examples/ltsv/plugin.toml"))
+        .unwrap()
+        .replace(
+            "extensions = [\"ltsv\"]",
+            "extensions = [\"ltsv\", \"log\"]",
+        )
+        .replace("write = true", "write = false");
+    fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    let out = util::run(site.path(), &["check-plugin", "plugins/ltsv"]);
+    assert_eq!(out.status, 1);
+    assert_eq!(
+        out.stdout.lines().next().unwrap(),
+        "ltsv 0.1.0 (plugin API 1.1): its manifest disagrees with the library on 2 points"
+    );
+    assert!(!out.stdout.contains(": ok"), "{}", out.stdout);
+    let mismatches: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("mismatch"))
+        .collect();
+    assert_eq!(
+        mismatches,
+        [
+            "mismatch  format 'ltsv': the manifest says extensions [log, ltsv], the library [ltsv]",
+            "mismatch  format 'ltsv': the manifest says write = false, the library true",
+        ]
+    );
+    // Once the library has been examined (its first use), the listing says so.
+    fs::write(site.path().join("a.ltsv"), "a:1\n").unwrap();
+    let _ = util::run(site.path(), &["--plugin-dir", "plugins", "cat", "a.ltsv"]);
+    let list: serde_json::Value = serde_json::from_str(
+        &util::run(
+            site.path(),
+            &["--plugin-dir", "plugins", "list-plugins", "--json"],
+        )
+        .ok(),
+    )
+    .unwrap();
+    let p = &list[0];
+    assert_eq!(p["status"], "failed", "{p}");
+    assert_eq!(p["error_kind"], "manifest-mismatch", "{p}");
+    assert_eq!(
+        p["error"],
+        "format 'ltsv': the manifest says extensions [log, ltsv], the library [ltsv]"
+    );
+}

@@ -17,7 +17,8 @@ use iterable_core::{Error, PluginErrorKind};
 
 use crate::manifest::Manifest;
 
-const CACHE_VERSION: u32 = 1;
+/// 2: descriptions carry every magic, option and level, and hooks (1.1).
+const CACHE_VERSION: u32 = 2;
 
 /// The identity of a file's content, as cheaply as it can be known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

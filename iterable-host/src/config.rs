@@ -91,7 +91,9 @@ pub fn user_dir() -> Option<PathBuf> {
 
 /// Where the scan cache lives: the user's cache directory.
 pub fn default_cache_file() -> Option<PathBuf> {
-    dirs::cache_dir().map(|c| c.join("iterabledata").join("plugin-scan-cache.json"))
+    // One file per cache format: hosts of different releases on one
+    // machine each keep their own, rather than discarding each other's.
+    dirs::cache_dir().map(|c| c.join("iterabledata").join("plugin-scan-cache-v2.json"))
 }
 
 /// True when `ITERABLEDATA_NO_PLUGINS` asks for no plugins.

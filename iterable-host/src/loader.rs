@@ -25,8 +25,8 @@ use iterable_plugin_api::{
 
 use crate::convert;
 use crate::manifest::{
-    self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, HookDecl, Manifest, PluginSection,
-    RuleDecl,
+    self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, HookDecl, LevelsDecl, Manifest,
+    PluginSection, RuleDecl,
 };
 
 /// A loaded plugin library and the providers it made.
@@ -166,22 +166,34 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         },
         formats: formats
             .iter()
-            .map(|(i, _)| FormatDecl {
-                id: i.id.clone(),
-                extensions: i.extensions.clone(),
-                magic: i.magic.first().map(|m| manifest::to_hex(m)),
-                description: i.description.clone(),
-                read: i.can_read,
-                write: i.can_write,
+            .map(|(i, _)| {
+                let (magic, more_magic) = manifest::split_magic(&i.magic);
+                FormatDecl {
+                    id: i.id.clone(),
+                    extensions: i.extensions.clone(),
+                    magic,
+                    more_magic,
+                    options: convert::option_decls(&i.options),
+                    description: i.description.clone(),
+                    read: i.can_read,
+                    write: i.can_write,
+                }
             })
             .collect(),
         codecs: codecs
             .iter()
-            .map(|(i, _)| CodecDecl {
-                id: i.id.clone(),
-                extensions: i.extensions.clone(),
-                magic: i.magic.first().map(|m| manifest::to_hex(m)),
-                description: i.description.clone(),
+            .map(|(i, _)| {
+                let (magic, more_magic) = manifest::split_magic(&i.magic);
+                CodecDecl {
+                    id: i.id.clone(),
+                    extensions: i.extensions.clone(),
+                    magic,
+                    more_magic,
+                    levels: i
+                        .levels
+                        .map(|(min, max, default)| LevelsDecl { min, max, default }),
+                    description: i.description.clone(),
+                }
             })
             .collect(),
         drivers: drivers
@@ -212,6 +224,7 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
             .map(|(i, _)| HookDecl {
                 id: i.id.clone(),
                 description: i.description.clone(),
+                options: convert::option_decls(&i.options),
             })
             .collect(),
     };

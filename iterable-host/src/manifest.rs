@@ -82,6 +82,13 @@ pub struct FormatDecl {
     /// One line about the format.
     #[serde(default)]
     pub description: String,
+    /// Further magic bytes, as hex, after `magic` (a 1.0 host reads only
+    /// `magic`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_magic: Vec<String>,
+    /// The options its reader and writer accept.
+    #[serde(default, rename = "option", skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<OptionDecl>,
     /// Whether it reads (default true).
     #[serde(default = "yes")]
     pub read: bool,
@@ -96,6 +103,33 @@ fn yes() -> bool {
     true
 }
 
+/// One option of a provider (`[[format.option]]`, `[[hook.option]]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionDecl {
+    /// The key, as given with `--option KEY=VALUE`.
+    pub name: String,
+    /// What it does.
+    #[serde(default)]
+    pub description: String,
+    /// The values allowed; empty means any text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// The value used when it is not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// A codec's compression levels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelsDecl {
+    /// The lowest level.
+    pub min: i32,
+    /// The highest level.
+    pub max: i32,
+    /// The level used when none is given.
+    pub default: i32,
+}
+
 /// A `[[codec]]` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodecDecl {
@@ -107,6 +141,12 @@ pub struct CodecDecl {
     /// Magic bytes as hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub magic: Option<String>,
+    /// Further magic bytes, as hex, after `magic`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_magic: Vec<String>,
+    /// The compression levels it accepts (`levels = { min = 1, max = 12, default = 1 }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<LevelsDecl>,
     /// One line about the codec.
     #[serde(default)]
     pub description: String,
@@ -153,6 +193,37 @@ pub struct HookDecl {
     /// One line about the hook.
     #[serde(default)]
     pub description: String,
+    /// The options it accepts (`--hook-option ID.KEY=VALUE`).
+    #[serde(default, rename = "option", skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<OptionDecl>,
+}
+
+impl FormatDecl {
+    /// Every magic prefix, in order (`magic` then `more_magic`), as bytes.
+    pub fn magics(&self) -> Vec<Vec<u8>> {
+        all_magic(&self.magic, &self.more_magic)
+    }
+}
+
+impl CodecDecl {
+    /// Every magic prefix, in order, as bytes.
+    pub fn magics(&self) -> Vec<Vec<u8>> {
+        all_magic(&self.magic, &self.more_magic)
+    }
+}
+
+fn all_magic(first: &Option<String>, more: &[String]) -> Vec<Vec<u8>> {
+    first
+        .iter()
+        .chain(more)
+        .filter_map(|h| parse_hex(h))
+        .collect()
+}
+
+/// Splits magic prefixes into the manifest's `magic` and `more_magic`.
+pub fn split_magic(magics: &[Vec<u8>]) -> (Option<String>, Vec<String>) {
+    let mut hex = magics.iter().map(|m| to_hex(m));
+    (hex.next(), hex.collect())
 }
 
 /// Expands a library stem (a name without a dot) to this system's file
@@ -280,10 +351,14 @@ impl Manifest {
         let magics = m
             .formats
             .iter()
-            .map(|f| (&f.id, &f.magic))
-            .chain(m.codecs.iter().map(|c| (&c.id, &c.magic)));
-        for (id, magic) in magics {
-            if let Some(hex) = magic {
+            .flat_map(|f| f.magic.iter().chain(&f.more_magic).map(move |h| (&f.id, h)))
+            .chain(
+                m.codecs
+                    .iter()
+                    .flat_map(|c| c.magic.iter().chain(&c.more_magic).map(move |h| (&c.id, h))),
+            );
+        for (id, hex) in magics {
+            {
                 if parse_hex(hex).is_none() {
                     return Err(bad(format!(
                         "invalid manifest: magic {hex:?} of '{id}' is not hex bytes"
@@ -437,8 +512,8 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
                 "format",
                 &m.id,
                 "magic",
-                magic_text(&m.magic),
-                magic_text(&l.magic),
+                magic_list(&m.magics()),
+                magic_list(&l.magics()),
             );
             differ(
                 "format",
@@ -469,8 +544,8 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
                 "codec",
                 &m.id,
                 "magic",
-                magic_text(&m.magic),
-                magic_text(&l.magic),
+                magic_list(&m.magics()),
+                magic_list(&l.magics()),
             );
         }
     }
@@ -482,6 +557,68 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
                 "schemes",
                 ext_list(&m.schemes),
                 ext_list(&l.schemes),
+            );
+        }
+    }
+    // What a hand-written manifest leaves out (options, levels) is not a
+    // disagreement; what it states must be right. Descriptions are prose:
+    // the listing shows the library's own once it is loaded.
+    let options_text = |o: &[OptionDecl]| {
+        o.iter()
+            .map(|o| {
+                let mut s = o.name.clone();
+                if !o.choices.is_empty() {
+                    s += &format!(" ({})", o.choices.join("|"));
+                }
+                if let Some(d) = &o.default {
+                    s += &format!(" = {d}");
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut stated = |kind: &str, id: &str, what: &str, said: String, is: String| {
+        if !said.is_empty() && said != is {
+            wrong.push(format!(
+                "{kind} '{id}': the manifest says {what} {said:?}, the library {is:?}"
+            ));
+        }
+    };
+    for m in &declared.formats {
+        if let Some(l) = found.formats.iter().find(|l| l.id == m.id) {
+            stated(
+                "format",
+                &m.id,
+                "options",
+                options_text(&m.options),
+                options_text(&l.options),
+            );
+        }
+    }
+    for m in &declared.codecs {
+        if let Some(l) = found.codecs.iter().find(|l| l.id == m.id) {
+            let levels = |v: &Option<LevelsDecl>| {
+                v.map(|l| format!("{}..={} (default {})", l.min, l.max, l.default))
+                    .unwrap_or_default()
+            };
+            stated(
+                "codec",
+                &m.id,
+                "levels",
+                levels(&m.levels),
+                levels(&l.levels),
+            );
+        }
+    }
+    for m in &declared.hooks {
+        if let Some(l) = found.hooks.iter().find(|l| l.id == m.id) {
+            stated(
+                "hook",
+                &m.id,
+                "options",
+                options_text(&m.options),
+                options_text(&l.options),
             );
         }
     }
@@ -505,13 +642,16 @@ fn ext_list(items: &[String]) -> String {
     format!("[{}]", v.join(", "))
 }
 
-/// Magic bytes as canonical hex, or "none".
-fn magic_text(magic: &Option<String>) -> String {
-    match magic.as_deref().map(|h| parse_hex(h).map(|b| to_hex(&b))) {
-        None => "none".into(),
-        Some(Some(hex)) => hex,
-        Some(None) => magic.clone().unwrap_or_default(),
+/// Magic prefixes as canonical hex, or "none".
+fn magic_list(magics: &[Vec<u8>]) -> String {
+    if magics.is_empty() {
+        return "none".into();
     }
+    magics
+        .iter()
+        .map(|m| to_hex(m))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// The first thing `declared` claims that `found` does not do, as a message.

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use iterable_core::{Error, PluginErrorKind};
 
-use crate::Context;
 use crate::cache::Outcome;
 use crate::config::DirOrigin;
+use crate::context::Context;
 use crate::loader::{self, Library};
 use crate::manifest::{Manifest, Provides};
 

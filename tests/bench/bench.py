@@ -39,6 +39,11 @@ FIRST_USE = ROOT / "target" / "release" / "examples" / "first_use"
 PLUGIN_SO = ROOT / "target" / "release" / "libiterable_bench_corecsv.so"
 MANIFEST = ROOT / "tests" / "bench" / "corecsv" / "plugin.toml"
 PYTHON = BENCH / "venv" / "bin" / "python"
+# The previous release (1.0), built by scripts/bench.sh from its own sources.
+PREV = BENCH / "release-1.0"
+PREV_HOST = PREV / "target" / "release" / "iterable-host"
+PREV_PLUGIN_SO = PREV / "target" / "release" / "libiterable_bench_corecsv.so"
+PREV_MANIFEST = PREV / "src" / "tests" / "bench" / "corecsv" / "plugin.toml"
 DOC = ROOT / "docs" / "performance.md"
 TIME = "/usr/bin/time"
 SEED = 42
@@ -109,6 +114,11 @@ class Tool:
 
     def med(self, attr):
         return statistics.median(getattr(s, attr) for s in self.samples)
+
+
+def by(tools, name):
+    """The tool of `tools` called `name`."""
+    return next(t for t in tools if t.name == name)
 
 
 def expect_count(n):
@@ -216,8 +226,24 @@ def prepare(rows):
         m = m.replace('id = "csvp"', f'id = "csvp{i:04}"').replace('["csvp"]', f'["csvp{i:04}"]')
         (d / "plugin.toml").write_text(m)
         os.link(PLUGIN_SO, d / PLUGIN_SO.name)
+    # ...the same thousand, each directory holding a symbolic link to the
+    # library instead of a hard link...
+    linked = BENCH / "many-symlinks"
+    shutil.rmtree(linked, ignore_errors=True)
+    for d in sorted(many.iterdir()):
+        (linked / d.name).mkdir(parents=True)
+        shutil.copy(d / "plugin.toml", linked / d.name / "plugin.toml")
+        (linked / d.name / PLUGIN_SO.name).symlink_to(PLUGIN_SO)
+    # ...and the previous release's build of the benchmark plugin, with its
+    # own manifest, for its host.
+    prev_plugins = BENCH / "plugins-1.0"
+    shutil.rmtree(prev_plugins, ignore_errors=True)
+    if PREV_PLUGIN_SO.exists():
+        (prev_plugins / "corecsv").mkdir(parents=True)
+        shutil.copy(PREV_MANIFEST, prev_plugins / "corecsv" / "plugin.toml")
+        shutil.copy(PREV_PLUGIN_SO, prev_plugins / "corecsv" / PLUGIN_SO.name)
     sizes = {p.name: p.stat().st_size for p in (csv, gz, zst)}
-    return sizes, plugins, many
+    return sizes, plugins, many, linked, prev_plugins
 
 
 def fmt_time(s):
@@ -249,7 +275,11 @@ def main():
     os.environ.update(env)
 
     info = machine()
-    sizes, plugins, many = prepare(args.rows)
+    sizes, plugins, many, linked, prev_plugins = prepare(args.rows)
+    prev = PREV_HOST.exists() and PREV_PLUGIN_SO.exists()
+    P = str(PREV_HOST)
+    if not prev:
+        log("   (the previous release is not built: it is left out; scripts/bench.sh builds it)")
     csv, gz, zst = DATA / "rows.csv", DATA / "rows.csv.gz", DATA / "rows.jsonl.zst"
     H, PY = str(HOST), str(PYTHON)
     n = args.rows
@@ -259,6 +289,7 @@ def main():
         "1. count rows.csv.gz",
         [
             Tool("iterable-host", [H, "count", str(gz)], expect_count(n)),
+            *([Tool("iterable-host 1.0", [P, "count", str(gz)], expect_count(n))] if prev else []),
             Tool("Miller", ["mlr", "--icsv", "--gzin", "count", str(gz)], expect_count(n)),
             Tool("Python IterableData", [PY, "-c", PY_COUNT, str(gz)], expect_count(n)),
         ],
@@ -268,6 +299,7 @@ def main():
         "2. convert rows.csv.gz -> rows.jsonl.zst",
         [
             Tool("iterable-host", [H, "convert", str(gz), str(OUT / "host.jsonl.zst")]),
+            *([Tool("iterable-host 1.0", [P, "convert", str(gz), str(OUT / "prev.jsonl.zst")])] if prev else []),
             Tool(
                 "Miller",
                 sh(f"mlr --icsv --ojsonl --gzin cat '{gz}' | zstd -3 -q -f -o '{OUT / 'mlr.jsonl.zst'}'"),
@@ -295,6 +327,18 @@ def main():
         [
             Tool("built-in csv", [H, *pd, "count", str(csv)], expect_count(n)),
             Tool("plugin csvp", [H, *pd, "count", str(DATA / "rows.csvp")], expect_count(n)),
+            *(
+                [
+                    Tool("1.0: built-in csv", [P, "--plugin-dir", str(prev_plugins), "count", str(csv)], expect_count(n)),
+                    Tool(
+                        "1.0: plugin csvp",
+                        [P, "--plugin-dir", str(prev_plugins), "count", str(DATA / "rows.csvp")],
+                        expect_count(n),
+                    ),
+                ]
+                if prev
+                else []
+            ),
         ],
         runs,
     )
@@ -309,6 +353,19 @@ def main():
     )
     loaded = sorted(set(re.findall(r"file=(\S*libiterable_bench_corecsv\S*)", dbg.stderr)))
     log(f"   median {fmt_time(listing.med('wall'))}, {lines} available, libraries loaded: {loaded or 'none'}")
+    # The same thousand with symbolic links, and the previous release on
+    # both, in turn, sample after sample.
+    more = [Tool("this release, symlinked libraries", [H, "--plugin-dir", str(linked), "list-plugins"])]
+    if prev:
+        more += [
+            Tool("1.0, hard-linked libraries", [P, "--plugin-dir", str(many), "list-plugins"]),
+            Tool("1.0, symlinked libraries", [P, "--plugin-dir", str(linked), "list-plugins"]),
+        ]
+    for _ in range(args.samples):
+        for t in more:
+            t.samples.append(run(t.argv, rss=False))
+    for t in more:
+        log(f"   {t.name}: median {fmt_time(t.med('wall'))}")
 
     log("== 6. first use of a plugin (fresh process per sample)")
     first, builtin_first = [], []
@@ -329,7 +386,7 @@ def main():
         ("2. rows.csv.gz → rows.jsonl.zst", to_json),
         ("3. rows.jsonl.zst → rows.csv.gz", to_csv),
     ):
-        mlr, py = tools[1], tools[2]
+        mlr, py = by(tools, "Miller"), by(tools, "Python IterableData")
         for t in tools:
             rows_md.append(
                 f"| {case} | {t.name} | {fmt_time(t.med('wall'))} | {fmt_time(t.med('cpu'))} "
@@ -337,7 +394,7 @@ def main():
                 f"| {fmt_ratio(t.med('wall'), mlr.med('wall'))} | {fmt_ratio(t.med('wall'), py.med('wall'))} "
                 f"| {fmt_ratio(t.med('cpu'), mlr.med('cpu'))} | {fmt_ratio(t.med('cpu'), py.med('cpu'))} |"
             )
-    b_csv, b_plug = boundary
+    b_csv, b_plug = boundary[0], boundary[1]
     boundary_md = [
         f"| {t.name} | {fmt_time(t.med('wall'))} | {fmt_time(t.med('cpu'))} | {max(s.rss_kb for s in t.samples) / 1024:.1f} MiB |"
         for t in boundary
@@ -346,13 +403,15 @@ def main():
         max(s.rss_kb for s in t.samples) for t in (count[0], to_json[0], to_csv[0], b_csv, b_plug)
     ) / 1024
     r = lambda t, u: t.med("wall") / u.med("wall")  # noqa: E731
+    j_mlr, j_py, c_mlr = by(to_json, "Miller"), by(to_json, "Python IterableData"), by(count, "Miller")
     goals = [
-        ("convert csv.gz → jsonl.zst, wall vs Miller", "≤ 0.22×", f"{r(to_json[0], to_json[1]):.3f}×", r(to_json[0], to_json[1]) <= 0.22),
-        ("convert csv.gz → jsonl.zst, wall vs Python IterableData", "≤ 0.07×", f"{r(to_json[0], to_json[2]):.3f}×", r(to_json[0], to_json[2]) <= 0.07),
-        ("count csv.gz, wall vs Miller", "≤ 0.5×", f"{r(count[0], count[1]):.3f}×", r(count[0], count[1]) <= 0.5),
+        ("convert csv.gz → jsonl.zst, wall vs Miller", "≤ 0.22×", f"{r(to_json[0], j_mlr):.3f}×", r(to_json[0], j_mlr) <= 0.22),
+        ("convert csv.gz → jsonl.zst, wall vs Python IterableData", "≤ 0.07×", f"{r(to_json[0], j_py):.3f}×", r(to_json[0], j_py) <= 0.07),
+        ("count csv.gz, wall vs Miller", "≤ 0.5×", f"{r(count[0], c_mlr):.3f}×", r(count[0], c_mlr) <= 0.5),
         ("peak RSS of iterable-host, every case", "≤ 32 MiB", f"{host_rss:.1f} MiB", host_rss <= 32),
         ("reading through the plugin boundary, wall vs built-in", "≤ 1.10×", f"{r(b_plug, b_csv):.3f}× (CPU {b_plug.med('cpu') / b_csv.med('cpu'):.2f}×)", r(b_plug, b_csv) <= 1.10),
         (f"list-plugins with {MANY} plugins", "≤ 30 ms, no library loaded", f"{listing.med('wall') * 1000:.1f} ms, {'no library loaded' if not loaded else f'{len(loaded)} loaded'}", listing.med("wall") <= 0.030 and not loaded),
+        (f"list-plugins with {MANY} plugins, libraries symlinked", "≤ 30 ms", f"{more[0].med('wall') * 1000:.1f} ms", more[0].med("wall") <= 0.030),
         ("first use of a plugin (open + first record)", "≤ 1 ms", f"{first_us:.0f} µs", first_us <= 1000),
     ]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -383,6 +442,11 @@ def main():
         f"First use of a plugin (open + first record, fresh process, median of {args.samples}): "
         f"{first_us:.0f} µs (the same through the built-in csv: {builtin_us:.0f} µs; building the host, "
         f"manifest read included: {build_us:.0f} µs).",
+        "",
+        "| list-plugins, " + f"{MANY} plugins | Wall (median of {args.samples}) |",
+        "|---|---|",
+        f"| this release, hard-linked libraries | {listing.med('wall') * 1000:.1f} ms |",
+        *[f"| {t.name} | {t.med('wall') * 1000:.1f} ms |" for t in more],
         "",
         "Machine:",
         "",

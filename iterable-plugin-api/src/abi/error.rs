@@ -7,7 +7,6 @@
 use std::fmt;
 use std::io;
 
-use crate::sdk::error::Error;
 use abi_stable::StableAbi;
 use abi_stable::std_types::{RNone, ROption, RSome, RString};
 
@@ -229,15 +228,3 @@ impl fmt::Display for RError {
 }
 
 impl std::error::Error for RError {}
-
-impl From<io::Error> for RError {
-    fn from(e: io::Error) -> Self {
-        Error::from(e).into()
-    }
-}
-
-impl From<RError> for io::Error {
-    fn from(e: RError) -> Self {
-        Error::from(e).into()
-    }
-}

@@ -196,6 +196,20 @@ impl From<std::num::ParseFloatError> for Error {
     }
 }
 
+// Through the author-level error, which knows how an I/O error's kind maps
+// onto the wire's kinds (the wire itself knows nothing of the SDK).
+impl From<io::Error> for RError {
+    fn from(e: io::Error) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<RError> for io::Error {
+    fn from(e: RError) -> Self {
+        Error::from(e).into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

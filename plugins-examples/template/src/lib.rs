@@ -4,7 +4,10 @@ use iterable_plugin_api::prelude::*;
 struct Lines;
 impl Format for Lines {
     fn info(&self) -> FormatSpec {
-        FormatSpec::new("lines").extensions(["txt"]).read_write()
+        FormatSpec::new("lines")
+            .description("text, one record {\"line\": ...} per line")
+            .extensions(["txt"])
+            .read_write()
     }
     fn reader(&self, input: Input, _options: &Options) -> Result<Box<dyn RowReader>> {
         Ok(input.line_reader(|line, row| {

@@ -4,7 +4,8 @@ use std::fmt;
 
 use super::read::{CellRef, read_cell_opt};
 use super::{BATCH_SOFT_LIMIT_BYTES, RBatch, tag};
-use crate::abi::{RError, RErrorKind, RValue};
+use crate::abi::error::{RError, RErrorKind};
+use crate::abi::value::RValue;
 
 /// Appends rows to an [`RBatch`]; the only way plugin code writes cells.
 ///

@@ -47,12 +47,12 @@
 use abi_stable::StableAbi;
 use abi_stable::std_types::{RString, RVec};
 
-use crate::abi::RValue;
+use crate::abi::value::RValue;
 
 mod build;
 mod read;
 
-use crate::abi::{RError, RErrorKind};
+use crate::abi::error::{RError, RErrorKind};
 pub use build::BatchBuilder;
 use read::read_cell;
 pub use read::{BatchView, CellRef, RowView, Rows};

@@ -5,7 +5,7 @@ use std::fmt;
 use abi_stable::std_types::RVec;
 
 use super::{RBatch, tag};
-use crate::abi::RValue;
+use crate::abi::value::RValue;
 
 fn cell_start(batch: &RBatch, k: usize) -> Option<usize> {
     if k == 0 {

@@ -107,6 +107,8 @@ impl Codec for Xor {
             .description("XOR with 0x5a")
             .extensions(["xor"])
             .magic(MAGIC)
+            // Accepted and ignored: there for the description's round trip.
+            .levels(1, 3, 2)
     }
 
     fn decoder(&self, mut input: Input) -> Result<Box<dyn Read + Send>> {

@@ -1,0 +1,132 @@
+//! Plugin providers behind the core's traits, loaded on first use.
+//!
+//! Each adapter knows its provider's description from the manifest and
+//! loads the library only when the provider is really used. Records cross
+//! the boundary in flat batches that the host owns and reuses: one call per
+//! batch, never per record or per field.
+
+use std::sync::{Arc, OnceLock};
+
+use iterable_core::{
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, PluginErrorKind, Result,
+    RuleInfo,
+};
+
+use crate::loader::Library;
+use crate::plugin::Plugin;
+
+/// Rows per batch asked of, and sent to, plugins.
+pub const BATCH_ROWS: u32 = 2048;
+
+/// Rows asked of a plugin's reader the first time, so that the first record
+/// does not wait for a whole batch.
+pub const FIRST_BATCH_ROWS: u32 = 32;
+
+/// What a lazy adapter needs to know of a kind of provider description.
+pub trait Declared: Clone + Send + Sync + 'static {
+    /// The kind, as a word for messages.
+    const KIND: &'static str;
+    /// The id (a rule's name).
+    fn id(&self) -> &str;
+    /// The descriptions of this kind a loaded library gives, in its order.
+    fn listed(lib: &Library) -> Vec<&Self>;
+}
+
+macro_rules! declared {
+    ($info:ty, $kind:literal, $field:ident, $list:ident) => {
+        impl Declared for $info {
+            const KIND: &'static str = $kind;
+            fn id(&self) -> &str {
+                &self.$field
+            }
+            fn listed(lib: &Library) -> Vec<&Self> {
+                lib.$list.iter().map(|(i, _)| i).collect()
+            }
+        }
+    };
+}
+
+declared!(FormatInfo, "format", id, formats);
+declared!(CodecInfo, "codec", id, codecs);
+declared!(DriverInfo, "driver", id, drivers);
+declared!(RuleInfo, "rule", name, rules);
+declared!(EngineInfo, "engine", id, engines);
+
+impl Declared for HookInfo {
+    const KIND: &'static str = "hook";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn listed(lib: &Library) -> Vec<&Self> {
+        lib.hooks.iter().flatten().map(|(i, _)| i).collect()
+    }
+}
+
+/// A plugin provider known from its manifest, loaded on first use. Its
+/// description is the manifest's until the library is loaded, then the
+/// library's own.
+pub struct Lazy<I> {
+    plugin: Arc<Plugin>,
+    declared: I,
+    loaded: OnceLock<(I, usize)>,
+}
+
+impl<I: Declared> Lazy<I> {
+    /// A provider declared by `plugin`'s manifest.
+    pub fn new(plugin: Arc<Plugin>, declared: I) -> Self {
+        Lazy {
+            plugin,
+            declared,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    fn current(&self) -> &I {
+        self.loaded.get().map_or(&self.declared, |(i, _)| i)
+    }
+
+    /// Loads the library (once) and finds this provider in it, or says the
+    /// manifest lied.
+    fn provider(&self) -> Result<(Arc<Library>, usize)> {
+        let lib = self.plugin.library()?;
+        if let Some((_, i)) = self.loaded.get() {
+            return Ok((lib, *i));
+        }
+        let id = self.declared.id();
+        let found = I::listed(&lib)
+            .into_iter()
+            .enumerate()
+            .find(|(_, i)| i.id() == id);
+        match found {
+            Some((i, info)) => {
+                let _ = self.loaded.set((info.clone(), i));
+                Ok((lib, i))
+            }
+            None => Err(Error::plugin(
+                PluginErrorKind::ManifestMismatch,
+                self.plugin.name(),
+                format!(
+                    "the manifest declares {} '{id}' but the library does not provide it",
+                    I::KIND
+                ),
+            )),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+mod codec;
+mod driver;
+mod engine;
+mod format;
+mod hook;
+mod records;
+mod rule;
+
+pub use codec::LazyCodec;
+pub use driver::LazyDriver;
+pub use engine::LazyEngine;
+pub use format::LazyFormat;
+pub use hook::LazyHook;
+pub use rule::LazyRule;

@@ -1,0 +1,64 @@
+//! Rules.
+
+use iterable_core::{Error, PluginErrorKind, Result, Rule, RuleInfo, Value};
+use iterable_plugin_api::RBatch;
+use iterable_plugin_api::abi_stable::std_types::{RString, RVec};
+
+use crate::convert;
+
+use super::*;
+// Rules
+
+/// A plugin rule, loaded on first use.
+pub type LazyRule = Lazy<RuleInfo>;
+
+impl Rule for LazyRule {
+    fn info(&self) -> &RuleInfo {
+        self.current()
+    }
+
+    fn check(&self, value: &Value) -> std::result::Result<(), String> {
+        let mut out = Vec::new();
+        match self.check_batch(&[value], &mut out) {
+            Ok(()) => out.pop().flatten().map_or(Ok(()), Err),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
+        let (lib, i) = self.provider()?;
+        let mut batch = RBatch::new();
+        {
+            let mut b = batch.builder();
+            b.set_fields(&["value"]);
+            for v in values {
+                convert::push_value(&mut b, v);
+                b.end_row();
+            }
+        }
+        let mut results: RVec<iterable_plugin_api::abi_stable::std_types::ROption<RString>> =
+            RVec::new();
+        convert::call(self.plugin.name(), "checking values", || {
+            lib.rules[i].1.check_batch(&batch, &mut results)
+        })?;
+        if results.len() != values.len() {
+            return Err(Error::plugin(
+                PluginErrorKind::CallFailed,
+                self.plugin.name(),
+                format!(
+                    "rule '{}' returned {} results for {} values",
+                    self.declared.name,
+                    results.len(),
+                    values.len()
+                ),
+            ));
+        }
+        out.clear();
+        out.extend(
+            results
+                .into_iter()
+                .map(|r| r.into_option().map(|s| s.to_string())),
+        );
+        Ok(())
+    }
+}

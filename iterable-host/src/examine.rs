@@ -1,0 +1,406 @@
+//! From a candidate on the search path to a listed plugin: manifests read,
+//! what can be checked without loading checked, libraries without a
+//! manifest examined once (then cached); and the providers a plugin adds.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use iterable_core::{
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, PluginErrorKind, Provider,
+    ProviderSource, Registry, RuleInfo,
+};
+
+use crate::cache::{self, Outcome};
+use crate::config::Config;
+use crate::context::Context;
+use crate::discovery::{Candidate, CandidateKind};
+use crate::manifest::{self, Manifest};
+use crate::plugin::{Plugin, Status};
+use crate::scan;
+use crate::trust::{self, Trust};
+use crate::{adapters, convert};
+
+/// What a candidate is, for safe mode: manifests are read, nothing loaded.
+pub(crate) fn describe_without_loading(cand: &Candidate, ctx: &Arc<Context>) -> Arc<Plugin> {
+    let name = cand.provisional_name();
+    let path = cand.path().to_path_buf();
+    let (manifest, library, has_file) = match &cand.kind {
+        CandidateKind::Manifest(m) => match Manifest::from_file(m) {
+            Ok(man) => {
+                let lib = man.library_path(m);
+                (Some(man), lib, true)
+            }
+            Err(_) => (None, m.clone(), true),
+        },
+        CandidateKind::Library(l) => {
+            let known = ctx.cache.lock().ok().and_then(|c| match c.lookup(l) {
+                Some(Outcome::Scanned { manifest }) => Some((**manifest).clone()),
+                _ => None,
+            });
+            (known, l.clone(), false)
+        }
+        CandidateKind::Unreadable(p, _) => (None, p.clone(), false),
+    };
+    let name = manifest
+        .as_ref()
+        .map(|m| m.plugin.name.clone())
+        .unwrap_or(name);
+    Arc::new(Plugin::new(
+        name,
+        path,
+        library,
+        cand.dir.clone(),
+        cand.origin.clone(),
+        manifest,
+        has_file,
+        Arc::clone(ctx),
+    ))
+}
+
+/// Examines a candidate: reads its manifest and checks what can be checked
+/// without loading; a library with no manifest is loaded once to learn
+/// what it provides, and the answer is cached.
+pub(crate) fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> Arc<Plugin> {
+    let provisional = cand.provisional_name();
+    let make = |name: String, library: PathBuf, manifest: Option<Manifest>, has_file: bool| {
+        Arc::new(Plugin::new(
+            name,
+            cand.path().to_path_buf(),
+            library,
+            cand.dir.clone(),
+            cand.origin.clone(),
+            manifest,
+            has_file,
+            Arc::clone(ctx),
+        ))
+    };
+    match &cand.kind {
+        CandidateKind::Unreadable(p, why) => {
+            let plugin = make(provisional.clone(), p.clone(), None, false);
+            plugin.set_failed(&Error::plugin(
+                PluginErrorKind::LoadFailed,
+                &provisional,
+                format!("cannot read {}: {why}", p.display()),
+            ));
+            plugin
+        }
+        CandidateKind::Manifest(mpath) => {
+            let manifest = match Manifest::from_file(mpath) {
+                Ok(m) => m,
+                Err(e) => {
+                    let plugin = make(provisional.clone(), mpath.clone(), None, true);
+                    plugin.set_failed(&e);
+                    return plugin;
+                }
+            };
+            let lib = manifest.library_path(mpath);
+            let name = manifest.plugin.name.clone();
+            let plugin = make(name.clone(), lib.clone(), Some(manifest.clone()), true);
+            // The library's metadata, read once for the three checks below.
+            let lib_meta = std::fs::metadata(&lib);
+            if let Some(e) = check_manifest_plugin(&manifest, &lib, lib_meta.as_ref().ok(), &name) {
+                plugin.set_failed(&e);
+                return plugin;
+            }
+            if let Some(e) = check_trust(
+                config,
+                &[(mpath, None), (&lib, lib_meta.as_ref().ok())],
+                manifest.plugin.sha256.is_some(),
+                &name,
+            ) {
+                plugin.set_failed(&e);
+                return plugin;
+            }
+            // Hashing is not loading: a pinned library that was replaced is
+            // reported as soon as it is listed.
+            if let Some(pinned) = &manifest.plugin.sha256 {
+                if let Err(e) = trust::verify_sha256(&lib, pinned, &name) {
+                    plugin.set_failed(&e);
+                    return plugin;
+                }
+            }
+            // A load that failed before stays failed until the file changes;
+            // a library examined before must provide what the manifest says.
+            let stamp = lib_meta.as_ref().ok().map(cache::FileStamp::from_metadata);
+            let cached = ctx
+                .cache
+                .lock()
+                .ok()
+                .and_then(|c| stamp.and_then(|s| c.lookup_stamped(&lib, s).cloned()));
+            match cached {
+                Some(failed @ Outcome::Failed { .. }) => {
+                    if let Some(e) = failed.as_error(&name) {
+                        plugin.set_failed(&e);
+                    }
+                }
+                Some(Outcome::Scanned { manifest: found }) => {
+                    if let Some(lie) = manifest::first_missing(&manifest, &found) {
+                        plugin.set_failed(&Error::plugin(
+                            PluginErrorKind::ManifestMismatch,
+                            &name,
+                            lie,
+                        ));
+                    }
+                }
+                None => {}
+            }
+            plugin
+        }
+        CandidateKind::Library(lib) => {
+            if let Some(e) = check_trust(config, &[(lib, None)], false, &provisional) {
+                let plugin = make(provisional.clone(), lib.clone(), None, false);
+                plugin.set_failed(&e);
+                return plugin;
+            }
+            let cached = ctx.cache.lock().ok().and_then(|c| c.lookup(lib).cloned());
+            let outcome = match cached {
+                Some(o) => o,
+                None => {
+                    // Examined once (in a child process when a scanner is
+                    // available); the answer is cached until the file changes.
+                    let scanned = match ctx.scanner() {
+                        Some(s) => scan::scan(s, lib, &provisional, ctx.timeout),
+                        None => Err(scan::no_scanner(lib, &provisional)),
+                    };
+                    let o = match scanned {
+                        Ok(m) => Outcome::Scanned {
+                            manifest: Box::new(m),
+                        },
+                        Err(e) => Outcome::failed(&e),
+                    };
+                    if let Ok(mut c) = ctx.cache.lock() {
+                        c.store(lib, o.clone());
+                    }
+                    o
+                }
+            };
+            match outcome {
+                Outcome::Scanned { manifest } => make(
+                    manifest.plugin.name.clone(),
+                    lib.clone(),
+                    Some(*manifest),
+                    false,
+                ),
+                failed @ Outcome::Failed { .. } => {
+                    let plugin = make(provisional.clone(), lib.clone(), None, false);
+                    if let Some(e) = failed.as_error(&provisional) {
+                        plugin.set_failed(&e);
+                    }
+                    plugin
+                }
+            }
+        }
+    }
+}
+
+/// The trust checks that need no loading: permissions (unless relaxed) and
+/// `trust = "hashed"`.
+fn check_trust(
+    config: &Config,
+    files: &[(&PathBuf, Option<&std::fs::Metadata>)],
+    pinned: bool,
+    name: &str,
+) -> Option<Error> {
+    if config.trust == Trust::Hashed && !pinned {
+        return Some(Error::plugin(
+            PluginErrorKind::Untrusted,
+            name,
+            "trust = \"hashed\" is set and no manifest pins this library's sha256".to_owned(),
+        ));
+    }
+    if config.check_permissions {
+        let files: Vec<(&Path, Option<&std::fs::Metadata>)> =
+            files.iter().map(|(f, m)| (f.as_path(), *m)).collect();
+        return trust::check_permissions_known(&files, name).err();
+    }
+    None
+}
+
+/// The checks a manifest allows without loading: the library exists and is
+/// a regular file, and the API major version is the host's.
+fn check_manifest_plugin(
+    m: &Manifest,
+    lib: &Path,
+    lib_meta: Option<&std::fs::Metadata>,
+    name: &str,
+) -> Option<Error> {
+    match lib_meta {
+        Some(md) if md.is_file() => {}
+        Some(_) => {
+            return Some(Error::plugin(
+                PluginErrorKind::MissingLibrary,
+                name,
+                format!(
+                    "the manifest names library {}, which is not a regular file",
+                    lib.display()
+                ),
+            ));
+        }
+        None => {
+            return Some(Error::plugin(
+                PluginErrorKind::MissingLibrary,
+                name,
+                format!(
+                    "the manifest names library {}, which does not exist",
+                    lib.display()
+                ),
+            ));
+        }
+    }
+    let host_major = iterable_plugin_api::ABI_MAJOR as u64;
+    match manifest::parse_version(&m.plugin.api_version) {
+        Some((major, _, _)) if major == host_major => None,
+        _ => Some(Error::plugin(
+            PluginErrorKind::VersionMismatch,
+            name,
+            format!(
+                "built for plugin API {}, this host provides {}; rebuild it against iterable-plugin-api {}.x",
+                m.plugin.api_version,
+                iterable_plugin_api::ABI_VERSION,
+                host_major
+            ),
+        )),
+    }
+}
+
+pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
+    let Some(m) = plugin.manifest() else { return };
+    let name = plugin.name.clone();
+    for f in &m.formats {
+        let info = FormatInfo {
+            id: f.id.to_ascii_lowercase(),
+            description: f.description.clone(),
+            extensions: f
+                .extensions
+                .iter()
+                .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+                .collect(),
+            magic: f.magics(),
+            can_read: f.read,
+            can_write: f.write,
+            options: convert::option_specs_of(&f.options),
+        };
+        registry.add_plugin(
+            Provider::Format(Arc::new(adapters::LazyFormat::new(
+                Arc::clone(plugin),
+                info,
+            ))),
+            &name,
+        );
+    }
+    for c in &m.codecs {
+        let info = CodecInfo {
+            id: c.id.to_ascii_lowercase(),
+            description: c.description.clone(),
+            extensions: c
+                .extensions
+                .iter()
+                .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+                .collect(),
+            magic: c.magics(),
+            levels: c.levels.map(|l| (l.min, l.max, l.default)),
+        };
+        registry.add_plugin(
+            Provider::Codec(Arc::new(adapters::LazyCodec::new(Arc::clone(plugin), info))),
+            &name,
+        );
+    }
+    for d in &m.drivers {
+        let info = DriverInfo {
+            id: d.id.clone(),
+            description: d.description.clone(),
+            schemes: d.schemes.clone(),
+        };
+        registry.add_plugin(
+            Provider::Driver(Arc::new(adapters::LazyDriver::new(
+                Arc::clone(plugin),
+                info,
+            ))),
+            &name,
+        );
+    }
+    for r in &m.rules {
+        let info = RuleInfo {
+            name: r.name.clone(),
+            description: r.description.clone(),
+        };
+        registry.add_plugin(
+            Provider::Rule(Arc::new(adapters::LazyRule::new(Arc::clone(plugin), info))),
+            &name,
+        );
+    }
+    for e in &m.engines {
+        let info = EngineInfo {
+            id: e.id.clone(),
+            description: e.description.clone(),
+        };
+        registry.add_plugin(
+            Provider::Engine(Arc::new(adapters::LazyEngine::new(
+                Arc::clone(plugin),
+                info,
+            ))),
+            &name,
+        );
+    }
+    for h in &m.hooks {
+        let info = HookInfo {
+            id: h.id.clone(),
+            description: h.description.clone(),
+            options: convert::option_specs_of(&h.options),
+        };
+        registry.add_plugin(
+            Provider::Hook(Arc::new(adapters::LazyHook::new(Arc::clone(plugin), info))),
+            &name,
+        );
+    }
+}
+
+/// A plugin all of whose providers lose to something else is `shadowed`.
+pub(crate) fn mark_fully_shadowed(registry: &Registry, plugins: &[Arc<Plugin>]) {
+    // One pass over the entries, grouped by plugin (not one pass per
+    // plugin: with a thousand plugins that would be quadratic).
+    type Tally<'a> = HashMap<&'a str, (usize, Vec<String>)>;
+    fn note<'a>(t: &mut Tally<'a>, src: &'a ProviderSource, id: &str, by: &Option<ProviderSource>) {
+        if let ProviderSource::Plugin(name) = src {
+            let (total, shadows) = t.entry(name.as_str()).or_default();
+            *total += 1;
+            if let Some(by) = by {
+                shadows.push(format!("'{id}' by {by}"));
+            }
+        }
+    }
+    let mut by_plugin: Tally<'_> = HashMap::new();
+    for e in registry.format_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.codec_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.driver_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.rule_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.engine_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for e in registry.hook_entries() {
+        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
+    }
+    for p in plugins {
+        if !matches!(p.status(), Status::Available | Status::Loaded) {
+            continue;
+        }
+        let Some((total, shadows)) = by_plugin.get(p.name.as_str()) else {
+            continue;
+        };
+        if *total > 0 && shadows.len() == *total {
+            p.set_shadowed(format!(
+                "everything it provides is shadowed: {} (allow_override in config.toml lets a plugin replace a built-in)",
+                shadows.join(", ")
+            ));
+        }
+    }
+}
