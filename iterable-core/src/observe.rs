@@ -15,8 +15,8 @@ const BATCH: usize = 1024;
 
 /// One run of a command, observed by hooks.
 ///
-/// [`Registry::start_run`] opens every hook; [`Reader::observed_by`]
-/// (crate::Reader::observed_by) makes a reader show what it reads to them,
+/// [`Registry::start_run`] opens every hook; `Reader::observed_by` makes a
+/// reader show what it reads to them,
 /// in batches of records with the same fields. An error from a hook stops
 /// the reader, naming the hook. Whatever ends the run, call [`Run::close`]
 /// with its outcome, so that every hook hears of an error and is closed
@@ -87,11 +87,11 @@ impl Run {
         self.lock().observers.is_empty()
     }
 
-    /// Counts the bytes of `reader`'s input in the run's summary, without
-    /// showing its records (an engine's inputs, whose result is what the
-    /// hooks observe).
-    pub fn count_input(&self, reader: &crate::open::Reader) {
-        if let Some(p) = reader.progress() {
+    /// Counts the bytes of an input in the run's summary (`Reader::progress`),
+    /// without showing its records: an engine's inputs, whose result is what
+    /// the hooks observe.
+    pub fn count_input(&self, progress: Option<&InputProgress>) {
+        if let Some(p) = progress {
             self.lock().inputs.push(p.clone());
         }
     }

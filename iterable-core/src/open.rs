@@ -500,7 +500,7 @@ impl Reader {
     /// Shows every record read to the hooks of `run` (see [`crate::Run`]),
     /// and counts this input's bytes in its summary.
     pub fn observed_by(mut self, run: &crate::observe::Run) -> Self {
-        run.count_input(&self);
+        run.count_input(self.progress.as_ref());
         if !run.is_empty() {
             self.run = Some(run.clone());
         }

@@ -5,13 +5,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_stable::std_types::{RErr, ROk, RSlice};
 
-use crate::abi::{BatchBuilder, RowView};
 use crate::abi::{ByteSinkBox, ByteSourceBox};
 use crate::abi::{RError, RErrorKind};
 use crate::sdk::error::{Error, Result};
 use crate::sdk::streams::SourceReader;
-use crate::sdk::traits::RowReader;
-use crate::sdk::traits::RowWriter;
 
 /// The bytes a format or codec reads: `Read + BufRead` over the host's
 /// [`ByteSource`], buffered on the plugin side ([`Input::BUFFER_SIZE`]).
@@ -34,70 +31,6 @@ impl Input {
     /// An `Input` over any reader (handy in tests).
     pub fn from_reader<R: Read + Send + 'static>(reader: R) -> Self {
         Self::new(ByteSourceBox::from_reader(reader))
-    }
-
-    /// A reader for line-oriented formats: calls `parse(line, row)` for each
-    /// line (without `\n` / `\r\n`, UTF-8 BOM removed from the first line).
-    /// A line for which `parse` pushes nothing is skipped; errors get the
-    /// 1-based line number unless they already have one; a line that is not
-    /// UTF-8 is an `ENCODING` error.
-    ///
-    /// ```
-    /// # use iterable_plugin_api::prelude::*;
-    /// # fn f(input: Input) -> Box<dyn RowReader> {
-    /// input.line_reader(|line, row| {
-    ///     for cell in line.split(',') {
-    ///         row.push_str(cell);
-    ///     }
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn line_reader<F>(self, parse: F) -> Box<dyn RowReader>
-    where
-        F: FnMut(&str, &mut BatchBuilder<'_>) -> Result<()> + Send + 'static,
-    {
-        Box::new(LineReader {
-            input: self,
-            parse,
-            buf: Vec::new(),
-            line: 0,
-        })
-    }
-}
-
-struct LineReader<F> {
-    input: Input,
-    parse: F,
-    buf: Vec<u8>,
-    line: u64,
-}
-
-impl<F> RowReader for LineReader<F>
-where
-    F: FnMut(&str, &mut BatchBuilder<'_>) -> Result<()> + Send,
-{
-    fn read_row(&mut self, row: &mut BatchBuilder<'_>) -> Result<bool> {
-        self.buf.clear();
-        if self.input.read_until(b'\n', &mut self.buf)? == 0 {
-            return Ok(false);
-        }
-        self.line += 1;
-        let line = self.line;
-        let mut bytes = self.buf.as_slice();
-        if let Some(rest) = bytes.strip_suffix(b"\n") {
-            bytes = rest.strip_suffix(b"\r").unwrap_or(rest);
-        }
-        if line == 1 {
-            bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-        }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| Error::encoding(format!("invalid UTF-8: {e}")).with_line(line))?;
-        (self.parse)(text, row).map_err(|e| match e.line {
-            Some(_) => e,
-            None => e.with_line(line),
-        })?;
-        Ok(true)
     }
 }
 
@@ -184,41 +117,6 @@ impl Output {
             inner: BufWriter::with_capacity(Self::BUFFER_SIZE, SharedSink(state.clone())),
         };
         (out, OutputHandle(state))
-    }
-}
-
-impl Output {
-    /// A writer from a closure called once per row (state can live in the
-    /// closure). The adapter flushes and finishes the output afterwards.
-    ///
-    /// ```
-    /// # use iterable_plugin_api::prelude::*;
-    /// # fn f(output: Output) -> Box<dyn RowWriter> {
-    /// output.row_writer(|out, row| {
-    ///     let cells: Vec<String> = row.iter().map(|(_, v)| v.to_string()).collect();
-    ///     Ok(writeln!(out, "{}", cells.join(","))?)
-    /// })
-    /// # }
-    /// ```
-    pub fn row_writer<F>(self, write: F) -> Box<dyn RowWriter>
-    where
-        F: FnMut(&mut Output, RowView<'_>) -> Result<()> + Send + 'static,
-    {
-        Box::new(FnWriter { out: self, write })
-    }
-}
-
-struct FnWriter<F> {
-    out: Output,
-    write: F,
-}
-
-impl<F> RowWriter for FnWriter<F>
-where
-    F: FnMut(&mut Output, RowView<'_>) -> Result<()> + Send,
-{
-    fn write_row(&mut self, row: RowView<'_>) -> Result<()> {
-        (self.write)(&mut self.out, row)
     }
 }
 

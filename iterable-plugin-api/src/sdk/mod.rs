@@ -24,6 +24,7 @@ pub(crate) mod export;
 pub(crate) mod guard;
 pub mod io;
 pub mod options;
+mod rows;
 pub mod spec;
 pub mod streams;
 pub mod traits;

@@ -46,7 +46,7 @@ pub fn run(s: &Session<'_>, a: &QueryArgs) -> CliResult {
         format: engine.info().id.clone(),
     })?;
     for (_, reader) in &inputs {
-        run.count_input(reader);
+        run.count_input(reader.progress());
     }
     let inputs = inputs
         .into_iter()
