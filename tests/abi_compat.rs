@@ -15,8 +15,8 @@ mod util;
 use std::fs;
 use std::path::Path;
 
-use iterable_core::{OpenOptions, PluginErrorKind, Record};
-use iterable_host::{Host, Status};
+use iterable_core::{OpenOptions, Record};
+use iterable_host::{Host, PluginErrorExt, PluginErrorKind, Status};
 
 /// Every record of `file`, read through `host`.
 fn read_all(host: &Host, file: &Path) -> Vec<Record> {

@@ -17,8 +17,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use iterable_core::{OpenOptions, PluginErrorKind, Record, Value};
-use iterable_host::{Host, Status};
+use iterable_core::{OpenOptions, Record, Value};
+use iterable_host::{Host, PluginErrorExt, PluginErrorKind, Status};
 
 fn fake_scanner(path: &Path, marker: &Path) {
     use std::os::unix::fs::PermissionsExt;

@@ -7,8 +7,8 @@ mod util;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use iterable_core::{ErrorKind, OpenOptions, PluginErrorKind, Provider, Record, Value};
-use iterable_host::{Host, Status};
+use iterable_core::{ErrorKind, OpenOptions, Provider, Record, Value};
+use iterable_host::{Host, PluginErrorExt, PluginErrorKind, Status};
 use serde_json::json;
 use util::{json_lines, plugin_lib, run};
 

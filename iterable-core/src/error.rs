@@ -1,7 +1,7 @@
 //! The error type of the core, with a kind and optional context.
 //!
 //! Context is added by wrapping ([`Error::with_path`], [`Error::with_position`],
-//! [`Error::with_plugin`]) rather than by formatting it into every message, so
+//! [`Error::with_origin`]) rather than by formatting it into every message, so
 //! that callers can inspect the kind and the place separately.
 
 use std::fmt;
@@ -52,85 +52,23 @@ pub enum ErrorKind {
     Engine,
     /// The caller passed something invalid (a bad URI, a missing table name).
     InvalidInput,
-    /// A plugin failed; [`Error::plugin_kind`] says how.
-    Plugin(PluginErrorKind),
+    /// A provider from outside the core (a plugin, say) failed;
+    /// [`Error::failure`] says how, in the terms of whoever added it, and
+    /// [`Error::origin`] says which.
+    Provider,
     /// Anything else.
     Other,
 }
 
-/// How a plugin failed. Tests and tools match on these exactly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PluginErrorKind {
-    /// The file is not a loadable shared library.
-    NotALibrary,
-    /// The library does not export the plugin root symbol.
-    MissingSymbol,
-    /// The library was built against an incompatible layout of the plugin ABI.
-    AbiMismatch,
-    /// The library was built for another major version of the plugin API.
-    VersionMismatch,
-    /// The manifest is not valid TOML or lacks required keys.
-    BadManifest,
-    /// The manifest names a library file that does not exist.
-    MissingLibrary,
-    /// The plugin panicked; the panic was contained.
-    Panic,
-    /// The plugin crashed while being examined in a child process.
-    Crashed,
-    /// The library does not match the sha256 its manifest pins.
-    HashMismatch,
-    /// The file or its directory has unsafe permissions or ownership.
-    Untrusted,
-    /// The plugin provides something other than what its manifest declares.
-    ManifestMismatch,
-    /// The plugin returned an error from a call.
-    CallFailed,
-    /// Any other load failure.
-    LoadFailed,
-}
-
-impl PluginErrorKind {
-    /// A short stable name, used in listings and the scan cache.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PluginErrorKind::NotALibrary => "not-a-library",
-            PluginErrorKind::MissingSymbol => "missing-symbol",
-            PluginErrorKind::AbiMismatch => "abi-mismatch",
-            PluginErrorKind::VersionMismatch => "version-mismatch",
-            PluginErrorKind::BadManifest => "bad-manifest",
-            PluginErrorKind::MissingLibrary => "missing-library",
-            PluginErrorKind::Panic => "panic",
-            PluginErrorKind::Crashed => "crashed",
-            PluginErrorKind::HashMismatch => "hash-mismatch",
-            PluginErrorKind::Untrusted => "untrusted",
-            PluginErrorKind::ManifestMismatch => "manifest-mismatch",
-            PluginErrorKind::CallFailed => "call-failed",
-            PluginErrorKind::LoadFailed => "load-failed",
-        }
-    }
-
-    /// The inverse of [`PluginErrorKind::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        use PluginErrorKind::*;
-        [
-            NotALibrary,
-            MissingSymbol,
-            AbiMismatch,
-            VersionMismatch,
-            BadManifest,
-            MissingLibrary,
-            Panic,
-            Crashed,
-            HashMismatch,
-            Untrusted,
-            ManifestMismatch,
-            CallFailed,
-            LoadFailed,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
+/// Where an error comes from, when a provider added from outside the core
+/// raised it: a kind of origin (`"plugin"`) and its name. It prints as
+/// `plugin 'ltsv': `.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// What provided it, as a word (`"plugin"`).
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
 }
 
 /// Where in the input an error happened.
@@ -187,12 +125,13 @@ struct Inner {
     message: String,
     path: Option<PathBuf>,
     position: Position,
-    plugin: Option<String>,
+    origin: Option<Origin>,
+    failure: Option<&'static str>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 /// An error with a kind, a message, and optional context: the file, the
-/// position in it, and the plugin involved.
+/// position in it, and where it comes from (a plugin, for example).
 ///
 /// It displays on one line: `plugin 'ltsv': data.ltsv: line 3: message`.
 pub struct Error(Box<Inner>);
@@ -205,7 +144,8 @@ impl Error {
             message: message.into(),
             path: None,
             position: Position::default(),
-            plugin: None,
+            origin: None,
+            failure: None,
             source: None,
         }))
     }
@@ -220,13 +160,14 @@ impl Error {
         Error::from_io(err).context(context)
     }
 
-    /// A plugin error of the given kind.
-    pub fn plugin(
-        kind: PluginErrorKind,
-        plugin: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Error::new(ErrorKind::Plugin(kind), message).with_plugin(plugin)
+    /// A failure of a provider from outside the core: `failure` is its
+    /// class in the terms of whoever added the provider (a stable word such
+    /// as `"abi-mismatch"`), `origin` where it comes from.
+    pub fn provider(failure: &'static str, origin: Origin, message: impl Into<String>) -> Self {
+        let mut e = Error::new(ErrorKind::Provider, message);
+        e.0.failure = Some(failure);
+        e.0.origin = Some(origin);
+        e
     }
 
     /// Converts an I/O error, recovering an [`Error`] that was wrapped in it
@@ -255,12 +196,9 @@ impl Error {
         self.0.kind
     }
 
-    /// For plugin errors, how the plugin failed.
-    pub fn plugin_kind(&self) -> Option<PluginErrorKind> {
-        match self.0.kind {
-            ErrorKind::Plugin(k) => Some(k),
-            _ => None,
-        }
+    /// For a provider's failure ([`ErrorKind::Provider`]), its class.
+    pub fn failure(&self) -> Option<&'static str> {
+        self.0.failure
     }
 
     /// The message, without context.
@@ -278,9 +216,10 @@ impl Error {
         self.0.position
     }
 
-    /// The plugin involved, if any.
-    pub fn plugin_name(&self) -> Option<&str> {
-        self.0.plugin.as_deref()
+    /// Where the error comes from, when a provider added from outside the
+    /// core raised it.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.0.origin.as_ref()
     }
 
     /// Adds the file, unless one is already set (the innermost file wins).
@@ -300,10 +239,10 @@ impl Error {
         self
     }
 
-    /// Names the plugin, unless one is already named.
-    pub fn with_plugin(mut self, plugin: impl Into<String>) -> Self {
-        if self.0.plugin.is_none() {
-            self.0.plugin = Some(plugin.into());
+    /// Says where the error comes from, unless that is already said.
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        if self.0.origin.is_none() {
+            self.0.origin = Some(origin);
         }
         self
     }
@@ -326,8 +265,8 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(p) = &self.0.plugin {
-            write!(f, "plugin '{p}': ")?;
+        if let Some(o) = &self.0.origin {
+            write!(f, "{} '{}': ", o.kind, o.name)?;
         }
         if let Some(path) = &self.0.path {
             write!(f, "{}: ", path.display())?;
@@ -346,7 +285,8 @@ impl fmt::Debug for Error {
             .field("message", &self.0.message)
             .field("path", &self.0.path)
             .field("position", &self.0.position)
-            .field("plugin", &self.0.plugin)
+            .field("origin", &self.0.origin)
+            .field("failure", &self.0.failure)
             .finish()
     }
 }
@@ -374,7 +314,10 @@ mod tests {
     fn display_has_all_context_on_one_line() {
         let e = Error::parse("unterminated quote", Position::line(3))
             .with_path("a.csv")
-            .with_plugin("ltsv");
+            .with_origin(Origin {
+                kind: "plugin",
+                name: "ltsv".into(),
+            });
         assert_eq!(
             e.to_string(),
             "plugin 'ltsv': a.csv: line 3: unterminated quote"
@@ -388,16 +331,5 @@ mod tests {
         let back = Error::from_io(e.into_io());
         assert_eq!(back.kind(), ErrorKind::Schema);
         assert_eq!(back.position().record, Some(2));
-    }
-
-    #[test]
-    fn plugin_kind_names_round_trip() {
-        for k in [
-            PluginErrorKind::NotALibrary,
-            PluginErrorKind::Crashed,
-            PluginErrorKind::LoadFailed,
-        ] {
-            assert_eq!(PluginErrorKind::parse(k.as_str()), Some(k));
-        }
     }
 }

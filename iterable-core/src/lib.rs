@@ -56,7 +56,7 @@ mod validate;
 
 pub use codecs::{Gzip, Zstd};
 pub use de::DeError;
-pub use error::{Error, ErrorKind, PluginErrorKind, Position, Result};
+pub use error::{Error, ErrorKind, Origin, Position, Result};
 pub use observe::Run;
 pub use open::{OpenOptions, Reader, Writer, extensions, uri_scheme};
 pub use options::{OptionSpec, OptionType, Options, parse_bool, parse_char};

@@ -702,11 +702,11 @@ impl Writer {
         self.count += 1;
         match inner.write_record(record) {
             Ok(()) => Ok(()),
-            // A plugin's writer takes records in batches: the count here
-            // would name the last record of the batch. It numbers its
-            // errors itself (the host's adapter says which records a
-            // failing batch held when it does not).
-            Err(e) if e.plugin_name().is_some() => Err(self.wrap(e)),
+            // A provider from outside the core (a plugin's writer) takes
+            // records in batches: the count here would name the last record
+            // of the batch. It numbers its errors itself (its adapter says
+            // which records a failing batch held when it does not).
+            Err(e) if e.origin().is_some() => Err(self.wrap(e)),
             Err(e) => {
                 let e = e.with_position(Position::record(self.count));
                 Err(self.wrap(e))

@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Origin, Result};
 use crate::provider::{Codec, Driver, Engine, Format, Hook, Rule};
 
 /// Where a provider comes from.
@@ -26,8 +26,10 @@ pub enum ProviderSource {
     Builtin,
     /// Registered from Rust code by the application.
     Registered,
-    /// Provided by the named plugin.
-    Plugin(String),
+    /// Added from outside the core, discovered at run time (a plugin):
+    /// it stands after built-in and registered providers, and never fails
+    /// to be added (a conflict leaves it shadowed).
+    External(Origin),
 }
 
 impl ProviderSource {
@@ -35,7 +37,7 @@ impl ProviderSource {
         match self {
             ProviderSource::Builtin => 0,
             ProviderSource::Registered => 1,
-            ProviderSource::Plugin(_) => 2,
+            ProviderSource::External(_) => 2,
         }
     }
 }
@@ -45,7 +47,7 @@ impl fmt::Display for ProviderSource {
         match self {
             ProviderSource::Builtin => f.write_str("builtin"),
             ProviderSource::Registered => f.write_str("registered"),
-            ProviderSource::Plugin(name) => write!(f, "plugin:{name}"),
+            ProviderSource::External(o) => write!(f, "{}:{}", o.kind, o.name),
         }
     }
 }
@@ -254,11 +256,12 @@ fn takes_over<T: ?Sized>(new: &Entry<T>, cur: &Entry<T>, allow: &BTreeSet<String
         (ProviderSource::Registered, ProviderSource::Builtin) => {
             new.replaces && allow.contains(&new.id)
         }
-        // A plugin over anything but a plugin: only when configured.
-        (ProviderSource::Plugin(_), ProviderSource::Builtin | ProviderSource::Registered) => {
+        // An external provider over anything but an external one: only
+        // when configured.
+        (ProviderSource::External(_), ProviderSource::Builtin | ProviderSource::Registered) => {
             allow.contains(&new.id)
         }
-        // Between plugins the earlier one (the earlier directory) wins.
+        // Between external providers the earlier one wins.
         _ => false,
     }
 }
@@ -353,10 +356,11 @@ impl Registry {
         Ok(())
     }
 
-    /// Adds a provider from a plugin. It never fails: a conflicting provider
-    /// is kept but shadowed, and shows so in listings.
-    pub fn add_plugin(&mut self, provider: Provider, plugin: &str) {
-        self.add(provider, ProviderSource::Plugin(plugin.to_owned()), false);
+    /// Adds a provider from outside the core (a plugin, as `origin` says).
+    /// It never fails: a conflicting provider is kept but shadowed, and
+    /// shows so in listings.
+    pub fn add_external(&mut self, provider: Provider, origin: Origin) {
+        self.add(provider, ProviderSource::External(origin), false);
     }
 
     fn active_source(&self, p: &Provider) -> Option<ProviderSource> {
@@ -575,6 +579,13 @@ fn unknown(kind: ErrorKind, what: &str, id: &str, known: Vec<String>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plugin(name: impl Into<String>) -> Origin {
+        Origin {
+            kind: "plugin",
+            name: name.into(),
+        }
+    }
     use crate::io::BoxRead;
     use crate::options::Options;
     use crate::provider::{BoxReader, FormatInfo, VecReader};
@@ -600,7 +611,7 @@ mod tests {
     #[test]
     fn builtins_win_over_plugins_unless_allowed() {
         let mut r = Registry::with_builtins();
-        r.add_plugin(fake("csv", "plugin csv"), "evil");
+        r.add_external(fake("csv", "plugin csv"), plugin("evil"));
         assert!(
             !r.format("csv")
                 .unwrap()
@@ -623,7 +634,7 @@ mod tests {
             .find(|e| e.source == ProviderSource::Builtin && e.id == "csv");
         assert_eq!(
             builtin.unwrap().shadowed_by,
-            Some(ProviderSource::Plugin("evil".into()))
+            Some(ProviderSource::External(plugin("evil")))
         );
     }
 
@@ -646,15 +657,15 @@ mod tests {
         r.register_override(fake("x", "second")).unwrap();
         assert_eq!(r.format("x").unwrap().info().description, "second");
         // Registered beats a plugin of the same id, added later or not.
-        r.add_plugin(fake("x", "plugin"), "p");
+        r.add_external(fake("x", "plugin"), plugin("p"));
         assert_eq!(r.format("x").unwrap().info().description, "second");
     }
 
     #[test]
     fn earlier_plugin_wins() {
         let mut r = Registry::empty();
-        r.add_plugin(fake("y", "one"), "a");
-        r.add_plugin(fake("y", "two"), "b");
+        r.add_external(fake("y", "one"), plugin("a"));
+        r.add_external(fake("y", "two"), plugin("b"));
         assert_eq!(r.format("y").unwrap().info().description, "one");
         assert_eq!(
             r.format_for_extension("Y").unwrap().info().description,
@@ -670,10 +681,10 @@ mod tests {
             .iter()
             .enumerate()
         {
-            r.add_plugin(fake(id, &format!("p{i}")), &format!("p{i}"));
+            r.add_external(fake(id, &format!("p{i}")), plugin(format!("p{i}")));
         }
         r.register(fake("w", "mine")).unwrap();
-        r.add_plugin(fake("w", "late"), "p9");
+        r.add_external(fake("w", "late"), plugin("p9"));
         let mut full = r.clone();
         full.resolve();
         let shadows = |r: &Registry| -> Vec<_> {
@@ -699,7 +710,7 @@ mod tests {
         let mut r = Registry::with_builtins();
         let t = std::time::Instant::now();
         for i in 0..20_000 {
-            r.add_plugin(fake(&format!("f{i}"), "x"), &format!("p{i}"));
+            r.add_external(fake(&format!("f{i}"), "x"), plugin(format!("p{i}")));
         }
         assert_eq!(r.format_ids().len(), 20_006);
         // Quadratic work would take minutes here; linear takes milliseconds.

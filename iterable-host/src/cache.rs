@@ -13,8 +13,9 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
-use iterable_core::{Error, PluginErrorKind};
+use iterable_core::Error;
 
+use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::manifest::Manifest;
 
 /// 2: descriptions carry every magic, option and level, and hooks (1.1).

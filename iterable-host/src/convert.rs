@@ -7,10 +7,10 @@ use std::sync::Arc;
 use iterable_core::Result;
 use iterable_plugin_api::abi_stable::std_types::RResult;
 
+use crate::error::{PluginErrorExt, PluginErrorKind};
 use iterable_core::{
     Batch, CodecInfo, DriverInfo, EngineInfo, Error, ErrorKind, FieldNames, FormatInfo, HookInfo,
-    OptionSpec, OptionType, Options, PluginErrorKind, Position, Record, RuleInfo, RunInfo,
-    RunSummary, Value,
+    OptionSpec, OptionType, Options, Position, Record, RuleInfo, RunInfo, RunSummary, Value,
 };
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
 use iterable_plugin_api::{
@@ -45,20 +45,32 @@ pub fn error_from_plugin(e: RError, plugin: &str) -> Error {
         RErrorKind::INVALID_OPTION => ErrorKind::InvalidOption,
         RErrorKind::UNSUPPORTED => ErrorKind::Unsupported,
         RErrorKind::NOT_FOUND | RErrorKind::INVALID_INPUT => ErrorKind::InvalidInput,
-        RErrorKind::PANIC => ErrorKind::Plugin(PluginErrorKind::Panic),
         RErrorKind::SCHEMA => ErrorKind::Schema,
         RErrorKind::DRIVER => ErrorKind::Driver,
         RErrorKind::ENGINE => ErrorKind::Engine,
-        _ => ErrorKind::Plugin(PluginErrorKind::CallFailed),
+        // A panic, or a kind this host does not know: the plugin failed.
+        RErrorKind::PANIC => {
+            return with_position(
+                Error::plugin(PluginErrorKind::Panic, plugin, e.message.to_string()),
+                &e,
+            );
+        }
+        _ => {
+            return with_position(
+                Error::plugin(PluginErrorKind::CallFailed, plugin, e.message.to_string()),
+                &e,
+            );
+        }
     };
-    let pos = Position {
+    with_position(Error::new(kind, e.message.to_string()), &e).with_plugin(plugin)
+}
+
+fn with_position(err: Error, e: &RError) -> Error {
+    err.with_position(Position {
         line: e.line.into_option(),
         record: e.record.into_option(),
         byte: None,
-    };
-    Error::new(kind, e.message.to_string())
-        .with_position(pos)
-        .with_plugin(plugin)
+    })
 }
 
 /// Turns a core error into a plugin-ABI error (for host callbacks).
@@ -340,11 +352,7 @@ impl BatchReader {
         let invalid = |batch: &RBatch| match batch.validate() {
             Err(e) => error_from_plugin(e, plugin),
             // The checks here are those of `validate`; this cannot happen.
-            Ok(()) => Error::new(
-                ErrorKind::Plugin(PluginErrorKind::CallFailed),
-                "malformed batch",
-            )
-            .with_plugin(plugin),
+            Ok(()) => Error::plugin(PluginErrorKind::CallFailed, plugin, "malformed batch"),
         };
         if !structure_ok(&self.batch) {
             return Err(invalid(&self.batch));

@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, PluginErrorKind, Provider,
-    ProviderSource, Registry, RuleInfo,
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, Provider, ProviderSource,
+    Registry, RuleInfo,
 };
 
 use crate::cache::{self, Outcome};
 use crate::config::Config;
 use crate::context::Context;
 use crate::discovery::{Candidate, CandidateKind};
+use crate::error::{PluginErrorExt, PluginErrorKind, plugin_origin};
 use crate::manifest::{self, Manifest};
 use crate::plugin::{Plugin, Status};
 use crate::scan;
@@ -281,12 +282,12 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             can_write: f.write,
             options: convert::option_specs_of(&f.options),
         };
-        registry.add_plugin(
+        registry.add_external(
             Provider::Format(Arc::new(adapters::LazyFormat::new(
                 Arc::clone(plugin),
                 info,
             ))),
-            &name,
+            plugin_origin(&name),
         );
     }
     for c in &m.codecs {
@@ -301,9 +302,9 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             magic: c.magics(),
             levels: c.levels.map(|l| (l.min, l.max, l.default)),
         };
-        registry.add_plugin(
+        registry.add_external(
             Provider::Codec(Arc::new(adapters::LazyCodec::new(Arc::clone(plugin), info))),
-            &name,
+            plugin_origin(&name),
         );
     }
     for d in &m.drivers {
@@ -312,12 +313,12 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             description: d.description.clone(),
             schemes: d.schemes.clone(),
         };
-        registry.add_plugin(
+        registry.add_external(
             Provider::Driver(Arc::new(adapters::LazyDriver::new(
                 Arc::clone(plugin),
                 info,
             ))),
-            &name,
+            plugin_origin(&name),
         );
     }
     for r in &m.rules {
@@ -325,9 +326,9 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             name: r.name.clone(),
             description: r.description.clone(),
         };
-        registry.add_plugin(
+        registry.add_external(
             Provider::Rule(Arc::new(adapters::LazyRule::new(Arc::clone(plugin), info))),
-            &name,
+            plugin_origin(&name),
         );
     }
     for e in &m.engines {
@@ -335,12 +336,12 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             id: e.id.clone(),
             description: e.description.clone(),
         };
-        registry.add_plugin(
+        registry.add_external(
             Provider::Engine(Arc::new(adapters::LazyEngine::new(
                 Arc::clone(plugin),
                 info,
             ))),
-            &name,
+            plugin_origin(&name),
         );
     }
     for h in &m.hooks {
@@ -349,9 +350,9 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
             description: h.description.clone(),
             options: convert::option_specs_of(&h.options),
         };
-        registry.add_plugin(
+        registry.add_external(
             Provider::Hook(Arc::new(adapters::LazyHook::new(Arc::clone(plugin), info))),
-            &name,
+            plugin_origin(&name),
         );
     }
 }
@@ -362,7 +363,8 @@ pub(crate) fn mark_fully_shadowed(registry: &Registry, plugins: &[Arc<Plugin>]) 
     // plugin: with a thousand plugins that would be quadratic).
     type Tally<'a> = HashMap<&'a str, (usize, Vec<String>)>;
     fn note<'a>(t: &mut Tally<'a>, src: &'a ProviderSource, id: &str, by: &Option<ProviderSource>) {
-        if let ProviderSource::Plugin(name) = src {
+        if let ProviderSource::External(origin) = src {
+            let name = &origin.name;
             let (total, shadows) = t.entry(name.as_str()).or_default();
             *total += 1;
             if let Some(by) = by {

@@ -9,7 +9,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use iterable_core::{Error, PluginErrorKind};
+use iterable_core::Error;
 use iterable_plugin_api::abi::capability::{CAPABILITY_MAGIC, CapabilityHeader};
 use iterable_plugin_api::abi::hooks::{HOOKS_SYMBOL, HooksModule_Ref};
 use iterable_plugin_api::abi_stable::StableAbi;
@@ -24,10 +24,14 @@ use iterable_plugin_api::{
 };
 
 use crate::convert;
+use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::manifest::{
     self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, HookDecl, LevelsDecl, Manifest,
     PluginSection, RuleDecl,
 };
+
+/// A library's hooks, each with its description.
+pub type Hooks = Vec<(iterable_core::HookInfo, HookProviderBox)>;
 
 /// A loaded plugin library and the providers it made.
 pub struct Library {
@@ -45,8 +49,12 @@ pub struct Library {
     pub rules: Vec<(iterable_core::RuleInfo, RuleProviderBox)>,
     /// Its engines.
     pub engines: Vec<(iterable_core::EngineInfo, EngineProviderBox)>,
-    /// Its hooks; `None` when the library predates hooks (ABI 1.0).
-    pub hooks: Option<Vec<(iterable_core::HookInfo, HookProviderBox)>>,
+    /// Its hooks, looked up the first time they are asked for (the
+    /// capability's layout check costs more than the rest of a load);
+    /// `None` when the library predates hooks (ABI 1.0).
+    hooks: std::sync::OnceLock<Result<Option<Hooks>, (PluginErrorKind, String)>>,
+    /// The name it goes by, for errors.
+    name: String,
 }
 
 impl std::fmt::Debug for Library {
@@ -138,15 +146,6 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         .into_iter()
         .map(|p| (convert::engine_info(&p.info()), p))
         .collect();
-    let hooks = match capability::<HooksModule_Ref>(path, HOOKS_SYMBOL, name)? {
-        None => None,
-        Some(module) => Some(
-            guarded(name, "listing hooks", || (module.hooks())())?
-                .into_iter()
-                .map(|p| (convert::hook_info(&p.info()), p))
-                .collect::<Vec<_>>(),
-        ),
-    };
     let file_name = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -218,15 +217,8 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
                 description: i.description.clone(),
             })
             .collect(),
-        hooks: hooks
-            .iter()
-            .flatten()
-            .map(|(i, _)| HookDecl {
-                id: i.id.clone(),
-                description: i.description.clone(),
-                options: convert::option_decls(&i.options),
-            })
-            .collect(),
+        // Filled in by `Library::description_with_hooks`.
+        hooks: Vec::new(),
     };
     tracing::debug!(plugin = name, "plugin library loaded");
     Ok(Library {
@@ -237,8 +229,54 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         drivers,
         rules,
         engines,
-        hooks,
+        hooks: std::sync::OnceLock::new(),
+        name: name.to_owned(),
     })
+}
+
+impl Library {
+    /// The library's hooks (looked up once): `None` when it predates them.
+    pub fn hooks(&self) -> Result<Option<&Hooks>, Error> {
+        let found = self.hooks.get_or_init(|| {
+            let look = || -> Result<Option<Hooks>, Error> {
+                match capability::<HooksModule_Ref>(&self.path, HOOKS_SYMBOL, &self.name)? {
+                    None => Ok(None),
+                    Some(module) => Ok(Some(
+                        guarded(&self.name, "listing hooks", || (module.hooks())())?
+                            .into_iter()
+                            .map(|p| (convert::hook_info(&p.info()), p))
+                            .collect(),
+                    )),
+                }
+            };
+            look().map_err(|e| {
+                (
+                    e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed),
+                    e.message().to_owned(),
+                )
+            })
+        });
+        match found {
+            Ok(h) => Ok(h.as_ref()),
+            Err((kind, message)) => Err(Error::plugin(*kind, &self.name, message.clone())),
+        }
+    }
+
+    /// Its whole self-description, hooks included.
+    pub fn description_with_hooks(&self) -> Result<Manifest, Error> {
+        let mut d = self.description.clone();
+        d.hooks = self
+            .hooks()?
+            .into_iter()
+            .flatten()
+            .map(|(i, _)| HookDecl {
+                id: i.id.clone(),
+                description: i.description.clone(),
+                options: convert::option_decls(&i.options),
+            })
+            .collect();
+        Ok(d)
+    }
 }
 
 /// Loads the plugin library at `path` and returns its root module; abi_stable

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use iterable_core::{Error, PluginErrorKind};
+use crate::error::{PluginErrorExt, PluginErrorKind};
+use iterable_core::Error;
 
 /// The manifest file name inside a plugin's directory.
 pub const MANIFEST_FILE: &str = "plugin.toml";

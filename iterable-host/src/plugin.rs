@@ -5,11 +5,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 
-use iterable_core::{Error, PluginErrorKind};
+use iterable_core::Error;
 
 use crate::cache::Outcome;
 use crate::config::DirOrigin;
 use crate::context::Context;
+use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::{self, Library};
 use crate::manifest::{Manifest, Provides};
 
@@ -274,7 +275,20 @@ impl Plugin {
         let Some(declared) = &self.manifest else {
             return;
         };
-        let (missing, undeclared) = crate::manifest::differences(declared, &lib.description);
+        // Hooks are looked up only when the manifest declares some (the
+        // lookup costs more than the rest of a load).
+        let found = if declared.hooks.is_empty() {
+            lib.description.clone()
+        } else {
+            match lib.description_with_hooks() {
+                Ok(d) => d,
+                Err(e) => {
+                    *lock(&self.warnings) = vec![e.message().to_owned()];
+                    return;
+                }
+            }
+        };
+        let (missing, undeclared) = crate::manifest::differences(declared, &found);
         let notes: Vec<String> = missing.into_iter().chain(undeclared).collect();
         for n in &notes {
             tracing::info!(plugin = %self.name, "{n}");

@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use iterable_core::{Error, PluginErrorKind};
+use iterable_core::Error;
 
+use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader;
 use crate::manifest::Manifest;
 
@@ -178,9 +179,10 @@ pub enum ScanReport {
 /// plugin in messages.
 pub fn scanner_main(lib: &Path) -> i32 {
     let name = crate::discovery::provisional_name_of(lib);
-    let report = match loader::load(lib, &name) {
-        Ok(l) => ScanReport::Ok {
-            manifest: Box::new(l.description),
+    // Examining describes everything, hooks included.
+    let report = match loader::load(lib, &name).and_then(|l| l.description_with_hooks()) {
+        Ok(description) => ScanReport::Ok {
+            manifest: Box::new(description),
         },
         Err(e) => ScanReport::Failed {
             kind: e
@@ -215,7 +217,7 @@ pub fn scan(
                 "examining {} in this process, as chosen",
                 lib.display()
             );
-            return loader::load(lib, name).map(|l| l.description);
+            return loader::load(lib, name).and_then(|l| l.description_with_hooks());
         }
         Kind::Program { path, args } => (path, args),
     };

@@ -15,7 +15,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use iterable_core::{Error, PluginErrorKind};
+use crate::error::{PluginErrorExt, PluginErrorKind};
+use iterable_core::Error;
 
 /// Which plugins may be loaded at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,7 +25,7 @@ impl Hook for LazyHook {
     fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
         let (lib, i) = self.provider()?;
         let name = self.plugin.name();
-        let hooks = lib.hooks.as_deref().unwrap_or_default();
+        let hooks = lib.hooks()?.map(Vec::as_slice).unwrap_or_default();
         let info = convert::run_info_to_plugin(run);
         let opts = convert::options_to_plugin(options);
         let observer = convert::call(name, "opening the hook", || hooks[i].1.open(&info, opts))?;

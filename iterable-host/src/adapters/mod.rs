@@ -8,10 +8,10 @@
 use std::sync::{Arc, OnceLock};
 
 use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, PluginErrorKind, Result,
-    RuleInfo,
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, Result, RuleInfo,
 };
 
+use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::Library;
 use crate::plugin::Plugin;
 
@@ -58,7 +58,13 @@ impl Declared for HookInfo {
         &self.id
     }
     fn listed(lib: &Library) -> Vec<&Self> {
-        lib.hooks.iter().flatten().map(|(i, _)| i).collect()
+        // A library whose hooks cannot be read lists none; using one then
+        // says the library does not provide it.
+        lib.hooks()
+            .ok()
+            .flatten()
+            .map(|h| h.iter().map(|(i, _)| i).collect())
+            .unwrap_or_default()
     }
 }
 

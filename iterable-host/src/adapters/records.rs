@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use iterable_core::io::BoxSink;
 use iterable_core::{
-    BoxReader, Error, ErrorKind, FieldNames, PluginErrorKind, Record, RecordReader, RecordWriter,
-    Result,
+    BoxReader, Error, ErrorKind, FieldNames, Record, RecordReader, RecordWriter, Result,
 };
 use iterable_plugin_api::sdk::streams::SourceReader;
 use iterable_plugin_api::{
@@ -19,6 +18,7 @@ use crate::convert::{self, BatchReader};
 use crate::loader::Library;
 
 use super::*;
+use crate::error::{PluginErrorExt, PluginErrorKind};
 // Records from a plugin
 
 /// Reads records from a plugin's record source, a batch at a time.

@@ -1,12 +1,13 @@
 //! Rules.
 
-use iterable_core::{Error, PluginErrorKind, Result, Rule, RuleInfo, Value};
+use iterable_core::{Error, Result, Rule, RuleInfo, Value};
 use iterable_plugin_api::RBatch;
 use iterable_plugin_api::abi_stable::std_types::{RString, RVec};
 
 use crate::convert;
 
 use super::*;
+use crate::error::{PluginErrorExt, PluginErrorKind};
 // Rules
 
 /// A plugin rule, loaded on first use.

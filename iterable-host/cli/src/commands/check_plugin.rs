@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use iterable_core::{Error, PluginErrorKind};
+use iterable_core::Error;
 use iterable_host::Manifest;
 use iterable_host::manifest::MANIFEST_FILE;
 
@@ -14,6 +14,7 @@ use crate::args::CheckArgs;
 use crate::output::{CliResult, Failure, print_json, stdout};
 
 use super::plugin_view::{provides_json, provides_text};
+use iterable_host::{PluginErrorExt, PluginErrorKind};
 
 /// Resolves a path given to check-plugin or install: a library, a plugin
 /// directory, or its manifest.

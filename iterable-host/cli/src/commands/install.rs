@@ -4,12 +4,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use iterable_core::{Error, ErrorKind, PluginErrorKind};
+use iterable_core::{Error, ErrorKind};
 use iterable_host::manifest::{MANIFEST_FILE, differences};
 use iterable_host::{Manifest, Scanner};
 
 use crate::args::InstallArgs;
 use crate::output::{CliResult, stdout};
+use iterable_host::{PluginErrorExt, PluginErrorKind};
 
 /// The library to install and the hand-written manifest beside it, if any.
 fn locate(a: &InstallArgs) -> Result<(PathBuf, Option<Manifest>), Error> {

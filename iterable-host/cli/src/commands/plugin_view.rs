@@ -2,8 +2,8 @@
 
 use serde_json::{Value as Json, json};
 
-use iterable_core::PluginErrorKind;
 use iterable_host::{Plugin, Provides};
+use iterable_host::{PluginErrorExt, PluginErrorKind};
 
 /// What a plugin provides, as JSON.
 pub fn provides_json(p: &Provides) -> Json {
