@@ -242,6 +242,8 @@ def prepare(rows):
         (prev_plugins / "corecsv").mkdir(parents=True)
         shutil.copy(PREV_MANIFEST, prev_plugins / "corecsv" / "plugin.toml")
         shutil.copy(PREV_PLUGIN_SO, prev_plugins / "corecsv" / PLUGIN_SO.name)
+        # git archive's files can be group-writable, which the host refuses.
+        (prev_plugins / "corecsv" / "plugin.toml").chmod(0o644)
     sizes = {p.name: p.stat().st_size for p in (csv, gz, zst)}
     return sizes, plugins, many, linked, prev_plugins
 
