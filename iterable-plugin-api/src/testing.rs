@@ -232,6 +232,23 @@ fn find<T>(items: RVec<T>, kind: &str, id: &str, id_of: impl Fn(&T) -> String) -
     })
 }
 
+/// What a plugin provides: the ids of each kind, in the plugin's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Provided {
+    /// Format ids.
+    pub formats: Vec<String>,
+    /// Codec ids.
+    pub codecs: Vec<String>,
+    /// Driver ids.
+    pub drivers: Vec<String>,
+    /// Rule names.
+    pub rules: Vec<String>,
+    /// Engine ids.
+    pub engines: Vec<String>,
+    /// Hook ids.
+    pub hooks: Vec<String>,
+}
+
 /// A plugin under test: its exports (from `plugin_exports()`, which
 /// [`crate::export_plugin!`] generates), driven in-process.
 pub struct PluginTest {
@@ -253,6 +270,44 @@ impl PluginTest {
     /// The plugin's metadata, as a host sees it.
     pub fn metadata(&self) -> Result<PluginMetadata> {
         Ok((self.exports.root)().metadata()().into_result()?)
+    }
+
+    /// The ids of what the plugin provides, per kind, in its order.
+    pub fn provides(&self) -> Result<Provided> {
+        let root = (self.exports.root)();
+        let ids = |v: Vec<String>| v;
+        Ok(Provided {
+            formats: ids(root.formats()()
+                .into_result()?
+                .iter()
+                .map(|p| p.info().id.to_string())
+                .collect()),
+            codecs: ids(root.codecs()()
+                .into_result()?
+                .iter()
+                .map(|p| p.info().id.to_string())
+                .collect()),
+            drivers: ids(root.drivers()()
+                .into_result()?
+                .iter()
+                .map(|p| p.info().id.to_string())
+                .collect()),
+            rules: ids(root.rules()()
+                .into_result()?
+                .iter()
+                .map(|p| p.info().name.to_string())
+                .collect()),
+            engines: ids(root.engines()()
+                .into_result()?
+                .iter()
+                .map(|p| p.info().id.to_string())
+                .collect()),
+            hooks: ids((self.exports.hooks)().hooks()()
+                .into_result()?
+                .iter()
+                .map(|p| p.info().id.to_string())
+                .collect()),
+        })
     }
 
     fn format(&self, id: &str) -> Result<FormatProviderBox> {

@@ -1,11 +1,11 @@
 //! The rules through the rlib: the author-level `Rule` impls with published
 //! valid identifiers and broken variants (exact messages), and once through
-//! `get_library()`, the objects a host uses after loading the `.so`.
+//! the test harness, which drives the objects a host uses after loading the
+//! `.so`.
 
-use iterable_plugin_api::abi_stable::std_types::{RNone, ROption, RSome, RString, RVec};
 use iterable_plugin_api::prelude::*;
-use iterable_plugin_api::{RBatch, RValue};
-use iterable_plugin_idrules::{IdRule, get_library};
+use iterable_plugin_api::testing::{PluginTest, Value};
+use iterable_plugin_idrules::{IdRule, plugin_exports};
 
 /// Checks a text value with `rule`.
 fn check(rule: IdRule, text: &str) -> std::result::Result<(), String> {
@@ -279,7 +279,7 @@ fn integers_are_checked_by_their_digits_other_types_fail() {
         IdRule::LUHN.check(CellRef::Int(-79927398713)),
         Err("expected text, found negative int -79927398713".into())
     );
-    let list = RValue::List(RVec::new());
+    let list = RValue::List(Default::default());
     let ext = RValue::ext("decimal", b"12");
     for (value, found) in [
         (CellRef::Float(1.5), "float"),
@@ -324,43 +324,32 @@ fn rules_are_named_and_described() {
 
 #[test]
 fn the_library_checks_a_whole_batch_in_one_call() {
-    let module = get_library();
-    let meta = (module.metadata())().into_result().unwrap();
+    let t = PluginTest::new(plugin_exports());
+    let meta = t.metadata().unwrap();
     assert_eq!(meta.name.as_str(), "idrules");
     assert_eq!(meta.license.as_str(), "MIT OR Apache-2.0");
-    let rules = (module.rules())().into_result().unwrap();
-    let names: Vec<String> = rules.iter().map(|r| r.info().name.to_string()).collect();
-    assert_eq!(names, NAMES);
-    let iban = &rules[0];
-
-    let mut values = RBatch::new();
-    let mut b = values.builder();
-    b.set_fields(&["iban"]);
-    b.push_str("GB82 WEST 1234 5698 7654 32").end_row();
-    b.push_str("GB82 WEST 1234 5698 7654 33").end_row();
-    b.push_null().end_row();
-    b.push_str("DE89 3704 0044 0532 0130 0").end_row();
-    b.push_float(2.5).end_row();
-    b.push_str("de89370400440532013000").end_row();
-    drop(b);
-
-    let mut out: RVec<ROption<RString>> = RVec::new();
-    iban.check_batch(&values, &mut out).into_result().unwrap();
-    let got: Vec<Option<&str>> = out
-        .iter()
-        .map(|r| match r {
-            RSome(m) => Some(m.as_str()),
-            RNone => None,
-        })
-        .collect();
+    assert_eq!(t.provides().unwrap().rules, NAMES);
+    let got = t
+        .check(
+            "id.iban",
+            &[
+                Value::from("GB82 WEST 1234 5698 7654 32"),
+                Value::from("GB82 WEST 1234 5698 7654 33"),
+                Value::Null,
+                Value::from("DE89 3704 0044 0532 0130 0"),
+                Value::Float(2.5),
+                Value::from("de89370400440532013000"),
+            ],
+        )
+        .unwrap();
     assert_eq!(
         got,
         [
             None,
-            Some("IBAN checksum mismatch"),
+            Some("IBAN checksum mismatch".to_owned()),
             None,
-            Some("IBAN for DE must have 22 characters, found 21"),
-            Some("expected text, found float"),
+            Some("IBAN for DE must have 22 characters, found 21".to_owned()),
+            Some("expected text, found float".to_owned()),
             None,
         ]
     );
