@@ -565,18 +565,7 @@ fn each_plugins_description_survives_from_library_to_listing() {
 #[test]
 fn a_manifest_that_differs_from_its_library_is_flagged() {
     let site = tempfile::tempdir().unwrap();
-    let dir = site.path().join("plugins/ltsv");
-    fs::create_dir_all(&dir).unwrap();
-    let lib = plugin_lib("iterable_plugin_ltsv");
-    fs::copy(&lib, dir.join(lib.file_name().unwrap())).unwrap();
-    let manifest = fs::read_to_string(util::workspace().join("plugins-examples/ltsv/plugin.toml"))
-        .unwrap()
-        .replace(
-            "extensions = [\"ltsv\"]",
-            "extensions = [\"ltsv\", \"log\"]",
-        )
-        .replace("write = true", "write = false");
-    fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    util::ltsv_with_a_lying_manifest(&site.path().join("plugins/ltsv"));
     let out = util::run(site.path(), &["check-plugin", "plugins/ltsv"]);
     assert_eq!(out.status, 1);
     assert_eq!(

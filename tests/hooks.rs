@@ -102,18 +102,7 @@ fn install_writes_the_manifest_from_a_bare_library() {
 #[test]
 fn install_refuses_a_manifest_that_disagrees_with_its_library() {
     let site = Site::new();
-    let dir = site.path().join("src");
-    fs::create_dir_all(&dir).unwrap();
-    let lib = plugin_lib("iterable_plugin_ltsv");
-    fs::copy(&lib, dir.join(lib.file_name().unwrap())).unwrap();
-    let manifest = fs::read_to_string(util::workspace().join("plugins-examples/ltsv/plugin.toml"))
-        .unwrap()
-        .replace(
-            "extensions = [\"ltsv\"]",
-            "extensions = [\"ltsv\", \"log\"]",
-        )
-        .replace("write = true", "write = false");
-    fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    let lib = util::ltsv_with_a_lying_manifest(&site.path().join("src"));
     let err = site
         .run(&[
             "install",

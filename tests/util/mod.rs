@@ -135,6 +135,24 @@ pub fn plugin_lib(crate_name: &str) -> PathBuf {
     p
 }
 
+/// A plugin directory `dir` with the ltsv library and a manifest that
+/// differs from it on two points: one extension more (`log`), and
+/// `write = false` for a format the library writes. Returns the library.
+pub fn ltsv_with_a_lying_manifest(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let lib = plugin_lib("iterable_plugin_ltsv");
+    std::fs::copy(&lib, dir.join(lib.file_name().unwrap())).unwrap();
+    let manifest = std::fs::read_to_string(workspace().join("plugins-examples/ltsv/plugin.toml"))
+        .unwrap()
+        .replace(
+            "extensions = [\"ltsv\"]",
+            "extensions = [\"ltsv\", \"log\"]",
+        )
+        .replace("write = true", "write = false");
+    std::fs::write(dir.join("plugin.toml"), manifest).unwrap();
+    lib
+}
+
 /// The scanner program built with the host.
 pub fn scanner() -> iterable_host::Scanner {
     iterable_host::Scanner::program(env!("CARGO_BIN_EXE_iterable-plugin-scanner"))
