@@ -232,6 +232,38 @@ fn find<T>(items: RVec<T>, kind: &str, id: &str, id_of: impl Fn(&T) -> String) -
     })
 }
 
+/// What a plugin says about itself, as plain values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct About {
+    /// Its name.
+    pub name: String,
+    /// Its own version.
+    pub version: String,
+    /// The plugin ABI version it speaks.
+    pub abi_version: String,
+    /// One line about it.
+    pub description: String,
+    /// Its license.
+    pub license: String,
+}
+
+/// What a format says about itself, as plain values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormatAbout {
+    /// Its id.
+    pub id: String,
+    /// Its extensions, without the dot.
+    pub extensions: Vec<String>,
+    /// The byte prefixes its files start with.
+    pub magic: Vec<Vec<u8>>,
+    /// Whether it reads.
+    pub read: bool,
+    /// Whether it writes.
+    pub write: bool,
+    /// The names of its options.
+    pub options: Vec<String>,
+}
+
 /// What a plugin provides: the ids of each kind, in the plugin's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Provided {
@@ -270,6 +302,35 @@ impl PluginTest {
     /// The plugin's metadata, as a host sees it.
     pub fn metadata(&self) -> Result<PluginMetadata> {
         Ok((self.exports.root)().metadata()().into_result()?)
+    }
+
+    /// What the plugin says about itself, as a host reads it.
+    pub fn about(&self) -> Result<About> {
+        let m = self.metadata()?;
+        Ok(About {
+            name: m.name.into_string(),
+            version: m.version.into_string(),
+            abi_version: m.api_version.into_string(),
+            description: m.description.into_string(),
+            license: m.license.into_string(),
+        })
+    }
+
+    /// What format `id` says about itself, as a host reads it.
+    pub fn format_about(&self, id: &str) -> Result<FormatAbout> {
+        let i = self.format(id)?.info();
+        Ok(FormatAbout {
+            id: i.id.into_string(),
+            extensions: i.extensions.into_iter().map(RString::into_string).collect(),
+            magic: i.magic.into_iter().map(|m| m.to_vec()).collect(),
+            read: i.can_read,
+            write: i.can_write,
+            options: i
+                .options
+                .into_iter()
+                .map(|o| o.name.into_string())
+                .collect(),
+        })
     }
 
     /// The ids of what the plugin provides, per kind, in its order.
