@@ -1,5 +1,6 @@
 //! ABI compatibility, with plugins built outside the workspace:
-//! * against the frozen 1.0 copy of the interface: it loads and works;
+//! * against the 1.0 release of the interface (from git history): it loads
+//!   and works;
 //! * against a copy whose version is 2.0.0: refused as a version mismatch;
 //! * against a 1.0.0 copy whose types differ: refused as an ABI mismatch,
 //!   with a short message (never abi_stable's layout dump);

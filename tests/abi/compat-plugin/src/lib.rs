@@ -1,5 +1,6 @@
 //! A plugin written against the 1.0 interface, built outside the workspace
-//! by tests/abi_compat.rs against tests/abi/iterable-plugin-api-1.0 (and
+//! by tests/abi_compat.rs against the 1.0 release of iterable-plugin-api, taken
+//! from this repository's history (and
 //! against generated variants of it).
 
 use iterable_plugin_api::prelude::*;
