@@ -40,66 +40,60 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
             ));
         }
     };
-    for m in &declared.formats {
-        if let Some(l) = found.formats.iter().find(|l| l.id == m.id) {
-            differ(
-                "format",
-                &m.id,
-                "extensions",
-                ext_list(&m.extensions),
-                ext_list(&l.extensions),
-            );
-            differ(
-                "format",
-                &m.id,
-                "magic",
-                magic_list(&m.magics()),
-                magic_list(&l.magics()),
-            );
-            differ(
-                "format",
-                &m.id,
-                "read =",
-                m.read.to_string(),
-                l.read.to_string(),
-            );
-            differ(
-                "format",
-                &m.id,
-                "write =",
-                m.write.to_string(),
-                l.write.to_string(),
-            );
-        }
+    for (m, l) in same_ids(&declared.formats, &found.formats, |d| &d.id) {
+        differ(
+            "format",
+            &m.id,
+            "extensions",
+            ext_list(&m.extensions),
+            ext_list(&l.extensions),
+        );
+        differ(
+            "format",
+            &m.id,
+            "magic",
+            magic_list(&m.magics()),
+            magic_list(&l.magics()),
+        );
+        differ(
+            "format",
+            &m.id,
+            "read =",
+            m.read.to_string(),
+            l.read.to_string(),
+        );
+        differ(
+            "format",
+            &m.id,
+            "write =",
+            m.write.to_string(),
+            l.write.to_string(),
+        );
     }
-    for m in &declared.codecs {
-        if let Some(l) = found.codecs.iter().find(|l| l.id == m.id) {
-            differ(
-                "codec",
-                &m.id,
-                "extensions",
-                ext_list(&m.extensions),
-                ext_list(&l.extensions),
-            );
-            differ(
-                "codec",
-                &m.id,
-                "magic",
-                magic_list(&m.magics()),
-                magic_list(&l.magics()),
-            );
-        }
+    for (m, l) in same_ids(&declared.codecs, &found.codecs, |d| &d.id) {
+        differ(
+            "codec",
+            &m.id,
+            "extensions",
+            ext_list(&m.extensions),
+            ext_list(&l.extensions),
+        );
+        differ(
+            "codec",
+            &m.id,
+            "magic",
+            magic_list(&m.magics()),
+            magic_list(&l.magics()),
+        );
     }
-    for m in &declared.drivers {
-        if let Some(l) = found.drivers.iter().find(|l| l.id == m.id) {
-            differ(
-                "driver",
-                &m.id,
-                "schemes",
-                ext_list(&m.schemes),
-                ext_list(&l.schemes),
-            );
-        }
+    for (m, l) in same_ids(&declared.drivers, &found.drivers, |d| &d.id) {
+        differ(
+            "driver",
+            &m.id,
+            "schemes",
+            ext_list(&m.schemes),
+            ext_list(&l.schemes),
+        );
     }
     // What a hand-written manifest leaves out (options, levels) is not a
     // disagreement; what it states must be right. Descriptions are prose:
@@ -126,42 +120,36 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
             ));
         }
     };
-    for m in &declared.formats {
-        if let Some(l) = found.formats.iter().find(|l| l.id == m.id) {
-            stated(
-                "format",
-                &m.id,
-                "options",
-                options_text(&m.options),
-                options_text(&l.options),
-            );
-        }
+    for (m, l) in same_ids(&declared.formats, &found.formats, |d| &d.id) {
+        stated(
+            "format",
+            &m.id,
+            "options",
+            options_text(&m.options),
+            options_text(&l.options),
+        );
     }
-    for m in &declared.codecs {
-        if let Some(l) = found.codecs.iter().find(|l| l.id == m.id) {
-            let levels = |v: &Option<LevelsDecl>| {
-                v.map(|l| format!("{}..={} (default {})", l.min, l.max, l.default))
-                    .unwrap_or_default()
-            };
-            stated(
-                "codec",
-                &m.id,
-                "levels",
-                levels(&m.levels),
-                levels(&l.levels),
-            );
-        }
+    for (m, l) in same_ids(&declared.codecs, &found.codecs, |d| &d.id) {
+        let levels = |v: &Option<LevelsDecl>| {
+            v.map(|l| format!("{}..={} (default {})", l.min, l.max, l.default))
+                .unwrap_or_default()
+        };
+        stated(
+            "codec",
+            &m.id,
+            "levels",
+            levels(&m.levels),
+            levels(&l.levels),
+        );
     }
-    for m in &declared.hooks {
-        if let Some(l) = found.hooks.iter().find(|l| l.id == m.id) {
-            stated(
-                "hook",
-                &m.id,
-                "options",
-                options_text(&m.options),
-                options_text(&l.options),
-            );
-        }
+    for (m, l) in same_ids(&declared.hooks, &found.hooks, |d| &d.id) {
+        stated(
+            "hook",
+            &m.id,
+            "options",
+            options_text(&m.options),
+            options_text(&l.options),
+        );
     }
     if declared.plugin.name != found.plugin.name {
         wrong.push(format!(
@@ -198,4 +186,21 @@ fn magic_list(magics: &[Vec<u8>]) -> String {
 /// The first thing `declared` claims that `found` does not do, as a message.
 pub fn first_missing(declared: &Manifest, found: &Manifest) -> Option<String> {
     differences(declared, found).0.into_iter().next()
+}
+
+/// Pairs each declared entry with the found entry of the same id; with an id
+/// declared twice, the first with the first, the second with the second.
+fn same_ids<'a, T>(
+    declared: &'a [T],
+    found: &'a [T],
+    id: impl Fn(&T) -> &String,
+) -> Vec<(&'a T, &'a T)> {
+    let mut pairs = Vec::new();
+    for (i, m) in declared.iter().enumerate() {
+        let nth = declared[..i].iter().filter(|d| id(d) == id(m)).count();
+        if let Some(l) = found.iter().filter(|f| id(f) == id(m)).nth(nth) {
+            pairs.push((m, l));
+        }
+    }
+    pairs
 }

@@ -504,6 +504,16 @@ magic = "04 22 4D 18"
 "#;
 
     #[test]
+    fn a_manifest_with_an_id_declared_twice_agrees_with_itself() {
+        // Found by the fuzzer: the second `kvdir` was compared with the first.
+        let text = "[plugin]\nname = \"t\"\nversion = \"1\"\napi_version = \"1.1\"\nlibrary = \"t\"\n\
+                    [[driver]]\nid = \"kvdir\"\n\n[[driver]]\nid = \"kvdir\"\nschemes = [\"kvdir\"]\n";
+        let m = Manifest::parse(text).unwrap();
+        assert_eq!(first_missing(&m, &m), None);
+        assert_eq!(differences(&m, &m), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
     fn format_defaults_follow_the_manifests_abi() {
         // 1.0 manifests meant "writable" when `write` was left out; from 1.1
         // on the defaults are the SDK's (FormatSpec): readable, not writable.
