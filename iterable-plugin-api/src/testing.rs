@@ -222,8 +222,13 @@ fn source_of(records: Vec<Record>) -> RecordSourceBox {
     })
 }
 
+/// The ids of `items`, in order.
+fn ids<T>(items: &[T], id_of: impl Fn(&T) -> String) -> Vec<String> {
+    items.iter().map(id_of).collect()
+}
+
 fn find<T>(items: RVec<T>, kind: &str, id: &str, id_of: impl Fn(&T) -> String) -> Result<T> {
-    let ids: Vec<String> = items.iter().map(&id_of).collect();
+    let ids = ids(&items, &id_of);
     items.into_iter().find(|p| id_of(p) == id).ok_or_else(|| {
         Error::unsupported(format!(
             "no {kind} '{id}' in this plugin (it has: {})",
@@ -336,38 +341,25 @@ impl PluginTest {
     /// The ids of what the plugin provides, per kind, in its order.
     pub fn provides(&self) -> Result<Provided> {
         let root = (self.exports.root)();
-        let ids = |v: Vec<String>| v;
         Ok(Provided {
-            formats: ids(root.formats()()
-                .into_result()?
-                .iter()
-                .map(|p| p.info().id.to_string())
-                .collect()),
-            codecs: ids(root.codecs()()
-                .into_result()?
-                .iter()
-                .map(|p| p.info().id.to_string())
-                .collect()),
-            drivers: ids(root.drivers()()
-                .into_result()?
-                .iter()
-                .map(|p| p.info().id.to_string())
-                .collect()),
-            rules: ids(root.rules()()
-                .into_result()?
-                .iter()
-                .map(|p| p.info().name.to_string())
-                .collect()),
-            engines: ids(root.engines()()
-                .into_result()?
-                .iter()
-                .map(|p| p.info().id.to_string())
-                .collect()),
-            hooks: ids((self.exports.hooks)().hooks()()
-                .into_result()?
-                .iter()
-                .map(|p| p.info().id.to_string())
-                .collect()),
+            formats: ids(&root.formats()().into_result()?, |p| {
+                p.info().id.into_string()
+            }),
+            codecs: ids(&root.codecs()().into_result()?, |p| {
+                p.info().id.into_string()
+            }),
+            drivers: ids(&root.drivers()().into_result()?, |p| {
+                p.info().id.into_string()
+            }),
+            rules: ids(&root.rules()().into_result()?, |p| {
+                p.info().name.into_string()
+            }),
+            engines: ids(&root.engines()().into_result()?, |p| {
+                p.info().id.into_string()
+            }),
+            hooks: ids(&(self.exports.hooks)().hooks()().into_result()?, |p| {
+                p.info().id.into_string()
+            }),
         })
     }
 
