@@ -6,10 +6,9 @@ use super::{LevelsDecl, Manifest, OptionDecl, to_hex};
 /// How a library's self-description `found` differs from the manifest
 /// `declared`. First what the manifest claims that the library does not do:
 /// providers it lacks, then, provider by provider, every detail that
-/// differs (extensions, magic bytes, read and write, URI schemes), then the
-/// plugin's name. Then
-/// providers the library has that the manifest does not declare (which
-/// stay unused).
+/// differs (extensions, magic bytes, read and write, options, levels, URI
+/// schemes), then the plugin's name. Then providers the library has that
+/// the manifest does not declare (which stay unused).
 pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<String>) {
     let (d, f) = (declared.provides(), found.provides());
     let mut wrong = Vec::new();
@@ -33,122 +32,87 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
             ));
         }
     }
-    let mut differ = |kind: &str, id: &str, what: &str, said: String, is: String| {
-        if said != is {
-            wrong.push(format!(
-                "{kind} '{id}': the manifest says {what} {said}, the library {is}"
-            ));
-        }
+    // Lists (extensions, magic, schemes) and read/write must agree. What a
+    // hand-written manifest may leave out (options, levels) is compared
+    // only when it is stated. Descriptions are prose: the listing shows the
+    // library's own once it is loaded.
+    let mut check = |kind: &str, id: &str, what: &str, point: Point| match point {
+        Point::Listed(said, is) if said != is => wrong.push(format!(
+            "{kind} '{id}': the manifest says {what} {said}, the library {is}"
+        )),
+        Point::IfStated(said, is) if !said.is_empty() && said != is => wrong.push(format!(
+            "{kind} '{id}': the manifest says {what} {said:?}, the library {is:?}"
+        )),
+        _ => {}
     };
     for (m, l) in same_ids(&declared.formats, &found.formats, |d| &d.id) {
-        differ(
+        let id = &m.id;
+        check(
             "format",
-            &m.id,
+            id,
             "extensions",
-            ext_list(&m.extensions),
-            ext_list(&l.extensions),
+            Point::lists(&m.extensions, &l.extensions),
         );
-        differ(
+        check(
             "format",
-            &m.id,
+            id,
             "magic",
-            magic_list(&m.magics()),
-            magic_list(&l.magics()),
+            Point::Listed(magic_list(&m.magics()), magic_list(&l.magics())),
         );
-        differ(
+        check(
             "format",
-            &m.id,
+            id,
             "read =",
-            m.read.to_string(),
-            l.read.to_string(),
+            Point::Listed(m.read.to_string(), l.read.to_string()),
         );
-        differ(
+        check(
             "format",
-            &m.id,
+            id,
             "write =",
-            m.write.to_string(),
-            l.write.to_string(),
+            Point::Listed(m.write.to_string(), l.write.to_string()),
+        );
+        check(
+            "format",
+            id,
+            "options",
+            Point::options(&m.options, &l.options),
         );
     }
     for (m, l) in same_ids(&declared.codecs, &found.codecs, |d| &d.id) {
-        differ(
+        let id = &m.id;
+        check(
             "codec",
-            &m.id,
+            id,
             "extensions",
-            ext_list(&m.extensions),
-            ext_list(&l.extensions),
+            Point::lists(&m.extensions, &l.extensions),
         );
-        differ(
+        check(
             "codec",
-            &m.id,
+            id,
             "magic",
-            magic_list(&m.magics()),
-            magic_list(&l.magics()),
+            Point::Listed(magic_list(&m.magics()), magic_list(&l.magics())),
+        );
+        check(
+            "codec",
+            id,
+            "levels",
+            Point::IfStated(levels_text(&m.levels), levels_text(&l.levels)),
         );
     }
     for (m, l) in same_ids(&declared.drivers, &found.drivers, |d| &d.id) {
-        differ(
+        check(
             "driver",
             &m.id,
             "schemes",
-            ext_list(&m.schemes),
-            ext_list(&l.schemes),
-        );
-    }
-    // What a hand-written manifest leaves out (options, levels) is not a
-    // disagreement; what it states must be right. Descriptions are prose:
-    // the listing shows the library's own once it is loaded.
-    let options_text = |o: &[OptionDecl]| {
-        o.iter()
-            .map(|o| {
-                let mut s = o.name.clone();
-                if !o.choices.is_empty() {
-                    s += &format!(" ({})", o.choices.join("|"));
-                }
-                if let Some(d) = &o.default {
-                    s += &format!(" = {d}");
-                }
-                s
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut stated = |kind: &str, id: &str, what: &str, said: String, is: String| {
-        if !said.is_empty() && said != is {
-            wrong.push(format!(
-                "{kind} '{id}': the manifest says {what} {said:?}, the library {is:?}"
-            ));
-        }
-    };
-    for (m, l) in same_ids(&declared.formats, &found.formats, |d| &d.id) {
-        stated(
-            "format",
-            &m.id,
-            "options",
-            options_text(&m.options),
-            options_text(&l.options),
-        );
-    }
-    for (m, l) in same_ids(&declared.codecs, &found.codecs, |d| &d.id) {
-        let levels = |v: &Option<LevelsDecl>| {
-            v.map(|l| format!("{}..={} (default {})", l.min, l.max, l.default))
-                .unwrap_or_default()
-        };
-        stated(
-            "codec",
-            &m.id,
-            "levels",
-            levels(&m.levels),
-            levels(&l.levels),
+            Point::lists(&m.schemes, &l.schemes),
         );
     }
     for (m, l) in same_ids(&declared.hooks, &found.hooks, |d| &d.id) {
-        stated(
+        check(
             "hook",
             &m.id,
             "options",
-            options_text(&m.options),
-            options_text(&l.options),
+            Point::options(&m.options, &l.options),
         );
     }
     if declared.plugin.name != found.plugin.name {
@@ -158,6 +122,49 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
         ));
     }
     (wrong, undeclared)
+}
+
+/// One point of a provider's description: what the manifest says, what the
+/// library says.
+enum Point {
+    /// Must agree.
+    Listed(String, String),
+    /// Must agree when the manifest states it (is not empty).
+    IfStated(String, String),
+}
+
+impl Point {
+    fn lists(said: &[String], is: &[String]) -> Point {
+        Point::Listed(ext_list(said), ext_list(is))
+    }
+    fn options(said: &[OptionDecl], is: &[OptionDecl]) -> Point {
+        Point::IfStated(options_text(said), options_text(is))
+    }
+}
+
+/// Options as one line: `name (a|b) = default, ...`.
+fn options_text(options: &[OptionDecl]) -> String {
+    options
+        .iter()
+        .map(|o| {
+            let mut s = o.name.clone();
+            if !o.choices.is_empty() {
+                s += &format!(" ({})", o.choices.join("|"));
+            }
+            if let Some(d) = &o.default {
+                s += &format!(" = {d}");
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Levels as `min..=max (default d)`, or empty when not stated.
+fn levels_text(levels: &Option<LevelsDecl>) -> String {
+    levels
+        .map(|l| format!("{}..={} (default {})", l.min, l.max, l.default))
+        .unwrap_or_default()
 }
 
 /// A list as a manifest shows it, compared without case, order or dots.
