@@ -45,10 +45,12 @@ use crate::abi::{
     RecordSinkBox, RecordSourceBox, RuleProviderBox, roptions,
 };
 use crate::sdk::Exports;
-use crate::sdk::adapt::hook_provider;
+use crate::sdk::adapt::{
+    codec_provider, driver_provider, engine_provider, format_provider, hook_provider, rule_provider,
+};
 use crate::sdk::error::{Error, Result};
 use crate::sdk::streams::{MemorySink, SinkWriter, SourceReader};
-use crate::sdk::traits::Hook;
+use crate::sdk::traits::{Codec, Driver, Engine, Format, Hook, Rule};
 
 /// A value in a test record: what a host would make of a cell.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,12 +110,30 @@ impl fmt::Display for Value {
 /// A record: fields in order. Fields a row lacks are simply not there.
 pub type Record = Vec<(String, Value)>;
 
+/// An input as a host would serve it: batches in order, where an `Err` is
+/// what the input fails with at that point.
+pub type Batches = Vec<Result<Vec<Record>>>;
+
 /// Builds a record from `(name, value)` pairs.
 pub fn record<K: Into<String>, V: Into<Value>>(pairs: impl IntoIterator<Item = (K, V)>) -> Record {
     pairs
         .into_iter()
         .map(|(k, v)| (k.into(), v.into()))
         .collect()
+}
+
+/// Calls `each` with every record as the row view an author's
+/// `RowWriter::write_row` receives, to test an author-level writer directly.
+pub fn with_rows(
+    records: &[Record],
+    mut each: impl FnMut(crate::abi::RowView<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut batch = RBatch::new();
+    fill(&mut batch, records);
+    for row in batch.validated()? {
+        each(row)?;
+    }
+    Ok(())
 }
 
 fn from_rvalue(v: &RValue) -> Value {
@@ -190,35 +210,52 @@ fn fill(batch: &mut RBatch, records: &[Record]) {
     }
 }
 
-/// Reads every batch of `source` into records, checking each batch.
-fn drain(mut source: RecordSourceBox) -> Result<Vec<Record>> {
+/// The records of a checked batch: present cells only.
+fn records_of(batch: &RBatch) -> Result<Batch> {
+    let view = batch.validated()?;
+    let fields: Vec<String> = view.field_names().map(str::to_owned).collect();
+    let records = view
+        .iter()
+        .map(|row| {
+            fields
+                .iter()
+                .enumerate()
+                .filter_map(|(j, n)| from_cell(row.get(j)).map(|v| (n.clone(), v)))
+                .collect()
+        })
+        .collect();
+    Ok(Batch { fields, records })
+}
+
+/// Reads every batch of `source` (at most `max` rows each) into records,
+/// checking each batch.
+fn drain(mut source: RecordSourceBox, max: u32) -> Result<Vec<Record>> {
     let mut out = Vec::new();
     let mut batch = RBatch::new();
-    while source.read_batch(&mut batch, 1024).into_result()? {
-        let view = batch.validated()?;
-        for row in view {
-            let names: Vec<&str> = view.field_names().collect();
-            out.push(
-                names
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(j, n)| from_cell(row.get(j)).map(|v| (n.to_string(), v)))
-                    .collect(),
-            );
-        }
+    while source.read_batch(&mut batch, max).into_result()? {
+        out.extend(records_of(&batch)?.records);
     }
     Ok(out)
 }
 
-/// A source that hands `records` over in one batch.
-fn source_of(records: Vec<Record>) -> RecordSourceBox {
-    let mut left = Some(records);
-    RecordSourceBox::from_fn(move |batch, _max| match left.take() {
-        Some(rs) => {
-            fill(batch, &rs);
-            Ok(true)
+/// A source that hands `batches` over in order, each as one batch (split
+/// where the reader asks for fewer rows, skipped when empty); an `Err` is
+/// what the source fails with at that point.
+fn source_of_batches(batches: Batches) -> RecordSourceBox {
+    let mut left = batches.into_iter();
+    let mut pending: Vec<Record> = Vec::new();
+    RecordSourceBox::from_fn(move |batch, max| {
+        while pending.is_empty() {
+            match left.next() {
+                Some(Ok(rs)) => pending = rs,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(false),
+            }
         }
-        None => Ok(false),
+        let rest = pending.split_off(pending.len().min(max.max(1) as usize));
+        fill(batch, &pending);
+        pending = rest;
+        Ok(true)
     })
 }
 
@@ -227,14 +264,40 @@ fn ids<T>(items: &[T], id_of: impl Fn(&T) -> String) -> Vec<String> {
     items.iter().map(id_of).collect()
 }
 
-fn find<T>(items: RVec<T>, kind: &str, id: &str, id_of: impl Fn(&T) -> String) -> Result<T> {
-    let ids = ids(&items, &id_of);
-    items.into_iter().find(|p| id_of(p) == id).ok_or_else(|| {
+fn find<'a, T>(
+    items: &'a Listed<T>,
+    kind: &str,
+    id: &str,
+    id_of: impl Fn(&T) -> String,
+) -> Result<&'a T> {
+    let items = items.as_ref().map_err(Clone::clone)?;
+    items.iter().find(|p| id_of(p) == id).ok_or_else(|| {
         Error::unsupported(format!(
             "no {kind} '{id}' in this plugin (it has: {})",
-            ids.join(", ")
+            ids(items, &id_of).join(", ")
         ))
     })
+}
+
+/// The providers of one kind, or the error listing them gave.
+type Listed<T> = std::result::Result<Vec<T>, Error>;
+
+fn listed<T>(r: abi_stable::std_types::RResult<RVec<T>, crate::RError>) -> Listed<T> {
+    r.into_result().map(RVec::into_vec).map_err(Error::from)
+}
+
+fn add<T>(list: &mut Listed<T>, provider: T) -> Result<()> {
+    match list {
+        Ok(l) => {
+            l.push(provider);
+            Ok(())
+        }
+        Err(e) => Err(e.clone()),
+    }
+}
+
+fn ids_of<T>(items: &Listed<T>, id_of: impl Fn(&T) -> String) -> Result<Vec<String>> {
+    Ok(ids(items.as_ref().map_err(Clone::clone)?, id_of))
 }
 
 /// What a plugin says about itself, as plain values.
@@ -265,8 +328,34 @@ pub struct FormatAbout {
     pub read: bool,
     /// Whether it writes.
     pub write: bool,
-    /// The names of its options.
-    pub options: Vec<String>,
+    /// Its options, in order.
+    pub options: Vec<OptionAbout>,
+}
+
+/// What a codec says about itself, as plain values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodecAbout {
+    /// Its id.
+    pub id: String,
+    /// Its extensions, without the dot.
+    pub extensions: Vec<String>,
+    /// The byte prefixes its streams start with.
+    pub magic: Vec<Vec<u8>>,
+    /// Its levels: lowest, highest, and the one used when none is given.
+    pub levels: (i32, i32, i32),
+}
+
+/// One option of a format, as plain values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OptionAbout {
+    /// Its key.
+    pub name: String,
+    /// One line about it.
+    pub description: String,
+    /// The values it allows; empty means free text.
+    pub choices: Vec<String>,
+    /// The value used when it is not given.
+    pub default: Option<String>,
 }
 
 /// What a plugin provides: the ids of each kind, in the plugin's order.
@@ -287,9 +376,17 @@ pub struct Provided {
 }
 
 /// A plugin under test: its exports (from `plugin_exports()`, which
-/// [`crate::export_plugin!`] generates), driven in-process.
+/// [`crate::export_plugin!`] generates), or providers you add one by one
+/// ([`PluginTest::providers`]), driven in-process through the wire.
 pub struct PluginTest {
-    exports: Exports,
+    exports: Option<Exports>,
+    formats: Listed<FormatProviderBox>,
+    codecs: Listed<CodecProviderBox>,
+    drivers: Listed<DriverProviderBox>,
+    rules: Listed<RuleProviderBox>,
+    engines: Listed<EngineProviderBox>,
+    hooks: Listed<HookProviderBox>,
+    batch_size: u32,
 }
 
 impl fmt::Debug for PluginTest {
@@ -299,14 +396,88 @@ impl fmt::Debug for PluginTest {
 }
 
 impl PluginTest {
-    /// Tests the plugin whose exports these are.
+    /// Tests the plugin whose exports these are: lists its providers once,
+    /// as a host does after loading it.
     pub fn new(exports: Exports) -> Self {
-        PluginTest { exports }
+        let root = (exports.root)();
+        PluginTest {
+            exports: Some(exports),
+            formats: listed(root.formats()()),
+            codecs: listed(root.codecs()()),
+            drivers: listed(root.drivers()()),
+            rules: listed(root.rules()()),
+            engines: listed(root.engines()()),
+            hooks: listed((exports.hooks)().hooks()()),
+            batch_size: 1024,
+        }
+    }
+
+    /// Tests providers that no plugin exports (the ones of a crate's own
+    /// unit tests, say): add them with [`PluginTest::format`] and its
+    /// siblings. [`PluginTest::about`] has nothing to say of these.
+    pub fn providers() -> Self {
+        PluginTest {
+            exports: None,
+            formats: Ok(Vec::new()),
+            codecs: Ok(Vec::new()),
+            drivers: Ok(Vec::new()),
+            rules: Ok(Vec::new()),
+            engines: Ok(Vec::new()),
+            hooks: Ok(Vec::new()),
+            batch_size: 1024,
+        }
+    }
+
+    /// Adds a format, through the same adapter `export_plugin!` uses.
+    pub fn format(mut self, format: impl Format) -> Result<Self> {
+        let p = format_provider(format)?;
+        add(&mut self.formats, p)?;
+        Ok(self)
+    }
+    /// Adds a codec, through the same adapter `export_plugin!` uses.
+    pub fn codec(mut self, codec: impl Codec) -> Result<Self> {
+        let p = codec_provider(codec)?;
+        add(&mut self.codecs, p)?;
+        Ok(self)
+    }
+    /// Adds a driver, through the same adapter `export_plugin!` uses.
+    pub fn driver(mut self, driver: impl Driver) -> Result<Self> {
+        let p = driver_provider(driver)?;
+        add(&mut self.drivers, p)?;
+        Ok(self)
+    }
+    /// Adds a rule, through the same adapter `export_plugin!` uses.
+    pub fn rule(mut self, rule: impl Rule) -> Result<Self> {
+        let p = rule_provider(rule)?;
+        add(&mut self.rules, p)?;
+        Ok(self)
+    }
+    /// Adds an engine, through the same adapter `export_plugin!` uses.
+    pub fn engine(mut self, engine: impl Engine) -> Result<Self> {
+        let p = engine_provider(engine)?;
+        add(&mut self.engines, p)?;
+        Ok(self)
+    }
+    /// Adds a hook, through the same adapter `export_plugin!` uses.
+    pub fn hook(mut self, hook: impl Hook) -> Result<Self> {
+        let p = hook_provider(hook)?;
+        add(&mut self.hooks, p)?;
+        Ok(self)
+    }
+
+    /// Asks every reader, query result and table for batches of at most
+    /// `rows` rows (1,024 by default), as a host with that batch size would.
+    pub fn batch_size(mut self, rows: u32) -> Self {
+        self.batch_size = rows;
+        self
     }
 
     /// The plugin's metadata, as a host sees it.
     pub fn metadata(&self) -> Result<PluginMetadata> {
-        Ok((self.exports.root)().metadata()().into_result()?)
+        let exports = self.exports.as_ref().ok_or_else(|| {
+            Error::unsupported("these providers were added one by one: no plugin describes them")
+        })?;
+        Ok((exports.root)().metadata()().into_result()?)
     }
 
     /// What the plugin says about itself, as a host reads it.
@@ -323,7 +494,7 @@ impl PluginTest {
 
     /// What format `id` says about itself, as a host reads it.
     pub fn format_about(&self, id: &str) -> Result<FormatAbout> {
-        let i = self.format(id)?.info();
+        let i = self.find_format(id)?.info();
         Ok(FormatAbout {
             id: i.id.into_string(),
             extensions: i.extensions.into_iter().map(RString::into_string).collect(),
@@ -333,59 +504,56 @@ impl PluginTest {
             options: i
                 .options
                 .into_iter()
-                .map(|o| o.name.into_string())
+                .map(|o| OptionAbout {
+                    name: o.name.into_string(),
+                    description: o.description.into_string(),
+                    choices: o.choices.into_iter().map(RString::into_string).collect(),
+                    default: o.default.into_option().map(RString::into_string),
+                })
                 .collect(),
+        })
+    }
+
+    /// What codec `id` says about itself, as a host reads it.
+    pub fn codec_about(&self, id: &str) -> Result<CodecAbout> {
+        let i = self.find_codec(id)?.info();
+        Ok(CodecAbout {
+            id: i.id.into_string(),
+            extensions: i.extensions.into_iter().map(RString::into_string).collect(),
+            magic: i.magic.into_iter().map(|m| m.to_vec()).collect(),
+            levels: (i.level_min, i.level_max, i.level_default),
         })
     }
 
     /// The ids of what the plugin provides, per kind, in its order.
     pub fn provides(&self) -> Result<Provided> {
-        let root = (self.exports.root)();
         Ok(Provided {
-            formats: ids(&root.formats()().into_result()?, |p| {
-                p.info().id.into_string()
-            }),
-            codecs: ids(&root.codecs()().into_result()?, |p| {
-                p.info().id.into_string()
-            }),
-            drivers: ids(&root.drivers()().into_result()?, |p| {
-                p.info().id.into_string()
-            }),
-            rules: ids(&root.rules()().into_result()?, |p| {
-                p.info().name.into_string()
-            }),
-            engines: ids(&root.engines()().into_result()?, |p| {
-                p.info().id.into_string()
-            }),
-            hooks: ids(&(self.exports.hooks)().hooks()().into_result()?, |p| {
-                p.info().id.into_string()
-            }),
+            formats: ids_of(&self.formats, |p| p.info().id.into_string())?,
+            codecs: ids_of(&self.codecs, |p| p.info().id.into_string())?,
+            drivers: ids_of(&self.drivers, |p| p.info().id.into_string())?,
+            rules: ids_of(&self.rules, |p| p.info().name.into_string())?,
+            engines: ids_of(&self.engines, |p| p.info().id.into_string())?,
+            hooks: ids_of(&self.hooks, |p| p.info().id.into_string())?,
         })
     }
 
-    fn format(&self, id: &str) -> Result<FormatProviderBox> {
-        let all = (self.exports.root)().formats()().into_result()?;
-        find(all, "format", id, |p| p.info().id.to_string())
+    fn find_format(&self, id: &str) -> Result<&FormatProviderBox> {
+        find(&self.formats, "format", id, |p| p.info().id.to_string())
     }
-    fn codec(&self, id: &str) -> Result<CodecProviderBox> {
-        let all = (self.exports.root)().codecs()().into_result()?;
-        find(all, "codec", id, |p| p.info().id.to_string())
+    fn find_codec(&self, id: &str) -> Result<&CodecProviderBox> {
+        find(&self.codecs, "codec", id, |p| p.info().id.to_string())
     }
-    fn driver(&self, id: &str) -> Result<DriverProviderBox> {
-        let all = (self.exports.root)().drivers()().into_result()?;
-        find(all, "driver", id, |p| p.info().id.to_string())
+    fn find_driver(&self, id: &str) -> Result<&DriverProviderBox> {
+        find(&self.drivers, "driver", id, |p| p.info().id.to_string())
     }
-    fn rule(&self, name: &str) -> Result<RuleProviderBox> {
-        let all = (self.exports.root)().rules()().into_result()?;
-        find(all, "rule", name, |p| p.info().name.to_string())
+    fn find_rule(&self, name: &str) -> Result<&RuleProviderBox> {
+        find(&self.rules, "rule", name, |p| p.info().name.to_string())
     }
-    fn engine(&self, id: &str) -> Result<EngineProviderBox> {
-        let all = (self.exports.root)().engines()().into_result()?;
-        find(all, "engine", id, |p| p.info().id.to_string())
+    fn find_engine(&self, id: &str) -> Result<&EngineProviderBox> {
+        find(&self.engines, "engine", id, |p| p.info().id.to_string())
     }
-    fn hook_provider(&self, id: &str) -> Result<HookProviderBox> {
-        let all = (self.exports.hooks)().hooks()().into_result()?;
-        find(all, "hook", id, |p| p.info().id.to_string())
+    fn find_hook(&self, id: &str) -> Result<&HookProviderBox> {
+        find(&self.hooks, "hook", id, |p| p.info().id.to_string())
     }
 
     /// Reads `bytes` with format `format` and `options`; the records.
@@ -395,12 +563,8 @@ impl PluginTest {
         bytes: &[u8],
         options: &[(&str, &str)],
     ) -> Result<Vec<Record>> {
-        let f = self.format(format)?;
-        let input = ByteSourceBox::from_reader(std::io::Cursor::new(bytes.to_vec()));
-        drain(
-            f.open_reader(input, roptions(options.iter().copied()))
-                .into_result()?,
-        )
+        self.reader(format, std::io::Cursor::new(bytes.to_vec()), options)?
+            .read_all_ok()
     }
 
     /// Writes `records` with format `format` and `options`; the bytes.
@@ -410,25 +574,84 @@ impl PluginTest {
         records: &[Record],
         options: &[(&str, &str)],
     ) -> Result<Vec<u8>> {
-        let f = self.format(format)?;
-        let out = MemorySink::new();
-        let sink = ByteSinkBox::from_writer(out.clone());
-        let mut w: RecordSinkBox = f
-            .open_writer(sink, roptions(options.iter().copied()))
+        let mut w = self.writer(format, options)?;
+        w.write(records)?;
+        w.finish()
+    }
+
+    /// Opens a reader of format `format` over `input`, which you supply
+    /// (one that trickles a byte at a time, say, or fails midway), to take
+    /// its batches one by one.
+    pub fn reader(
+        &self,
+        format: &str,
+        input: impl std::io::Read + Send + 'static,
+        options: &[(&str, &str)],
+    ) -> Result<TestReader> {
+        let f = self.find_format(format)?;
+        let source = f
+            .open_reader(
+                ByteSourceBox::from_reader(input),
+                roptions(options.iter().copied()),
+            )
             .into_result()?;
-        let mut batch = RBatch::new();
-        fill(&mut batch, records);
-        w.write_batch(&batch).into_result()?;
-        w.finish().into_result()?;
-        Ok(out.contents())
+        Ok(TestReader {
+            source,
+            batch: RBatch::new(),
+            max: self.batch_size,
+        })
+    }
+
+    /// Opens a writer of format `format` into memory, to give it records
+    /// batch by batch.
+    pub fn writer(&self, format: &str, options: &[(&str, &str)]) -> Result<TestWriter> {
+        let f = self.find_format(format)?;
+        let out = MemorySink::new();
+        let sink = f
+            .open_writer(
+                ByteSinkBox::from_writer(out.clone()),
+                roptions(options.iter().copied()),
+            )
+            .into_result()?;
+        Ok(TestWriter {
+            sink,
+            out: Some(out),
+            batch: RBatch::new(),
+        })
+    }
+
+    /// A decoder of codec `codec` over `input`, which you supply: what you
+    /// read from it is the decompressed stream.
+    pub fn decoder(
+        &self,
+        codec: &str,
+        input: impl std::io::Read + Send + 'static,
+    ) -> Result<TestDecoder> {
+        let c = self.find_codec(codec)?;
+        let source = c.decoder(ByteSourceBox::from_reader(input)).into_result()?;
+        Ok(TestDecoder(SourceReader::new(source)))
+    }
+
+    /// An encoder of codec `codec` at `level` (its default when `None`)
+    /// into `output`, which you supply: what you write to it arrives there
+    /// compressed, completely once you call [`TestEncoder::finish`].
+    pub fn encoder(
+        &self,
+        codec: &str,
+        output: impl std::io::Write + Send + 'static,
+        level: Option<i32>,
+    ) -> Result<TestEncoder> {
+        let c = self.find_codec(codec)?;
+        let sink = c
+            .encoder(ByteSinkBox::from_writer(output), ROption::from(level))
+            .into_result()?;
+        Ok(TestEncoder(SinkWriter::new(sink)))
     }
 
     /// Decompresses `bytes` with codec `codec`.
     pub fn decode(&self, codec: &str, bytes: &[u8]) -> Result<Vec<u8>> {
         use std::io::Read as _;
-        let c = self.codec(codec)?;
-        let input = ByteSourceBox::from_reader(std::io::Cursor::new(bytes.to_vec()));
-        let mut r = SourceReader::new(c.decoder(input).into_result()?);
+        let mut r = self.decoder(codec, std::io::Cursor::new(bytes.to_vec()))?;
         let mut out = Vec::new();
         r.read_to_end(&mut out)?;
         Ok(out)
@@ -437,10 +660,8 @@ impl PluginTest {
     /// Compresses `bytes` with codec `codec` at `level` (its default when `None`).
     pub fn encode(&self, codec: &str, bytes: &[u8], level: Option<i32>) -> Result<Vec<u8>> {
         use std::io::Write as _;
-        let c = self.codec(codec)?;
         let out = MemorySink::new();
-        let sink = ByteSinkBox::from_writer(out.clone());
-        let mut w = SinkWriter::new(c.encoder(sink, ROption::from(level)).into_result()?);
+        let mut w = self.encoder(codec, out.clone(), level)?;
         w.write_all(bytes)?;
         w.finish()?;
         Ok(out.contents())
@@ -449,7 +670,7 @@ impl PluginTest {
     /// Checks `values` with rule `rule`: per value, `None` when it passes,
     /// else the rule's message.
     pub fn check(&self, rule: &str, values: &[Value]) -> Result<Vec<Option<String>>> {
-        let r = self.rule(rule)?;
+        let r = self.find_rule(rule)?;
         let mut batch = RBatch::new();
         {
             let mut b = batch.builder();
@@ -467,7 +688,8 @@ impl PluginTest {
             .collect())
     }
 
-    /// Runs `query` with engine `engine` over named inputs; the result.
+    /// Runs `query` with engine `engine` over named inputs (each in one
+    /// batch); the result.
     pub fn query(
         &self,
         engine: &str,
@@ -475,10 +697,27 @@ impl PluginTest {
         inputs: &[(&str, Vec<Record>)],
         options: &[(&str, &str)],
     ) -> Result<Vec<Record>> {
-        let e = self.engine(engine)?;
-        let inputs: RVec<Tuple2<RString, RecordSourceBox>> = inputs
+        let inputs = inputs
             .iter()
-            .map(|(n, rs)| Tuple2(RString::from(*n), source_of(rs.clone())))
+            .map(|(n, rs)| (*n, vec![Ok(rs.clone())]))
+            .collect();
+        self.query_batches(engine, query, inputs, options)
+    }
+
+    /// [`PluginTest::query`] with each input handed over in the batches
+    /// given, as a host would stream it; an `Err` among them is what that
+    /// input fails with at that point.
+    pub fn query_batches(
+        &self,
+        engine: &str,
+        query: &str,
+        inputs: Vec<(&str, Batches)>,
+        options: &[(&str, &str)],
+    ) -> Result<Vec<Record>> {
+        let e = self.find_engine(engine)?;
+        let inputs: RVec<Tuple2<RString, RecordSourceBox>> = inputs
+            .into_iter()
+            .map(|(n, bs)| Tuple2(RString::from(n), source_of_batches(bs)))
             .collect();
         drain(
             e.execute(
@@ -487,6 +726,7 @@ impl PluginTest {
                 roptions(options.iter().copied()),
             )
             .into_result()?,
+            self.batch_size,
         )
     }
 
@@ -497,11 +737,14 @@ impl PluginTest {
         uri: &str,
         options: &[(&str, &str)],
     ) -> Result<TestConnection> {
-        let d = self.driver(driver)?;
+        let d = self.find_driver(driver)?;
         let conn = d
             .connect(RStr::from_str(uri), roptions(options.iter().copied()))
             .into_result()?;
-        Ok(TestConnection { conn })
+        Ok(TestConnection {
+            conn,
+            max: self.batch_size,
+        })
     }
 
     /// Runs hook `hook` over a run: opens it with `run` and `options`, shows
@@ -516,8 +759,8 @@ impl PluginTest {
         error: Option<&str>,
         summary: &RunSummary,
     ) -> Result<()> {
-        let h = self.hook_provider(hook)?;
-        observe_with(&h, run, options, batches, error, summary)
+        let h = self.find_hook(hook)?;
+        observe_with(h, run, options, batches, error, summary)
     }
 }
 
@@ -558,9 +801,162 @@ fn observe_with(
     Ok(())
 }
 
+/// One batch as a reader delivered it: its field names in order and its
+/// records (present cells only).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    /// The batch's field names, in order.
+    pub fields: Vec<String>,
+    /// Its records.
+    pub records: Vec<Record>,
+}
+
+/// A reader of a format under test, from [`PluginTest::reader`].
+pub struct TestReader {
+    source: RecordSourceBox,
+    batch: RBatch,
+    max: u32,
+}
+
+impl fmt::Debug for TestReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TestReader")
+    }
+}
+
+impl TestReader {
+    /// The next batch of at most `max` rows, checked as a host checks it;
+    /// `None` at the end.
+    pub fn next_batch(&mut self, max: u32) -> Result<Option<Batch>> {
+        if self.source.read_batch(&mut self.batch, max).into_result()? {
+            Ok(Some(records_of(&self.batch)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Every record, or the first error.
+    pub fn read_all_ok(self) -> Result<Vec<Record>> {
+        match self.read_all() {
+            (records, None) => Ok(records),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// Every record up to the end or the first error: the records
+    /// delivered before it, and the error.
+    pub fn read_all(mut self) -> (Vec<Record>, Option<Error>) {
+        let mut out = Vec::new();
+        loop {
+            match self.next_batch(self.max) {
+                Ok(Some(b)) => out.extend(b.records),
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+}
+
+/// A writer of a format (or a driver's table) under test, from
+/// [`PluginTest::writer`] or [`TestConnection::writer`].
+pub struct TestWriter {
+    sink: RecordSinkBox,
+    out: Option<MemorySink>,
+    batch: RBatch,
+}
+
+impl fmt::Debug for TestWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TestWriter")
+    }
+}
+
+impl TestWriter {
+    /// Hands `records` over as one batch.
+    pub fn write(&mut self, records: &[Record]) -> Result<()> {
+        fill(&mut self.batch, records);
+        Ok(self.sink.write_batch(&self.batch).into_result()?)
+    }
+
+    /// The bytes written so far (empty for a driver's table).
+    pub fn written(&self) -> Vec<u8> {
+        self.out
+            .as_ref()
+            .map(MemorySink::contents)
+            .unwrap_or_default()
+    }
+
+    /// Finishes the output; everything it wrote (empty for a driver's table).
+    pub fn finish(mut self) -> Result<Vec<u8>> {
+        self.sink.finish().into_result()?;
+        Ok(self.written())
+    }
+}
+
+/// A codec's decoder under test, from [`PluginTest::decoder`]: read the
+/// decompressed stream from it.
+pub struct TestDecoder(SourceReader);
+
+impl fmt::Debug for TestDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TestDecoder")
+    }
+}
+
+impl TestDecoder {
+    /// Reads some of the decompressed stream into `buf`: how much (0 at
+    /// the end), or the codec's error as it gave it.
+    pub fn read_chunk(&mut self, buf: &mut [u8]) -> Result<usize> {
+        use std::io::Read as _;
+        Ok(self.0.read(buf)?)
+    }
+}
+
+impl std::io::Read for TestDecoder {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+/// A codec's encoder under test, from [`PluginTest::encoder`]: write the
+/// plain stream to it, then [`finish`](TestEncoder::finish).
+pub struct TestEncoder(SinkWriter);
+
+impl fmt::Debug for TestEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TestEncoder")
+    }
+}
+
+impl std::io::Write for TestEncoder {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl TestEncoder {
+    /// Hands `bytes` to the encoder in one call: the codec's error as it
+    /// gave it, if any.
+    pub fn write_chunk(&mut self, bytes: &[u8]) -> Result<()> {
+        use std::io::Write as _;
+        let n = self.0.write(bytes)?;
+        debug_assert_eq!(n, bytes.len());
+        Ok(())
+    }
+
+    /// Ends the compressed stream (its trailer, if any, is written).
+    pub fn finish(mut self) -> Result<()> {
+        Ok(self.0.finish()?)
+    }
+}
+
 /// An open connection of a driver under test.
 pub struct TestConnection {
     conn: ConnectionBox,
+    max: u32,
 }
 
 impl fmt::Debug for TestConnection {
@@ -582,20 +978,52 @@ impl TestConnection {
     }
     /// Every record of `table`.
     pub fn read_table(&mut self, table: &str, options: &[(&str, &str)]) -> Result<Vec<Record>> {
-        drain(
-            self.conn
-                .read_table(RStr::from_str(table), roptions(options.iter().copied()))
-                .into_result()?,
-        )
+        self.table_reader(table, options)?.read_all_ok()
+    }
+    /// A reader of `table`, to take its batches one by one (and drop it
+    /// early, say).
+    pub fn table_reader(&mut self, table: &str, options: &[(&str, &str)]) -> Result<TestReader> {
+        let source = self
+            .conn
+            .read_table(RStr::from_str(table), roptions(options.iter().copied()))
+            .into_result()?;
+        Ok(TestReader {
+            source,
+            batch: RBatch::new(),
+            max: self.max,
+        })
+    }
+    /// A reader of the result of `query`, to take its batches one by one.
+    pub fn query_reader(&mut self, query: &str, options: &[(&str, &str)]) -> Result<TestReader> {
+        let source = self
+            .conn
+            .read_query(RStr::from_str(query), roptions(options.iter().copied()))
+            .into_result()?;
+        Ok(TestReader {
+            source,
+            batch: RBatch::new(),
+            max: self.max,
+        })
     }
     /// The result of `query`.
     pub fn read_query(&mut self, query: &str, options: &[(&str, &str)]) -> Result<Vec<Record>> {
-        drain(
-            self.conn
-                .read_query(RStr::from_str(query), roptions(options.iter().copied()))
-                .into_result()?,
-        )
+        self.query_reader(query, options)?.read_all_ok()
     }
+
+    /// A writer into `table`: give it batches, then
+    /// [`finish`](TestWriter::finish) to commit.
+    pub fn writer(&mut self, table: &str, options: &[(&str, &str)]) -> Result<TestWriter> {
+        let sink = self
+            .conn
+            .write_table(RStr::from_str(table), roptions(options.iter().copied()))
+            .into_result()?;
+        Ok(TestWriter {
+            sink,
+            out: None,
+            batch: RBatch::new(),
+        })
+    }
+
     /// Writes `records` into `table` and commits; on an error nothing is written.
     pub fn write_table(
         &mut self,
@@ -603,14 +1031,8 @@ impl TestConnection {
         records: &[Record],
         options: &[(&str, &str)],
     ) -> Result<()> {
-        let mut w = self
-            .conn
-            .write_table(RStr::from_str(table), roptions(options.iter().copied()))
-            .into_result()?;
-        let mut batch = RBatch::new();
-        fill(&mut batch, records);
-        w.write_batch(&batch).into_result()?;
-        w.finish().into_result()?;
-        Ok(())
+        let mut w = self.writer(table, options)?;
+        w.write(records)?;
+        w.finish().map(drop)
     }
 }

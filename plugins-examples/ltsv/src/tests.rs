@@ -1,68 +1,30 @@
-//! Drives the plugin in-process through `get_library()`: the same wire
-//! objects the host uses after dlopen.
+//! Drives the plugin in-process through the author test harness, which
+//! uses the same wire objects the host uses after dlopen.
 
 use std::io::{self, Read};
 
-use iterable_plugin_api::abi::roptions;
-use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
 use iterable_plugin_api::prelude::*;
-use iterable_plugin_api::sdk::streams::MemorySink;
-use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, FormatProviderBox, RBatch, RError};
+use iterable_plugin_api::testing::{Batch, PluginTest, Record, Value, record};
 
-use super::get_library;
+use super::plugin_exports;
 
-type Record = Vec<(String, String)>;
-
-fn format() -> FormatProviderBox {
-    let formats = (get_library().formats())().unwrap();
-    assert_eq!(formats.len(), 1);
-    formats.into_iter().next().unwrap()
+fn t() -> PluginTest {
+    PluginTest::new(plugin_exports())
 }
 
-/// Copies the rows of a validated batch as `(label, text)` pairs (present
-/// cells only); every cell must be a string.
-fn collect(batch: &RBatch, out: &mut Vec<Record>) {
-    for row in batch.validated().unwrap() {
-        out.push(
-            row.present()
-                .map(|(k, v)| match v {
-                    CellRef::Str(s) => (k.to_string(), s.to_string()),
-                    other => panic!("field {k}: expected a string, got {other:?}"),
-                })
-                .collect(),
-        );
+/// Reads everything from `input`: the records delivered, and the error that ended the stream.
+fn read_source(
+    input: impl Read + Send + 'static,
+    options: &[(&str, &str)],
+) -> (Vec<Record>, Option<Error>) {
+    match t().reader("ltsv", input, options) {
+        Ok(r) => r.read_all(),
+        Err(e) => (Vec::new(), Some(e)),
     }
 }
 
-/// Reads everything from `source`: the records delivered, and the error that ended the stream.
-fn read_source(source: ByteSourceBox, options: &[(&str, &str)]) -> (Vec<Record>, Option<RError>) {
-    let mut reader = match format()
-        .open_reader(source, roptions(options.iter().copied()))
-        .into_result()
-    {
-        Ok(r) => r,
-        Err(e) => return (Vec::new(), Some(e)),
-    };
-    let mut batch = RBatch::new();
-    let mut rows = Vec::new();
-    loop {
-        match reader.read_batch(&mut batch, 1024).into_result() {
-            Ok(more) => {
-                collect(&batch, &mut rows);
-                if !more {
-                    return (rows, None);
-                }
-            }
-            Err(e) => return (rows, Some(e)),
-        }
-    }
-}
-
-fn read(text: &[u8], options: &[(&str, &str)]) -> (Vec<Record>, Option<RError>) {
-    read_source(
-        ByteSourceBox::from_reader(io::Cursor::new(text.to_vec())),
-        options,
-    )
+fn read(text: &[u8], options: &[(&str, &str)]) -> (Vec<Record>, Option<Error>) {
+    read_source(io::Cursor::new(text.to_vec()), options)
 }
 
 fn read_ok(text: &str) -> Vec<Record> {
@@ -72,67 +34,50 @@ fn read_ok(text: &str) -> Vec<Record> {
 }
 
 fn rec(pairs: &[(&str, &str)]) -> Record {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    record(pairs.iter().copied())
 }
 
-/// Builds a batch of keyed rows.
-fn batch(rows: &[Vec<(&str, RValue)>]) -> RBatch {
-    let mut batch = RBatch::new();
-    let mut b = batch.builder();
-    for row in rows {
-        for (k, v) in row {
-            b.key(k).push_value(v.clone());
-        }
-        b.end_row();
-    }
-    drop(b);
-    batch
+/// Records of keyed rows, to hand over as one batch.
+fn batch(rows: &[Vec<(&str, Value)>]) -> Vec<Record> {
+    rows.iter().map(|r| record(r.iter().cloned())).collect()
 }
 
-fn s(v: &str) -> RValue {
-    RValue::Str(v.into())
+fn s(v: &str) -> Value {
+    Value::Str(v.into())
 }
 
 /// Writes the batches; returns what was written (after `finish`) and the first error.
-fn write(batches: &[RBatch], options: &[(&str, &str)]) -> (String, Option<RError>) {
-    let out = MemorySink::new();
-    let mut writer = format()
-        .open_writer(
-            ByteSinkBox::from_writer(out.clone()),
-            roptions(options.iter().copied()),
-        )
-        .into_result()
+fn write(batches: &[Vec<Record>], options: &[(&str, &str)]) -> (String, Option<Error>) {
+    let mut writer = t()
+        .writer("ltsv", options)
         .unwrap_or_else(|e| panic!("open_writer: {e}"));
     let mut error = None;
     for b in batches {
-        if let Err(e) = writer.write_batch(b).into_result() {
+        if let Err(e) = writer.write(b) {
             error = Some(e);
             break;
         }
     }
-    writer.finish().into_result().unwrap();
-    (out.text(), error)
+    let text = writer.finish().unwrap();
+    (String::from_utf8(text).unwrap(), error)
 }
 
 // ------------------------------------------------------------------ metadata
 
 #[test]
 fn describes_itself() {
-    let meta = (get_library().metadata())().unwrap();
-    assert_eq!(meta.name.as_str(), "ltsv");
-    assert_eq!(meta.version.as_str(), env!("CARGO_PKG_VERSION"));
-    assert_eq!(meta.api_version.as_str(), iterable_plugin_api::API_VERSION);
-    assert_eq!(meta.license.as_str(), "MIT OR Apache-2.0");
-    let info = format().info();
-    assert_eq!(info.id.as_str(), "ltsv");
-    assert_eq!(info.extensions, RVec::from(vec![RString::from("ltsv")]));
-    assert!(info.can_read && info.can_write);
+    let about = t().about().unwrap();
+    assert_eq!(about.name, "ltsv");
+    assert_eq!(about.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(about.abi_version, iterable_plugin_api::API_VERSION);
+    assert_eq!(about.license, "MIT OR Apache-2.0");
+    let info = t().format_about("ltsv").unwrap();
+    assert_eq!(info.id, "ltsv");
+    assert_eq!(info.extensions, ["ltsv"]);
+    assert!(info.read && info.write);
     assert_eq!(info.options.len(), 1);
-    assert_eq!(info.options[0].name.as_str(), "strict_labels");
-    assert_eq!(info.options[0].default.as_ref().unwrap().as_str(), "false");
+    assert_eq!(info.options[0].name, "strict_labels");
+    assert_eq!(info.options[0].default.as_deref(), Some("false"));
 }
 
 // ------------------------------------------------------------------ reading
@@ -172,35 +117,23 @@ fn reads_sample_exactly() {
 
 #[test]
 fn heterogeneous_rows_share_a_batch_with_absent_cells() {
-    let mut reader = format()
-        .open_reader(
-            ByteSourceBox::from_reader(&b"a:1\tb:2\nc:3\nb:4\ta:5\n"[..]),
-            roptions::<&str, &str>([]),
-        )
-        .into_result()
+    let mut reader = t()
+        .reader("ltsv", &b"a:1\tb:2\nc:3\nb:4\ta:5\n"[..], &[])
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut batch = RBatch::new();
-    assert!(reader.read_batch(&mut batch, 1024).unwrap());
-    let view = batch.validated().unwrap();
-    assert_eq!(view.field_names().collect::<Vec<_>>(), ["a", "b", "c"]);
-    let cells: Vec<Vec<CellRef<'_>>> = view
-        .iter()
-        .map(|r| (0..3).map(|j| r.get(j)).collect())
-        .collect();
+    let first = reader.next_batch(1024).unwrap().unwrap();
     assert_eq!(
-        cells,
-        vec![
-            vec![CellRef::Str("1"), CellRef::Str("2"), CellRef::Absent],
-            vec![CellRef::Absent, CellRef::Absent, CellRef::Str("3")],
-        ]
+        first,
+        Batch {
+            fields: vec!["a".into(), "b".into(), "c".into()],
+            // A cell a row lacks is absent: it is not in the record.
+            records: vec![rec(&[("a", "1"), ("b", "2")]), rec(&[("c", "3")])],
+        }
     );
     // `b` before `a` is another field order: that row starts the next batch.
-    assert!(reader.read_batch(&mut batch, 1024).unwrap());
-    let view = batch.validated().unwrap();
-    assert_eq!(view.field_names().collect::<Vec<_>>(), ["b", "a"]);
-    let row: Vec<CellRef<'_>> = (0..2).map(|j| view.row(0).unwrap().get(j)).collect();
-    assert_eq!(row, [CellRef::Str("4"), CellRef::Str("5")]);
-    assert!(!reader.read_batch(&mut batch, 1024).unwrap());
+    let second = reader.next_batch(1024).unwrap().unwrap();
+    assert_eq!(second.fields, ["b", "a"]);
+    assert_eq!(second.records, [rec(&[("b", "4"), ("a", "5")])]);
+    assert_eq!(reader.next_batch(1024).unwrap(), None);
 }
 
 #[test]
@@ -238,7 +171,7 @@ impl Read for OneByte {
 
 #[test]
 fn reads_from_a_trickling_unseekable_source() {
-    let source = ByteSourceBox::from_reader(OneByte(io::Cursor::new(SAMPLE.as_bytes().to_vec())));
+    let source = OneByte(io::Cursor::new(SAMPLE.as_bytes().to_vec()));
     let (rows, err) = read_source(source, &[]);
     assert_eq!(err, None);
     assert_eq!(rows, read_ok(SAMPLE));
@@ -266,8 +199,8 @@ fn field_without_colon_is_a_parse_error_with_its_line() {
     assert_eq!(rows, vec![rec(&[("a", "1")])]);
     let err = err.unwrap();
     assert_eq!(err.kind, RErrorKind::PARSE);
-    assert_eq!(err.line.into_option(), Some(3));
-    assert_eq!(err.record.into_option(), Some(2));
+    assert_eq!(err.line, Some(3));
+    assert_eq!(err.record, Some(2));
     assert_eq!(
         err.to_string(),
         "parse error at line 3 (record 2): field 2 `junk` has no ':' (expected label:value)"
@@ -279,10 +212,7 @@ fn rows_before_an_error_in_the_same_batch_are_delivered_first() {
     let (rows, err) = read(b"a:1\nb:2\nbad line\nc:4\n", &[]);
     assert_eq!(rows, vec![rec(&[("a", "1")]), rec(&[("b", "2")])]);
     let err = err.unwrap();
-    assert_eq!(
-        (err.kind, err.line.into_option()),
-        (RErrorKind::PARSE, Some(3))
-    );
+    assert_eq!((err.kind, err.line), (RErrorKind::PARSE, Some(3)));
 }
 
 #[test]
@@ -315,7 +245,7 @@ fn invalid_utf8_is_an_encoding_error_with_its_line() {
     assert_eq!(rows, vec![rec(&[("a", "1")])]);
     let err = err.unwrap();
     assert_eq!(err.kind, RErrorKind::ENCODING);
-    assert_eq!(err.line.into_option(), Some(2));
+    assert_eq!(err.line, Some(2));
 }
 
 #[test]
@@ -360,18 +290,15 @@ fn writes_text_forms_and_skips_absent_fields() {
     let b = batch(&[
         vec![
             ("s", s("a:b c")),
-            ("i", RValue::Int(-42)),
-            ("f", RValue::Float(1.5)),
-            ("t", RValue::Bool(true)),
-            ("n", RValue::Null),
-            ("bytes", RValue::Bytes(b"raw".to_vec().into())),
-            ("list", RValue::List(vec![RValue::Int(1), s("x\ty")].into())),
-            (
-                "map",
-                RValue::Map(vec![Tuple2(RString::from("k"), s("v\n"))].into()),
-            ),
+            ("i", Value::Int(-42)),
+            ("f", Value::Float(1.5)),
+            ("t", Value::Bool(true)),
+            ("n", Value::Null),
+            ("bytes", Value::Bytes(b"raw".to_vec())),
+            ("list", Value::List(vec![Value::Int(1), s("x\ty")])),
+            ("map", Value::Map(vec![("k".into(), s("v\n"))])),
         ],
-        vec![("i", RValue::Int(7)), ("other", s(""))],
+        vec![("i", Value::Int(7)), ("other", s(""))],
         vec![],
     ]);
     let (text, err) = write(&[b], &[]);
@@ -403,7 +330,7 @@ fn value_with_tab_cr_or_lf_is_refused_and_nothing_broken_is_written() {
         );
         let err = err.unwrap();
         assert_eq!(err.kind, RErrorKind::SCHEMA);
-        assert_eq!(err.record.into_option(), Some(2));
+        assert_eq!(err.record, Some(2));
         assert_eq!(
             err.to_string(),
             format!(
@@ -419,7 +346,7 @@ fn record_numbers_continue_across_batches() {
     let second = batch(&[vec![("a", s("3"))], vec![("a", s("bad\n"))]]);
     let (text, err) = write(&[first, second], &[]);
     assert_eq!(text, "a:1\na:2\na:3\n");
-    assert_eq!(err.unwrap().record.into_option(), Some(4));
+    assert_eq!(err.unwrap().record, Some(4));
 }
 
 #[test]
@@ -451,7 +378,7 @@ fn unrepresentable_labels_are_refused() {
 
 #[test]
 fn round_trip_write_then_read() {
-    let rows: Vec<Vec<(&str, RValue)>> = vec![
+    let rows: Vec<Vec<(&str, Value)>> = vec![
         vec![
             ("host", s("127.0.0.1")),
             ("path", s("/a:b")),
@@ -464,20 +391,10 @@ fn round_trip_write_then_read() {
     let (text, err) = write(&[batch(&rows)], &[("strict_labels", "true")]);
     assert_eq!(err, None);
     let back = read_ok(&text);
-    let expected: Vec<Record> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|(k, v)| match v {
-                    RValue::Str(v) => (k.to_string(), v.to_string()),
-                    _ => unreachable!(),
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let expected: Vec<Record> = batch(&rows);
     // Fields come back in the batch's order (first seen); compare as sets per row.
     let sorted = |mut v: Vec<Record>| {
-        v.iter_mut().for_each(|r| r.sort());
+        v.iter_mut().for_each(|r| r.sort_by(|a, b| a.0.cmp(&b.0)));
         v
     };
     assert_eq!(sorted(back), sorted(expected));
@@ -497,16 +414,7 @@ fn round_trip_of_many_rows_across_batches() {
     assert_eq!(rows.len(), 3000);
     assert_eq!(rows[3], rec(&[("id", "3"), ("v", "6"), ("extra", "e3")]));
     assert_eq!(rows[2999], rec(&[("id", "2999"), ("v", "5998")]));
-    let batches: Vec<RBatch> = rows
-        .chunks(1024)
-        .map(|chunk| {
-            let owned: Vec<Vec<(&str, RValue)>> = chunk
-                .iter()
-                .map(|r| r.iter().map(|(k, v)| (k.as_str(), s(v))).collect())
-                .collect();
-            batch(&owned)
-        })
-        .collect();
+    let batches: Vec<Vec<Record>> = rows.chunks(1024).map(<[Record]>::to_vec).collect();
     let (written, err) = write(&batches, &[]);
     assert_eq!(err, None);
     assert_eq!(written, text);

@@ -1,51 +1,41 @@
-//! Drives the codec in-process through `get_library()` (the wire objects the
-//! host uses after dlopen), and checks interoperability with the reference
-//! `lz4` command-line tool when it is installed.
+//! Drives the codec in-process through the author test harness (the same
+//! wire objects the host uses after dlopen), and checks interoperability
+//! with the reference `lz4` command-line tool when it is installed.
 
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::Command;
 
-use iterable_plugin_api::abi_stable::std_types::{RNone, RSlice, RSliceMut, RSome};
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::sdk::streams::MemorySink;
-use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, CodecProviderBox, RError};
+use iterable_plugin_api::testing::PluginTest;
 
-use super::{FRAME_MAGIC, Lz4Decoder, Lz4Encoder, get_library};
+use super::{FRAME_MAGIC, Lz4Decoder, Lz4Encoder, plugin_exports};
 
-fn codec() -> CodecProviderBox {
-    let codecs = (get_library().codecs())().unwrap();
-    assert_eq!(codecs.len(), 1);
-    codecs.into_iter().next().unwrap()
+fn t() -> PluginTest {
+    PluginTest::new(plugin_exports())
 }
 
 /// Compresses `chunks` (written one by one) through the plugin's encoder.
 fn encode(chunks: &[&[u8]]) -> Vec<u8> {
     let out = MemorySink::new();
-    let mut sink = codec()
-        .encoder(ByteSinkBox::from_writer(out.clone()), RNone)
-        .into_result()
+    let mut sink = t()
+        .encoder("lz4", out.clone(), None)
         .unwrap_or_else(|e| panic!("encoder: {e}"));
     for chunk in chunks {
-        sink.write(RSlice::from_slice(chunk)).unwrap();
+        sink.write_chunk(chunk).unwrap();
     }
     sink.finish().unwrap();
     out.contents()
 }
 
 /// Decompresses `compressed` through the plugin's decoder, reading 7000 bytes at a time.
-fn decode(compressed: &[u8]) -> Result<Vec<u8>, RError> {
-    let mut source = codec()
-        .decoder(ByteSourceBox::from_reader(io::Cursor::new(
-            compressed.to_vec(),
-        )))
-        .into_result()?;
+fn decode(compressed: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut source = t().decoder("lz4", io::Cursor::new(compressed.to_vec()))?;
     let mut out = Vec::new();
     let mut buf = vec![0u8; 7000];
     loop {
-        let n = source
-            .read(RSliceMut::from_mut_slice(&mut buf))
-            .into_result()?;
+        let n = source.read_chunk(&mut buf)?;
         if n == 0 {
             return Ok(out);
         }
@@ -53,7 +43,7 @@ fn decode(compressed: &[u8]) -> Result<Vec<u8>, RError> {
     }
 }
 
-fn decode_err(compressed: &[u8]) -> RError {
+fn decode_err(compressed: &[u8]) -> Error {
     match decode(compressed) {
         Ok(data) => panic!("expected an error, decoded {} bytes", data.len()),
         Err(e) => e,
@@ -89,26 +79,20 @@ fn sample(len: usize) -> Vec<u8> {
 
 #[test]
 fn describes_itself() {
-    let meta = (get_library().metadata())().unwrap();
-    assert_eq!(meta.name.as_str(), "lz4");
-    assert_eq!(meta.version.as_str(), env!("CARGO_PKG_VERSION"));
-    assert_eq!(meta.api_version.as_str(), iterable_plugin_api::API_VERSION);
-    let info = codec().info();
-    assert_eq!(info.id.as_str(), "lz4");
-    assert_eq!(info.extensions.len(), 1);
-    assert_eq!(info.extensions[0].as_str(), "lz4");
-    assert_eq!(info.magic.len(), 1);
-    assert_eq!(info.magic[0].as_slice(), FRAME_MAGIC);
-    assert_eq!(
-        (info.level_min, info.level_max, info.level_default),
-        (0, 0, 0)
-    );
+    let about = t().about().unwrap();
+    assert_eq!(about.name, "lz4");
+    assert_eq!(about.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(about.abi_version, iterable_plugin_api::API_VERSION);
+    let info = t().codec_about("lz4").unwrap();
+    assert_eq!(info.id, "lz4");
+    assert_eq!(info.extensions, ["lz4"]);
+    assert_eq!(info.magic, [FRAME_MAGIC.to_vec()]);
+    assert_eq!(info.levels, (0, 0, 0));
 }
 
 #[test]
 fn levels_other_than_zero_are_refused() {
-    let sink = ByteSinkBox::from_writer(MemorySink::new());
-    let err = match codec().encoder(sink, RSome(9)).into_result() {
+    let err = match t().encoder("lz4", MemorySink::new(), Some(9)) {
         Ok(_) => panic!("level 9 accepted"),
         Err(e) => e,
     };
@@ -117,8 +101,7 @@ fn levels_other_than_zero_are_refused() {
         err.message.as_str(),
         "compression level 9 is out of range for `lz4` (0..=0)"
     );
-    let sink = ByteSinkBox::from_writer(MemorySink::new());
-    assert!(codec().encoder(sink, RSome(0)).into_result().is_ok());
+    assert!(t().encoder("lz4", MemorySink::new(), Some(0)).is_ok());
 }
 
 // ------------------------------------------------------------------ round trips
@@ -306,27 +289,21 @@ fn corruption_messages_say_what_is_wrong() {
 #[test]
 fn an_error_is_repeated_by_later_reads() {
     let compressed = encode(&[&sample(20_000)]);
-    let mut source = codec()
-        .decoder(ByteSourceBox::from_reader(io::Cursor::new(
-            compressed[..compressed.len() / 2].to_vec(),
-        )))
-        .into_result()
+    let mut source = t()
+        .decoder(
+            "lz4",
+            io::Cursor::new(compressed[..compressed.len() / 2].to_vec()),
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     let mut buf = vec![0u8; 1 << 20];
     let first = loop {
-        match source
-            .read(RSliceMut::from_mut_slice(&mut buf))
-            .into_result()
-        {
+        match source.read_chunk(&mut buf) {
             Ok(0) => panic!("no error"),
             Ok(_) => continue,
             Err(e) => break e,
         }
     };
-    let again = source
-        .read(RSliceMut::from_mut_slice(&mut buf))
-        .into_result()
-        .unwrap_err();
+    let again = source.read_chunk(&mut buf).unwrap_err();
     assert_eq!(first, again);
 }
 
@@ -348,12 +325,11 @@ fn output_errors_are_reported_not_panicked() {
     // when lz4_flex writes the block (past the 64 KiB output buffer), where
     // lz4_flex 0.11 would panic on the host's error without the Sink wrapper.
     for size in [5, 1 << 20] {
-        let mut sink = codec()
-            .encoder(ByteSinkBox::from_writer(DiskFull), RNone)
-            .into_result()
+        let mut sink = t()
+            .encoder("lz4", DiskFull, None)
             .unwrap_or_else(|e| panic!("{e}"));
-        sink.write(RSlice::from_slice(&sample(size))).unwrap();
-        let err = sink.finish().into_result().unwrap_err();
+        sink.write_chunk(&sample(size)).unwrap();
+        let err = sink.finish().unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (RErrorKind::IO, "disk full")
@@ -361,14 +337,13 @@ fn output_errors_are_reported_not_panicked() {
     }
 
     // Large data: the failing write happens in `write`, once a block is full.
-    let mut sink = codec()
-        .encoder(ByteSinkBox::from_writer(DiskFull), RNone)
-        .into_result()
+    let mut sink = t()
+        .encoder("lz4", DiskFull, None)
         .unwrap_or_else(|e| panic!("{e}"));
     let data = sample(5 << 20);
     let err = data
         .chunks(1 << 20)
-        .find_map(|c| sink.write(RSlice::from_slice(c)).into_result().err())
+        .find_map(|c| sink.write_chunk(c).err())
         .expect("a write fails");
     assert_eq!(
         (err.kind, err.message.as_str()),

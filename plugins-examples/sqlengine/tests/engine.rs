@@ -1,71 +1,34 @@
-//! Drives the `sql` engine through its exported root module, in-process,
-//! with inputs served the way a host serves them (record sources).
+//! Drives the `sql` engine in-process through the author test harness,
+//! with inputs served the way a host serves them (batches of records).
 
-use iterable_plugin_api::abi::roptions;
-use iterable_plugin_api::abi_stable::std_types::{RString, RVec, Tuple2};
 use iterable_plugin_api::prelude::*;
-use iterable_plugin_api::{RBatch, RError, ROptions, RecordSourceBox};
-use iterable_plugin_sqlengine::get_library;
+use iterable_plugin_api::testing::{Batches, PluginTest, Record, Value};
+use iterable_plugin_sqlengine::plugin_exports;
 
-type Record = Vec<(String, RValue)>;
-
-fn s(v: &str) -> RValue {
-    RValue::Str(v.into())
+fn s(v: &str) -> Value {
+    Value::Str(v.into())
 }
 
-fn rec(pairs: &[(&str, RValue)]) -> Record {
+fn rec(pairs: &[(&str, Value)]) -> Record {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect()
 }
 
-/// A host-side input serving `rows`, `per_batch` rows per batch.
-fn input(rows: Vec<Record>, per_batch: usize) -> RecordSourceBox {
-    let mut rows = rows.into_iter();
-    RecordSourceBox::from_fn(move |batch, max| {
-        let mut b = batch.builder();
-        for row in rows.by_ref().take(per_batch.min(max as usize)) {
-            for (k, v) in row {
-                b.key(&k).push_value(v);
-            }
-            b.end_row();
-        }
-        drop(b);
-        Ok(!batch.is_empty())
-    })
+/// An input serving `rows`, `per_batch` rows per batch.
+fn input(rows: Vec<Record>, per_batch: usize) -> Batches {
+    rows.chunks(per_batch).map(|c| Ok(c.to_vec())).collect()
 }
 
 fn run(
     query: &str,
-    inputs: Vec<(&str, RecordSourceBox)>,
-    options: ROptions,
-) -> Result<Vec<Record>, RError> {
-    let engines = (get_library().engines())().unwrap();
-    assert_eq!(engines.len(), 1);
-    assert_eq!(engines[0].info().id.as_str(), "sql");
-    let inputs: RVec<Tuple2<RString, RecordSourceBox>> = inputs
-        .into_iter()
-        .map(|(name, src)| Tuple2(RString::from(name), src))
-        .collect();
-    let mut src = engines[0]
-        .execute(query.into(), inputs, options)
-        .into_result()?;
-    let mut batch = RBatch::new();
-    let mut out = Vec::new();
-    loop {
-        let more = src.read_batch(&mut batch, 3).into_result()?;
-        for row in batch.iter() {
-            out.push(
-                row.present()
-                    .map(|(k, v)| (k.to_owned(), v.to_value().unwrap()))
-                    .collect(),
-            );
-        }
-        if !more {
-            return Ok(out);
-        }
-    }
+    inputs: Vec<(&str, Batches)>,
+    options: &[(&str, &str)],
+) -> Result<Vec<Record>, Error> {
+    let t = PluginTest::new(plugin_exports()).batch_size(3);
+    assert_eq!(t.provides().unwrap().engines, ["sql"]);
+    t.query_batches("sql", query, inputs, options)
 }
 
 /// CSV-like rows: every value is a string.
@@ -87,15 +50,15 @@ fn group_by_over_a_csv_like_input() {
     let got = run(
         "SELECT city, count(*) AS n FROM data GROUP BY city ORDER BY city",
         vec![("data", input(cities(), 2))],
-        ROptions::new(),
+        &[],
     )
     .unwrap();
     assert_eq!(
         got,
         [
-            rec(&[("city", s("Berlin")), ("n", RValue::Int(2))]),
-            rec(&[("city", s("Paris")), ("n", RValue::Int(2))]),
-            rec(&[("city", s("Rome")), ("n", RValue::Int(1))]),
+            rec(&[("city", s("Berlin")), ("n", Value::Int(2))]),
+            rec(&[("city", s("Paris")), ("n", Value::Int(2))]),
+            rec(&[("city", s("Rome")), ("n", Value::Int(1))]),
         ]
     );
     // CSV numbers are text: CAST them to compare or add.
@@ -103,7 +66,7 @@ fn group_by_over_a_csv_like_input() {
         "SELECT city, sum(CAST(n AS INTEGER)) AS total, typeof(n) AS t FROM data \
          WHERE CAST(n AS INTEGER) >= 2 GROUP BY city ORDER BY total DESC",
         vec![("data", input(cities(), 2))],
-        ROptions::new(),
+        &[],
     )
     .unwrap();
     assert_eq!(
@@ -111,17 +74,17 @@ fn group_by_over_a_csv_like_input() {
         [
             rec(&[
                 ("city", s("Paris")),
-                ("total", RValue::Int(12)),
+                ("total", Value::Int(12)),
                 ("t", s("text"))
             ]),
             rec(&[
                 ("city", s("Berlin")),
-                ("total", RValue::Int(7)),
+                ("total", Value::Int(7)),
                 ("t", s("text"))
             ]),
             rec(&[
                 ("city", s("Rome")),
-                ("total", RValue::Int(5)),
+                ("total", Value::Int(5)),
                 ("t", s("text"))
             ]),
         ]
@@ -131,46 +94,46 @@ fn group_by_over_a_csv_like_input() {
 #[test]
 fn values_keep_their_types_and_fields_are_unioned() {
     let rows = vec![
-        rec(&[("a", RValue::Int(1)), ("b", s("x"))]),
-        rec(&[("a", RValue::Float(2.5)), ("b", RValue::Null)]),
+        rec(&[("a", Value::Int(1)), ("b", s("x"))]),
+        rec(&[("a", Value::Float(2.5)), ("b", Value::Null)]),
         // New fields in a later batch become new columns.
         rec(&[
             ("a", s("three")),
-            ("c", RValue::Bytes(RVec::from_slice(&[1, 2]))),
-            ("d", RValue::Bool(true)),
-            ("e", RValue::map([("k", RValue::Int(1))])),
+            ("c", Value::Bytes(vec![1, 2])),
+            ("d", Value::Bool(true)),
+            ("e", Value::Map(vec![("k".into(), Value::Int(1))])),
         ]),
     ];
     let got = run(
         "SELECT *, typeof(a) AS ta FROM data",
         vec![("data", input(rows, 2))],
-        ROptions::new(),
+        &[],
     )
     .unwrap();
     assert_eq!(
         got,
         [
             rec(&[
-                ("a", RValue::Int(1)),
+                ("a", Value::Int(1)),
                 ("b", s("x")),
-                ("c", RValue::Null),
-                ("d", RValue::Null),
-                ("e", RValue::Null),
+                ("c", Value::Null),
+                ("d", Value::Null),
+                ("e", Value::Null),
                 ("ta", s("integer")),
             ]),
             rec(&[
-                ("a", RValue::Float(2.5)),
-                ("b", RValue::Null),
-                ("c", RValue::Null),
-                ("d", RValue::Null),
-                ("e", RValue::Null),
+                ("a", Value::Float(2.5)),
+                ("b", Value::Null),
+                ("c", Value::Null),
+                ("d", Value::Null),
+                ("e", Value::Null),
                 ("ta", s("real")),
             ]),
             rec(&[
                 ("a", s("three")),
-                ("b", RValue::Null),
-                ("c", RValue::Bytes(RVec::from_slice(&[1, 2]))),
-                ("d", RValue::Int(1)),
+                ("b", Value::Null),
+                ("c", Value::Bytes(vec![1, 2])),
+                ("d", Value::Int(1)),
                 ("e", s("{\"k\":1}")),
                 ("ta", s("text")),
             ]),
@@ -192,14 +155,14 @@ fn several_inputs_are_several_tables() {
             ("data", input(cities(), 10)),
             ("my-people", input(people, 1)),
         ],
-        ROptions::new(),
+        &[],
     )
     .unwrap();
     assert_eq!(
         got,
         [
-            rec(&[("name", s("ann")), ("visits", RValue::Int(2))]),
-            rec(&[("name", s("bob")), ("visits", RValue::Int(1))]),
+            rec(&[("name", s("ann")), ("visits", Value::Int(2))]),
+            rec(&[("name", s("bob")), ("visits", Value::Int(1))]),
         ]
     );
 }
@@ -227,7 +190,7 @@ fn refuses_anything_but_a_single_select() {
             "refused the SQL after the first ';': `SELECT 2`",
         ),
     ] {
-        let e = run(query, vec![("data", input(cities(), 2))], ROptions::new()).unwrap_err();
+        let e = run(query, vec![("data", input(cities(), 2))], &[]).unwrap_err();
         assert_eq!(e.kind, RErrorKind::ENGINE, "{query}");
         assert_eq!(
             e.message.as_str(),
@@ -237,7 +200,7 @@ fn refuses_anything_but_a_single_select() {
         );
     }
     // A ';' inside a literal, and trailing semicolons, are fine.
-    let got = run("SELECT ';' AS s;;", vec![], ROptions::new()).unwrap();
+    let got = run("SELECT ';' AS s;;", vec![], &[]).unwrap();
     assert_eq!(got, [rec(&[("s", s(";"))])]);
 }
 
@@ -246,7 +209,7 @@ fn sql_errors_carry_sqlites_message() {
     let e = run(
         "SELECT nope FROM data",
         vec![("data", input(cities(), 2))],
-        ROptions::new(),
+        &[],
     )
     .unwrap_err();
     assert_eq!(e.kind, RErrorKind::ENGINE);
@@ -255,18 +218,13 @@ fn sql_errors_carry_sqlites_message() {
         "SQL error: no such column: nope in SELECT nope FROM data at offset 7"
     );
     // An input without records has no table, and the message says why.
-    let e = run(
-        "SELECT * FROM data",
-        vec![("data", input(vec![], 2))],
-        ROptions::new(),
-    )
-    .unwrap_err();
+    let e = run("SELECT * FROM data", vec![("data", input(vec![], 2))], &[]).unwrap_err();
     assert_eq!(
         e.message.as_str(),
         "SQL error: no such table: data \
          (no table was created for input \"data\": it had no records)"
     );
-    let e = run("SELECT 1", vec![], roptions([("x", "1")])).unwrap_err();
+    let e = run("SELECT 1", vec![], &[("x", "1")]).unwrap_err();
     assert_eq!(e.kind, RErrorKind::INVALID_OPTION);
     assert_eq!(
         e.message.as_str(),
@@ -276,40 +234,25 @@ fn sql_errors_carry_sqlites_message() {
 
 #[test]
 fn input_errors_keep_their_kind() {
-    let mut sent = false;
-    let failing = RecordSourceBox::from_fn(move |batch, _| {
-        if sent {
-            return Err(RError::new(RErrorKind::PARSE, "bad quote").with_line(3));
-        }
-        sent = true;
-        batch.builder().key("a").push_str("x").end_row();
-        Ok(true)
-    });
-    let e = run(
-        "SELECT * FROM data",
-        vec![("data", failing)],
-        ROptions::new(),
-    )
-    .unwrap_err();
+    let failing = vec![
+        Ok(vec![rec(&[("a", s("x"))])]),
+        Err(Error::parse("bad quote").with_line(3)),
+    ];
+    let e = run("SELECT * FROM data", vec![("data", failing)], &[]).unwrap_err();
     assert_eq!(e.kind, RErrorKind::PARSE);
     assert_eq!(e.message.as_str(), "input `data`: bad quote");
-    assert_eq!(e.line.into_option(), Some(3));
+    assert_eq!(e.line, Some(3));
 }
 
 #[test]
 fn big_results_stream() {
     let rows: Vec<Record> = (0..5000)
-        .map(|i| rec(&[("i", RValue::Int(i)), ("s", s(&format!("v{i}")))]))
+        .map(|i| rec(&[("i", Value::Int(i)), ("s", s(&format!("v{i}")))]))
         .collect();
-    let got = run(
-        "SELECT * FROM data",
-        vec![("data", input(rows, 1024))],
-        ROptions::new(),
-    )
-    .unwrap();
+    let got = run("SELECT * FROM data", vec![("data", input(rows, 1024))], &[]).unwrap();
     assert_eq!(got.len(), 5000);
     assert_eq!(
         got[4999],
-        rec(&[("i", RValue::Int(4999)), ("s", s("v4999"))])
+        rec(&[("i", Value::Int(4999)), ("s", s("v4999"))])
     );
 }

@@ -1,21 +1,20 @@
-//! Drives the `sqlite` driver through its exported root module, in-process:
+//! Drives the `sqlite` driver in-process through the author test harness:
 //! the same wire-level objects a host gets after loading the library.
 
 use std::path::{Path, PathBuf};
 
-use iterable_plugin_api::abi::roptions;
-use iterable_plugin_api::abi_stable::std_types::{RResult, RVec};
 use iterable_plugin_api::prelude::*;
-use iterable_plugin_api::{ConnectionBox, RBatch, RError, RecordSourceBox};
-use iterable_plugin_sqlite::get_library;
+use iterable_plugin_api::testing::{PluginTest, Record, TestConnection, Value, with_rows};
+use iterable_plugin_sqlite::plugin_exports;
 
-type Record = Vec<(String, RValue)>;
+/// The plugin under test, asking for two rows per batch (so chunks span batches).
+fn t() -> PluginTest {
+    PluginTest::new(plugin_exports()).batch_size(2)
+}
 
-fn connect(uri: &str) -> Result<ConnectionBox, RError> {
-    let drivers = (get_library().drivers())().unwrap();
-    assert_eq!(drivers.len(), 1);
-    assert_eq!(drivers[0].info().id.as_str(), "sqlite");
-    drivers[0].connect(uri.into(), RVec::new()).into_result()
+fn connect(uri: &str) -> Result<TestConnection, Error> {
+    assert_eq!(t().provides().unwrap().drivers, ["sqlite"]);
+    t().connect("sqlite", uri, &[])
 }
 
 fn uri(path: &Path) -> String {
@@ -36,49 +35,29 @@ fn setup(path: &Path, sql: &str) {
         .unwrap();
 }
 
-fn connect_err(uri: &str) -> RError {
+fn connect_err(uri: &str) -> Error {
     match connect(uri) {
         Ok(_) => panic!("expected an error"),
         Err(e) => e,
     }
 }
 
-fn err<T>(r: RResult<T, RError>) -> RError {
-    match r.into_result() {
+fn err<T>(r: Result<T, Error>) -> Error {
+    match r {
         Ok(_) => panic!("expected an error"),
         Err(e) => e,
     }
 }
 
-/// Reads every record, two rows per batch (so chunks span batches).
-fn records(src: RResult<RecordSourceBox, RError>) -> Vec<Record> {
-    let mut src = src.unwrap();
-    let mut batch = RBatch::new();
-    let mut out = Vec::new();
-    loop {
-        let more = src.read_batch(&mut batch, 2).unwrap();
-        for row in batch.iter() {
-            out.push(
-                row.present()
-                    .map(|(k, v)| (k.to_owned(), v.to_value().unwrap()))
-                    .collect(),
-            );
-        }
-        if !more {
-            return out;
-        }
-    }
-}
-
-fn rec(pairs: &[(&str, RValue)]) -> Record {
+fn rec(pairs: &[(&str, Value)]) -> Record {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect()
 }
 
-fn s(v: &str) -> RValue {
-    RValue::Str(v.into())
+fn s(v: &str) -> Value {
+    Value::Str(v.into())
 }
 
 fn table_rows(path: &Path, sql: &str) -> Vec<String> {
@@ -108,18 +87,18 @@ fn bad_uris_and_missing_files_are_clear_errors() {
 
     let (dir, path) = db();
     let mut conn = connect(&uri(&path)).unwrap();
-    let e = err(conn.list_tables());
+    let e = err(conn.tables());
     assert_eq!(e.kind, RErrorKind::DRIVER);
     assert_eq!(
         e.message.as_str(),
         format!("database file {} does not exist", path.display())
     );
-    let e = err(conn.read_table("t".into(), RVec::new()));
+    let e = err(conn.read_table("t", &[]));
     assert_eq!(e.kind, RErrorKind::DRIVER);
     // Reading did not create the file.
     assert!(!path.exists());
 
-    let e = err(connect(&uri(dir.path())).unwrap().list_tables());
+    let e = err(connect(&uri(dir.path())).unwrap().tables());
     assert_eq!(
         e.message.as_str(),
         format!(
@@ -128,8 +107,7 @@ fn bad_uris_and_missing_files_are_clear_errors() {
         )
     );
 
-    let drivers = (get_library().drivers())().unwrap();
-    let e = err(drivers[0].connect(uri(&path).as_str().into(), roptions([("delimiter", ";")])));
+    let e = err(t().connect("sqlite", &uri(&path), &[("delimiter", ";")]));
     assert_eq!(e.kind, RErrorKind::INVALID_OPTION);
     assert_eq!(
         e.message.as_str(),
@@ -150,12 +128,7 @@ fn lists_user_tables_sorted() {
          CREATE INDEX zx ON zeta (x);",
     );
     let mut conn = connect(&uri(&path)).unwrap();
-    let tables: Vec<String> = conn
-        .list_tables()
-        .unwrap()
-        .into_iter()
-        .map(|t| t.into_string())
-        .collect();
+    let tables: Vec<String> = conn.tables().unwrap();
     // sqlite_sequence (made by AUTOINCREMENT) is internal and not listed.
     assert_eq!(tables, ["Mid", "alpha", "zeta"]);
 }
@@ -171,30 +144,30 @@ fn reads_a_table_with_every_column_type() {
          INSERT INTO \"my \"\"odd\"\" table\" VALUES (NULL, NULL, 'é', NULL, 3);",
     );
     let mut conn = connect(&uri(&path)).unwrap();
-    let got = records(conn.read_table("my \"odd\" table".into(), RVec::new()));
+    let got = conn.read_table("my \"odd\" table", &[]).unwrap();
     assert_eq!(
         got,
         [
             rec(&[
-                ("i", RValue::Int(1)),
-                ("r", RValue::Float(2.5)),
+                ("i", Value::Int(1)),
+                ("r", Value::Float(2.5)),
                 ("t", s("x")),
-                ("b", RValue::Bytes(RVec::from_slice(&[0, 255]))),
-                ("n", RValue::Null),
+                ("b", Value::Bytes(vec![0, 255])),
+                ("n", Value::Null),
             ]),
             rec(&[
-                ("i", RValue::Int(-7)),
-                ("r", RValue::Float(0.0)),
+                ("i", Value::Int(-7)),
+                ("r", Value::Float(0.0)),
                 ("t", s("")),
-                ("b", RValue::Bytes(RVec::new())),
+                ("b", Value::Bytes(vec![])),
                 ("n", s("any")),
             ]),
             rec(&[
-                ("i", RValue::Null),
-                ("r", RValue::Null),
+                ("i", Value::Null),
+                ("r", Value::Null),
                 ("t", s("é")),
-                ("b", RValue::Null),
-                ("n", RValue::Int(3)),
+                ("b", Value::Null),
+                ("n", Value::Int(3)),
             ]),
         ]
     );
@@ -209,31 +182,30 @@ fn reads_a_query() {
          INSERT INTO t VALUES ('Paris', 2), ('Berlin', 4), ('Paris', 3);",
     );
     let mut conn = connect(&uri(&path)).unwrap();
-    let got = records(
-        conn.read_query(
+    let got = conn
+        .read_query(
             "WITH x AS (SELECT * FROM t) \
-         SELECT city, sum(pop) AS total, city FROM x GROUP BY city ORDER BY city;"
-                .into(),
-            RVec::new(),
-        ),
-    );
+         SELECT city, sum(pop) AS total, city FROM x GROUP BY city ORDER BY city;",
+            &[],
+        )
+        .unwrap();
     assert_eq!(
         got,
         [
             rec(&[
                 ("city", s("Berlin")),
-                ("total", RValue::Int(4)),
+                ("total", Value::Int(4)),
                 ("city_2", s("Berlin"))
             ]),
             rec(&[
                 ("city", s("Paris")),
-                ("total", RValue::Int(5)),
+                ("total", Value::Int(5)),
                 ("city_2", s("Paris"))
             ]),
         ]
     );
     // A ';' inside a literal is not a statement boundary.
-    let got = records(conn.read_query("SELECT 'a;b' AS v; -- done".into(), RVec::new()));
+    let got = conn.read_query("SELECT 'a;b' AS v; -- done", &[]).unwrap();
     assert_eq!(got, [rec(&[("v", s("a;b"))])]);
 }
 
@@ -242,7 +214,7 @@ fn bad_names_and_sql_are_driver_errors_with_sqlites_message() {
     let (_dir, path) = db();
     setup(&path, "CREATE TABLE t (a);");
     let mut conn = connect(&uri(&path)).unwrap();
-    let e = err(conn.read_table("nope".into(), RVec::new()));
+    let e = err(conn.read_table("nope", &[]));
     assert_eq!(e.kind, RErrorKind::DRIVER);
     assert_eq!(
         e.message.as_str(),
@@ -251,7 +223,7 @@ fn bad_names_and_sql_are_driver_errors_with_sqlites_message() {
             path.display()
         )
     );
-    let e = err(conn.read_query("SELEC a FROM t".into(), RVec::new()));
+    let e = err(conn.read_query("SELEC a FROM t", &[]));
     assert_eq!(e.kind, RErrorKind::DRIVER);
     assert_eq!(
         e.message.as_str(),
@@ -274,7 +246,7 @@ fn read_query_refuses_statements_that_are_not_read_only() {
         "WITH x AS (SELECT 1) UPDATE t SET a = 5",
         "BEGIN",
     ] {
-        let e = err(conn.read_query(sql.into(), RVec::new()));
+        let e = err(conn.read_query(sql, &[]));
         assert_eq!(e.kind, RErrorKind::DRIVER);
         assert_eq!(
             e.message.as_str(),
@@ -284,7 +256,7 @@ fn read_query_refuses_statements_that_are_not_read_only() {
             )
         );
     }
-    let e = err(conn.read_query("SELECT 1; DROP TABLE t".into(), RVec::new()));
+    let e = err(conn.read_query("SELECT 1; DROP TABLE t", &[]));
     assert_eq!(
         e.message.as_str(),
         "read_query runs a single statement; refused `SELECT 1; DROP TABLE t`"
@@ -293,39 +265,30 @@ fn read_query_refuses_statements_that_are_not_read_only() {
 }
 
 /// One batch from `(field, value)` rows.
-fn batch(rows: &[&[(&str, RValue)]]) -> RBatch {
-    let mut batch = RBatch::new();
-    let mut b = batch.builder();
-    for row in rows {
-        for (k, v) in *row {
-            b.key(k).push_value(v.clone());
-        }
-        b.end_row();
-    }
-    drop(b);
-    batch
+fn batch(rows: &[&[(&str, Value)]]) -> Vec<Record> {
+    rows.iter().map(|r| rec(r)).collect()
 }
 
 #[test]
 fn writes_a_new_table_then_reads_it_back() {
     let (_dir, path) = db();
     let mut conn = connect(&uri(&path)).unwrap();
-    let mut w = conn.write_table("out".into(), RVec::new()).unwrap();
-    let list = RValue::List(vec![RValue::Int(1), s("a\"b")].into());
-    w.write_batch(&batch(&[
+    let mut w = conn.writer("out", &[]).unwrap();
+    let list = Value::List(vec![Value::Int(1), s("a\"b")]);
+    w.write(&batch(&[
         &[
-            ("id", RValue::Int(1)),
-            ("score", RValue::Null),
+            ("id", Value::Int(1)),
+            ("score", Value::Null),
             ("name", s("ann")),
-            ("raw", RValue::Bytes(RVec::from_slice(b"\x01"))),
-            ("ok", RValue::Bool(true)),
+            ("raw", Value::Bytes(b"\x01".to_vec())),
+            ("ok", Value::Bool(true)),
             ("tags", list),
         ],
-        &[("id", RValue::Int(2)), ("score", RValue::Float(1.5))],
+        &[("id", Value::Int(2)), ("score", Value::Float(1.5))],
     ]))
     .unwrap();
     // A later batch with a new field: the column is added.
-    w.write_batch(&batch(&[&[("id", RValue::Int(3)), ("extra", s("e"))]]))
+    w.write(&batch(&[&[("id", Value::Int(3)), ("extra", s("e"))]]))
         .unwrap();
     w.finish().unwrap();
 
@@ -352,12 +315,12 @@ fn writes_a_new_table_then_reads_it_back() {
         ]
     );
 
-    let got = records(conn.read_table("out".into(), RVec::new()));
-    let nulls = |pairs: &[(&str, RValue)]| {
+    let got = conn.read_table("out", &[]).unwrap();
+    let nulls = |pairs: &[(&str, Value)]| {
         let mut r = rec(pairs);
         for name in ["id", "score", "name", "raw", "ok", "tags", "extra"] {
             if !r.iter().any(|(k, _)| k == name) {
-                r.push((name.to_owned(), RValue::Null));
+                r.push((name.to_owned(), Value::Null));
             }
         }
         let order = |k: &str| {
@@ -372,24 +335,17 @@ fn writes_a_new_table_then_reads_it_back() {
         got,
         [
             nulls(&[
-                ("id", RValue::Int(1)),
+                ("id", Value::Int(1)),
                 ("name", s("ann")),
-                ("raw", RValue::Bytes(RVec::from_slice(b"\x01"))),
-                ("ok", RValue::Int(1)),
+                ("raw", Value::Bytes(b"\x01".to_vec())),
+                ("ok", Value::Int(1)),
                 ("tags", s("[1,\"a\\\"b\"]")),
             ]),
-            nulls(&[("id", RValue::Int(2)), ("score", RValue::Float(1.5))]),
-            nulls(&[("id", RValue::Int(3)), ("extra", s("e"))]),
+            nulls(&[("id", Value::Int(2)), ("score", Value::Float(1.5))]),
+            nulls(&[("id", Value::Int(3)), ("extra", s("e"))]),
         ]
     );
-    assert_eq!(
-        conn.list_tables()
-            .unwrap()
-            .into_iter()
-            .map(|t| t.into_string())
-            .collect::<Vec<_>>(),
-        ["out"]
-    );
+    assert_eq!(conn.tables().unwrap(), ["out"]);
 }
 
 #[test]
@@ -401,9 +357,9 @@ fn writes_append_to_an_existing_table() {
          INSERT INTO t VALUES (1, 'old');",
     );
     let mut conn = connect(&uri(&path)).unwrap();
-    let mut w = conn.write_table("t".into(), RVec::new()).unwrap();
+    let mut w = conn.writer("t", &[]).unwrap();
     // `ID` matches the column `id` (SQLite names are case-insensitive).
-    w.write_batch(&batch(&[&[("ID", RValue::Int(2)), ("name", s("new"))]]))
+    w.write(&batch(&[&[("ID", Value::Int(2)), ("name", s("new"))]]))
         .unwrap();
     w.finish().unwrap();
     assert_eq!(
@@ -415,14 +371,14 @@ fn writes_append_to_an_existing_table() {
 const OLD: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
                    INSERT INTO t VALUES (1, 'a'), (2, 'b');";
 
-fn three_new_rows() -> RBatch {
+fn three_new_rows() -> Vec<Record> {
     batch(&[
-        &[("id", RValue::Int(10)), ("name", s("x"))],
-        &[("id", RValue::Int(11)), ("name", s("y"))],
+        &[("id", Value::Int(10)), ("name", s("x"))],
+        &[("id", Value::Int(11)), ("name", s("y"))],
         &[
-            ("id", RValue::Int(12)),
+            ("id", Value::Int(12)),
             ("name", s("z")),
-            ("added", RValue::Int(0)),
+            ("added", Value::Int(0)),
         ],
     ])
 }
@@ -432,12 +388,12 @@ fn a_failed_insert_rolls_everything_back() {
     let (_dir, path) = db();
     setup(&path, OLD);
     let mut conn = connect(&uri(&path)).unwrap();
-    let mut w = conn.write_table("t".into(), RVec::new()).unwrap();
-    w.write_batch(&three_new_rows()).unwrap();
+    let mut w = conn.writer("t", &[]).unwrap();
+    w.write(&three_new_rows()).unwrap();
     // The 4th record repeats a primary key.
-    let e = err(w.write_batch(&batch(&[&[("id", RValue::Int(1)), ("name", s("dup"))]])));
+    let e = err(w.write(&batch(&[&[("id", Value::Int(1)), ("name", s("dup"))]])));
     assert_eq!(e.kind, RErrorKind::DRIVER);
-    assert_eq!(e.record.into_option(), Some(4));
+    assert_eq!(e.record, Some(4));
     assert_eq!(
         e.message.as_str(),
         "cannot insert into table \"t\": UNIQUE constraint failed: t.id"
@@ -449,7 +405,6 @@ fn a_failed_insert_rolls_everything_back() {
         "cannot insert into table \"t\": UNIQUE constraint failed: t.id \
          (the write was rolled back)"
     );
-    drop(w);
     assert_eq!(
         table_rows(&path, "SELECT id || ':' || name FROM t ORDER BY id"),
         ["1:a", "2:b"]
@@ -466,22 +421,17 @@ fn dropping_the_writer_unfinished_rolls_back() {
     let (_dir, path) = db();
     setup(&path, OLD);
     let mut conn = connect(&uri(&path)).unwrap();
-    let mut w = conn.write_table("t".into(), RVec::new()).unwrap();
-    w.write_batch(&three_new_rows()).unwrap();
+    let mut w = conn.writer("t", &[]).unwrap();
+    w.write(&three_new_rows()).unwrap();
     drop(w);
-    let mut w = conn.write_table("fresh".into(), RVec::new()).unwrap();
-    w.write_batch(&three_new_rows()).unwrap();
+    let mut w = conn.writer("fresh", &[]).unwrap();
+    w.write(&three_new_rows()).unwrap();
     drop(w);
     assert_eq!(
         table_rows(&path, "SELECT id || ':' || name FROM t ORDER BY id"),
         ["1:a", "2:b"]
     );
-    let tables: Vec<String> = conn
-        .list_tables()
-        .unwrap()
-        .into_iter()
-        .map(|t| t.into_string())
-        .collect();
+    let tables: Vec<String> = conn.tables().unwrap();
     assert_eq!(tables, ["t"]);
 }
 
@@ -495,19 +445,19 @@ fn big_tables_stream_and_readers_can_stop_early() {
          INSERT INTO big SELECT n, 'row' || n FROM c;",
     );
     let mut conn = connect(&uri(&path)).unwrap();
-    let mut src = conn.read_table("big".into(), RVec::new()).unwrap();
-    let mut batch = RBatch::new();
+    let mut src = conn.table_reader("big", &[]).unwrap();
     let (mut count, mut sum) = (0u64, 0i64);
     let mut last = String::new();
-    loop {
-        let more = src.read_batch(&mut batch, 1000).unwrap();
-        for row in batch.iter() {
+    while let Some(batch) = src.next_batch(1000).unwrap() {
+        for row in batch.records {
             count += 1;
-            sum += row.get(0).as_i64().unwrap();
-            last = row.get(1).as_str().unwrap().to_owned();
-        }
-        if !more {
-            break;
+            match (&row[0].1, &row[1].1) {
+                (Value::Int(n), Value::Str(s)) => {
+                    sum += n;
+                    last = s.clone();
+                }
+                other => panic!("unexpected row {other:?}"),
+            }
         }
     }
     assert_eq!(
@@ -517,28 +467,27 @@ fn big_tables_stream_and_readers_can_stop_early() {
 
     // A reader dropped after one batch stops its query thread (no hang).
     let mut src = conn
-        .read_query("SELECT a.n FROM big a, big b".into(), RVec::new())
+        .query_reader("SELECT a.n FROM big a, big b", &[])
         .unwrap();
-    assert!(src.read_batch(&mut batch, 10).unwrap());
-    assert_eq!(batch.rows, 10);
+    let batch = src.next_batch(10).unwrap().expect("a batch");
+    assert_eq!(batch.records.len(), 10);
     drop(src);
 }
 
 #[test]
 fn memory_databases_live_as_long_as_the_connection() {
     let mut conn = connect("sqlite://:memory:").unwrap();
-    assert!(conn.list_tables().unwrap().is_empty());
-    let mut w = conn.write_table("t".into(), RVec::new()).unwrap();
-    w.write_batch(&batch(&[&[("a", RValue::Int(1))]])).unwrap();
+    assert!(conn.tables().unwrap().is_empty());
+    let mut w = conn.writer("t", &[]).unwrap();
+    w.write(&batch(&[&[("a", Value::Int(1))]])).unwrap();
     w.finish().unwrap();
-    drop(w);
     assert_eq!(
-        records(conn.read_query("SELECT a, a + 1 AS b FROM t".into(), RVec::new())),
-        [rec(&[("a", RValue::Int(1)), ("b", RValue::Int(2))])]
+        conn.read_query("SELECT a, a + 1 AS b FROM t", &[]).unwrap(),
+        [rec(&[("a", Value::Int(1)), ("b", Value::Int(2))])]
     );
     // Another connection is another database.
     let mut other = connect("sqlite://:memory:").unwrap();
-    assert!(other.list_tables().unwrap().is_empty());
+    assert!(other.tables().unwrap().is_empty());
 }
 
 #[test]
@@ -548,12 +497,10 @@ fn the_author_level_writer_takes_single_rows_too() {
     let mut conn = SqliteDriver.connect(&uri(&path), &Options::new()).unwrap();
     let mut w = conn.write_table("t", &Options::new()).unwrap();
     let rows = batch(&[
-        &[("a", RValue::Int(1))],
-        &[("a", RValue::Int(2)), ("b", RValue::Float(0.5))],
+        &[("a", Value::Int(1))],
+        &[("a", Value::Int(2)), ("b", Value::Float(0.5))],
     ]);
-    for row in rows.validated().unwrap() {
-        w.write_row(row).unwrap();
-    }
+    with_rows(&rows, |row| w.write_row(row)).unwrap();
     w.finish().unwrap();
     assert_eq!(
         table_rows(&path, "SELECT a || ':' || ifnull(b, '-') FROM t ORDER BY a"),

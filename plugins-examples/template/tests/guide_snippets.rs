@@ -5,14 +5,8 @@
 //! tests/guide.rs checks that, so the guide cannot show code that does not
 //! compile.
 
-use iterable_plugin_api::abi::roptions;
-use iterable_plugin_api::abi_stable::std_types::{ROption, RSome, RString, RVec, Tuple2};
 use iterable_plugin_api::prelude::*;
-use iterable_plugin_api::sdk::adapt::{
-    codec_provider, driver_provider, engine_provider, rule_provider,
-};
-use iterable_plugin_api::sdk::streams::{MemorySink, SinkWriter, SourceReader};
-use iterable_plugin_api::{ByteSinkBox, ByteSourceBox, RBatch, RError, ROptions};
+use iterable_plugin_api::testing::Value;
 
 // guide: options
 /// `key=value` pairs separated by the `sep` option (default `;`).
@@ -239,64 +233,56 @@ fn noempty_stops_at_the_first_empty_value() {
 // end
 
 // ---------------------------------------------------------------------------
-// Tests of the snippets above, through the same wire objects a host uses.
+// Tests of the snippets above, through the test harness (the same wire
+// objects a host uses).
 // ---------------------------------------------------------------------------
 
-/// Reads every record of `source` as `(field, text)` pairs of its present cells.
-fn drain(mut source: iterable_plugin_api::RecordSourceBox) -> Result<Vec<String>, RError> {
-    let mut batch = RBatch::new();
-    let mut rows = Vec::new();
-    while source.read_batch(&mut batch, 1024).into_result()? {
-        for row in batch.validated()? {
-            let cells: Vec<String> = row.present().map(|(k, v)| format!("{k}={v}")).collect();
-            rows.push(cells.join(" "));
-        }
-    }
-    Ok(rows)
+/// Each record as `field=value` pairs of its present cells (text unquoted).
+fn lines(records: Vec<iterable_plugin_api::testing::Record>) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::Str(s) => format!("{k}={s}"),
+                    other => format!("{k}={other}"),
+                })
+                .collect();
+            cells.join(" ")
+        })
+        .collect()
 }
 
 #[test]
 fn kv_options_are_declared_checked_and_used() {
-    let kv = iterable_plugin_api::sdk::adapt::format_provider(Kv).unwrap();
-    let info = kv.info();
+    let kv = PluginTest::providers().format(Kv).unwrap();
+    let info = kv.format_about("kv").unwrap();
     let names: Vec<&str> = info.options.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["sep", "numbers"]);
 
-    let read = |text: &'static str, options: ROptions| {
-        kv.open_reader(ByteSourceBox::from_reader(text.as_bytes()), options)
-            .into_result()
-            .and_then(drain)
-    };
-    assert_eq!(read("a=1;b=x\n", ROptions::new()).unwrap(), ["a=1 b=x"]);
-    let rows = read("a=1\tb=x\n", roptions([("sep", "tab"), ("numbers", "yes")])).unwrap();
-    assert_eq!(rows, ["a=1 b=x"]);
+    let read = |text: &str, options: &[(&str, &str)]| kv.read("kv", text.as_bytes(), options);
+    assert_eq!(lines(read("a=1;b=x\n", &[]).unwrap()), ["a=1 b=x"]);
+    let rows = read("a=1\tb=x\n", &[("sep", "tab"), ("numbers", "yes")]).unwrap();
+    assert_eq!(lines(rows), ["a=1 b=x"]);
 
     // With numbers=yes, `a` is an integer cell.
-    let mut source = kv
-        .open_reader(
-            ByteSourceBox::from_reader(&b"a=1"[..]),
-            roptions([("numbers", "yes")]),
-        )
-        .into_result()
-        .unwrap();
-    let mut batch = RBatch::new();
-    source.read_batch(&mut batch, 10).into_result().unwrap();
     assert_eq!(
-        batch.validated().unwrap().row(0).unwrap().get(0),
-        CellRef::Int(1)
+        read("a=1", &[("numbers", "yes")]).unwrap(),
+        [record([("a", Value::Int(1))])]
     );
 
     // The host-facing adapter refuses values outside the declared choices...
-    let e = read("a=1\n", roptions([("numbers", "maybe")])).unwrap_err();
+    let e = read("a=1\n", &[("numbers", "maybe")]).unwrap_err();
     assert_eq!(e.kind, RErrorKind::INVALID_OPTION);
     assert_eq!(
         e.message.as_str(),
         "option `numbers`: invalid value `maybe` (choose one of: yes, no)"
     );
     // ...and a parse error carries its line number.
-    let e = read("a=1\nb\n", ROptions::new()).unwrap_err();
+    let e = read("a=1\nb\n", &[]).unwrap_err();
     assert_eq!(e.kind, RErrorKind::PARSE);
-    assert_eq!(e.line, RSome(2));
+    assert_eq!(e.line, Some(2));
     assert_eq!(e.message.as_str(), "expected key=value, found `b`");
     assert_eq!(
         e.to_string(),
@@ -306,33 +292,20 @@ fn kv_options_are_declared_checked_and_used() {
 
 #[test]
 fn zlib_round_trip_and_level_range() {
-    let zlib = codec_provider(Zlib).unwrap();
-    let out = MemorySink::new();
-    let mut w = SinkWriter::new(
-        zlib.encoder(ByteSinkBox::from_writer(out.clone()), RSome(9))
-            .into_result()
-            .unwrap(),
-    );
-    std::io::Write::write_all(&mut w, b"hello zlib, hello zlib").unwrap();
-    w.finish().unwrap();
-    let compressed = out.contents();
+    let zlib = PluginTest::providers().codec(Zlib).unwrap();
+    let compressed = zlib
+        .encode("zlib", b"hello zlib, hello zlib", Some(9))
+        .unwrap();
     assert_eq!(&compressed[..2], [0x78, 0xda]); // zlib header, best compression
 
-    let decoder = zlib
-        .decoder(ByteSourceBox::from_reader(std::io::Cursor::new(compressed)))
-        .into_result()
-        .unwrap();
     let mut text = String::new();
-    SourceReader::new(decoder)
+    zlib.decoder("zlib", std::io::Cursor::new(compressed))
+        .unwrap()
         .read_to_string(&mut text)
         .unwrap();
     assert_eq!(text, "hello zlib, hello zlib");
 
-    let e = zlib
-        .encoder(ByteSinkBox::from_writer(std::io::sink()), RSome(10))
-        .into_result()
-        .err()
-        .unwrap();
+    let e = zlib.encode("zlib", b"", Some(10)).unwrap_err();
     assert_eq!(e.kind, RErrorKind::INVALID_OPTION);
 }
 
@@ -342,64 +315,36 @@ fn textdir_lists_and_reads_tables() {
     std::fs::write(dir.path().join("notes.txt"), "a\nb\n").unwrap();
     std::fs::write(dir.path().join("todo.txt"), "x\n").unwrap();
     std::fs::write(dir.path().join("skip.csv"), "no\n").unwrap();
-    let driver = driver_provider(TextDir).unwrap();
+    let t = PluginTest::providers().driver(TextDir).unwrap();
     let uri = format!("textdir://{}", dir.path().display());
-    let mut conn = driver
-        .connect(uri.as_str().into(), ROptions::new())
-        .into_result()
-        .unwrap();
-    let tables: Vec<String> = conn
-        .list_tables()
-        .into_result()
-        .unwrap()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    assert_eq!(tables, ["notes", "todo"]);
-    let rows = drain(
-        conn.read_table("notes".into(), ROptions::new())
-            .into_result()
-            .unwrap(),
-    );
-    assert_eq!(rows.unwrap(), ["line=a", "line=b"]);
-    let e = conn
-        .read_table("nope".into(), ROptions::new())
-        .into_result()
-        .err()
-        .unwrap();
+    let mut conn = t.connect("textdir", &uri, &[]).unwrap();
+    assert_eq!(conn.tables().unwrap(), ["notes", "todo"]);
+    let rows = conn.read_table("notes", &[]);
+    assert_eq!(lines(rows.unwrap()), ["line=a", "line=b"]);
+    let e = conn.read_table("nope", &[]).unwrap_err();
     assert_eq!(e.kind, RErrorKind::NOT_FOUND);
     assert!(e.message.starts_with("no table `nope` ("), "{e}");
 
-    let e = driver
-        .connect("textdir:///no/such/dir".into(), ROptions::new())
-        .into_result()
-        .err()
-        .unwrap();
+    let e = t
+        .connect("textdir", "textdir:///no/such/dir", &[])
+        .unwrap_err();
     assert_eq!(e.kind, RErrorKind::DRIVER);
     assert_eq!(e.message.as_str(), "/no/such/dir is not a directory");
 }
 
 #[test]
 fn even_checks_a_batch() {
-    let rule = rule_provider(Even).unwrap();
-    let mut values = RBatch::new();
-    let mut b = values.builder();
-    b.set_fields(&["n"]);
-    b.push_int(4).end_row();
-    b.push_int(3).end_row();
-    b.push_str(" 10 ").end_row();
-    b.push_str("ten").end_row();
-    b.push_null().end_row();
-    b.push_float(2.0).end_row();
-    drop(b);
-    let mut out: RVec<ROption<RString>> = RVec::new();
-    rule.check_batch(&values, &mut out).into_result().unwrap();
-    let got: Vec<Option<String>> = out
-        .into_iter()
-        .map(|m| m.into_option().map(String::from))
-        .collect();
+    let t = PluginTest::providers().rule(Even).unwrap();
+    let values = [
+        Value::Int(4),
+        Value::Int(3),
+        Value::from(" 10 "),
+        Value::from("ten"),
+        Value::Null,
+        Value::Float(2.0),
+    ];
     assert_eq!(
-        got,
+        t.check("demo.even", &values).unwrap(),
         [
             None,
             Some("3 is odd".into()),
@@ -413,25 +358,16 @@ fn even_checks_a_batch() {
 
 #[test]
 fn count_engine_counts_each_input() {
-    let lines = |text: &'static str| {
-        let formats = (iterable_plugin_template::get_library().formats())()
-            .into_result()
-            .unwrap();
-        formats[0]
-            .open_reader(ByteSourceBox::from_reader(text.as_bytes()), ROptions::new())
-            .into_result()
-            .unwrap()
-    };
-    let engine = engine_provider(Count).unwrap();
-    let inputs: RVec<Tuple2<RString, _>> = vec![
-        Tuple2(RString::from("a"), lines("1\n2\n3\n")),
-        Tuple2(RString::from("b"), lines("")),
-    ]
-    .into_iter()
-    .collect();
-    let result = engine
-        .execute("ignored".into(), inputs, ROptions::new())
-        .into_result()
+    let lines_format = PluginTest::new(plugin_exports());
+    let input = |text: &str| lines_format.read("lines", text.as_bytes(), &[]).unwrap();
+    let t = PluginTest::providers().engine(Count).unwrap();
+    let result = t
+        .query(
+            "count",
+            "ignored",
+            &[("a", input("1\n2\n3\n")), ("b", input(""))],
+            &[],
+        )
         .unwrap();
-    assert_eq!(drain(result).unwrap(), ["table=a rows=3", "table=b rows=0"]);
+    assert_eq!(lines(result), ["table=a rows=3", "table=b rows=0"]);
 }
