@@ -80,7 +80,7 @@ fn install_writes_the_manifest_from_a_bare_library() {
     assert_eq!(p.formats, ["kv", "boom"]);
     assert_eq!(p.hooks, ["testkit.stop"]);
     let kv = &m.formats[0];
-    assert_eq!((kv.read, kv.write), (true, true));
+    assert_eq!((kv.can_read, kv.can_write), (true, true));
     // A plugin directory whose manifest names the library by its stem.
     let out = site.run(&[
         "install",

@@ -42,6 +42,7 @@
 
 mod codecs;
 mod de;
+pub mod describe;
 mod error;
 pub mod formats;
 pub mod io;

@@ -8,7 +8,7 @@
 use crate::error::{Error, ErrorKind, Result};
 
 /// What an option accepts.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OptionType {
     /// Any text.
     Text,
@@ -27,8 +27,9 @@ pub enum OptionType {
     Choice(Vec<String>),
 }
 
-/// The declaration of one option.
-#[derive(Clone, Debug, PartialEq)]
+/// The declaration of one option. Its text form (serde) is a manifest's
+/// `[[format.option]]` table; see [`crate::describe`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OptionSpec {
     /// The key, as given with `--option KEY=VALUE`.
     pub name: String,

@@ -3,6 +3,8 @@
 //! Built-ins, types registered from Rust code, and plugins all stand behind
 //! these traits; the registry does not know which is which beyond a label.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::{BoxRead, BoxSink};
 use crate::options::{OptionSpec, Options};
@@ -39,23 +41,45 @@ pub trait RecordWriter: Send {
 /// A boxed record writer.
 pub type BoxWriter = Box<dyn RecordWriter>;
 
-/// What a format is and can do.
-#[derive(Clone, Debug, Default)]
+/// What a format is and can do. Its text form (serde) is a manifest's
+/// `[[format]]` table; see [`crate::describe`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormatInfo {
     /// The id, such as `csv`.
     pub id: String,
-    /// One line for listings.
-    pub description: String,
     /// File extensions without the dot, lower case.
+    #[serde(default)]
     pub extensions: Vec<String>,
     /// Byte strings a file of this format starts with.
+    #[serde(flatten, with = "crate::describe::magic")]
     pub magic: Vec<Vec<u8>>,
-    /// Whether records can be read.
-    pub can_read: bool,
-    /// Whether records can be written.
-    pub can_write: bool,
+    /// One line for listings.
+    #[serde(default)]
+    pub description: String,
     /// Options the reader and the writer accept.
+    #[serde(default, rename = "option", skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<OptionSpec>,
+    /// Whether records can be read (in text, `read`, true when left out).
+    #[serde(rename = "read", default = "crate::describe::yes")]
+    pub can_read: bool,
+    /// Whether records can be written (in text, `write`, false when left
+    /// out: the plugin SDK's default).
+    #[serde(rename = "write", default)]
+    pub can_write: bool,
+}
+
+impl Default for FormatInfo {
+    fn default() -> Self {
+        FormatInfo {
+            id: String::new(),
+            extensions: Vec::new(),
+            magic: Vec::new(),
+            description: String::new(),
+            options: Vec::new(),
+            can_read: true,
+            can_write: false,
+        }
+    }
 }
 
 /// A file format: bytes (already decompressed) to records and back.
@@ -91,19 +115,28 @@ pub trait Format: Send + Sync {
     }
 }
 
-/// What a codec is.
-#[derive(Clone, Debug, Default)]
+/// What a codec is. Its text form is a manifest's `[[codec]]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodecInfo {
     /// The id, such as `gzip`.
     pub id: String,
-    /// One line for listings.
-    pub description: String,
     /// File extensions without the dot, lower case.
+    #[serde(default)]
     pub extensions: Vec<String>,
     /// Byte strings a compressed stream starts with.
+    #[serde(flatten, with = "crate::describe::magic")]
     pub magic: Vec<Vec<u8>>,
-    /// The accepted compression levels and the default, if levels apply.
+    /// The accepted compression levels and the default, if levels apply
+    /// (in text, `levels = { min, max, default }`).
+    #[serde(
+        default,
+        with = "crate::describe::levels",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub levels: Option<(i32, i32, i32)>,
+    /// One line for listings.
+    #[serde(default)]
+    pub description: String,
 }
 
 /// A compression codec: bytes to bytes.
@@ -124,15 +157,17 @@ pub trait Codec: Send + Sync {
     fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink>;
 }
 
-/// What a database driver is.
-#[derive(Clone, Debug, Default)]
+/// What a database driver is. Its text form is a manifest's `[[driver]]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriverInfo {
     /// The id, such as `sqlite`.
     pub id: String,
-    /// One line for listings.
-    pub description: String,
     /// URI schemes it handles, such as `sqlite`.
+    #[serde(default)]
     pub schemes: Vec<String>,
+    /// One line for listings.
+    #[serde(default)]
+    pub description: String,
 }
 
 /// Where to read from in a database.
@@ -166,12 +201,13 @@ pub trait Connection: Send {
     fn write(&mut self, table: &str, options: &Options) -> Result<BoxWriter>;
 }
 
-/// What a validation rule is.
-#[derive(Clone, Debug, Default)]
+/// What a validation rule is. Its text form is a manifest's `[[rule]]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleInfo {
     /// The name, such as `common.email`.
     pub name: String,
     /// What the rule checks.
+    #[serde(default)]
     pub description: String,
 }
 
@@ -192,12 +228,13 @@ pub trait Rule: Send + Sync {
     }
 }
 
-/// What an engine is.
-#[derive(Clone, Debug, Default)]
+/// What an engine is. Its text form is a manifest's `[[engine]]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineInfo {
     /// The id, such as `sql`.
     pub id: String,
     /// One line for listings.
+    #[serde(default)]
     pub description: String,
 }
 
@@ -216,14 +253,16 @@ pub trait Engine: Send + Sync {
     ) -> Result<BoxReader>;
 }
 
-/// What a hook is.
-#[derive(Clone, Debug, Default)]
+/// What a hook is. Its text form is a manifest's `[[hook]]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HookInfo {
     /// The id, such as `audit`.
     pub id: String,
     /// One line for listings.
+    #[serde(default)]
     pub description: String,
-    /// The options it accepts.
+    /// The options it accepts (`--hook-option ID.KEY=VALUE`).
+    #[serde(default, rename = "option", skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<OptionSpec>,
 }
 

@@ -116,39 +116,6 @@ fn option_specs(specs: &RVec<iterable_plugin_api::OptionSpec>) -> Vec<OptionSpec
         .collect()
 }
 
-/// Options as a manifest declares them.
-pub fn option_decls(specs: &[OptionSpec]) -> Vec<crate::manifest::OptionDecl> {
-    specs
-        .iter()
-        .map(|s| crate::manifest::OptionDecl {
-            name: s.name.clone(),
-            description: s.description.clone(),
-            choices: match &s.kind {
-                OptionType::Choice(c) => c.clone(),
-                _ => Vec::new(),
-            },
-            default: s.default.clone(),
-        })
-        .collect()
-}
-
-/// Options a manifest declares, as the core knows them.
-pub fn option_specs_of(decls: &[crate::manifest::OptionDecl]) -> Vec<OptionSpec> {
-    decls
-        .iter()
-        .map(|d| OptionSpec {
-            name: d.name.clone(),
-            description: d.description.clone(),
-            kind: if d.choices.is_empty() {
-                OptionType::Text
-            } else {
-                OptionType::Choice(d.choices.clone())
-            },
-            default: d.default.clone(),
-        })
-        .collect()
-}
-
 fn strings(v: &RVec<RString>) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }

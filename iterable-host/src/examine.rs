@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, Provider, ProviderSource,
-    Registry, RuleInfo,
-};
+use iterable_core::{CodecInfo, Error, FormatInfo, Provider, ProviderSource, Registry};
 
+use crate::adapters;
 use crate::cache::{self, Outcome};
 use crate::config::Config;
 use crate::context::Context;
@@ -20,7 +18,6 @@ use crate::manifest::{self, Manifest};
 use crate::plugin::{Plugin, Status};
 use crate::scan;
 use crate::trust::{self, Trust};
-use crate::{adapters, convert};
 
 /// What a candidate is, for safe mode: manifests are read, nothing loaded.
 pub(crate) fn describe_without_loading(cand: &Candidate, ctx: &Arc<Context>) -> Arc<Plugin> {
@@ -271,16 +268,8 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
     for f in &m.formats {
         let info = FormatInfo {
             id: f.id.to_ascii_lowercase(),
-            description: f.description.clone(),
-            extensions: f
-                .extensions
-                .iter()
-                .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
-                .collect(),
-            magic: f.magics(),
-            can_read: f.read,
-            can_write: f.write,
-            options: convert::option_specs_of(&f.options),
+            extensions: normalized(&f.extensions),
+            ..f.clone()
         };
         registry.add_external(
             Provider::Format(Arc::new(adapters::LazyFormat::new(
@@ -293,14 +282,8 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
     for c in &m.codecs {
         let info = CodecInfo {
             id: c.id.to_ascii_lowercase(),
-            description: c.description.clone(),
-            extensions: c
-                .extensions
-                .iter()
-                .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
-                .collect(),
-            magic: c.magics(),
-            levels: c.levels.map(|l| (l.min, l.max, l.default)),
+            extensions: normalized(&c.extensions),
+            ..c.clone()
         };
         registry.add_external(
             Provider::Codec(Arc::new(adapters::LazyCodec::new(Arc::clone(plugin), info))),
@@ -308,53 +291,49 @@ pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
         );
     }
     for d in &m.drivers {
-        let info = DriverInfo {
-            id: d.id.clone(),
-            description: d.description.clone(),
-            schemes: d.schemes.clone(),
-        };
         registry.add_external(
             Provider::Driver(Arc::new(adapters::LazyDriver::new(
                 Arc::clone(plugin),
-                info,
+                d.clone(),
             ))),
             plugin_origin(&name),
         );
     }
     for r in &m.rules {
-        let info = RuleInfo {
-            name: r.name.clone(),
-            description: r.description.clone(),
-        };
         registry.add_external(
-            Provider::Rule(Arc::new(adapters::LazyRule::new(Arc::clone(plugin), info))),
+            Provider::Rule(Arc::new(adapters::LazyRule::new(
+                Arc::clone(plugin),
+                r.clone(),
+            ))),
             plugin_origin(&name),
         );
     }
     for e in &m.engines {
-        let info = EngineInfo {
-            id: e.id.clone(),
-            description: e.description.clone(),
-        };
         registry.add_external(
             Provider::Engine(Arc::new(adapters::LazyEngine::new(
                 Arc::clone(plugin),
-                info,
+                e.clone(),
             ))),
             plugin_origin(&name),
         );
     }
     for h in &m.hooks {
-        let info = HookInfo {
-            id: h.id.clone(),
-            description: h.description.clone(),
-            options: convert::option_specs_of(&h.options),
-        };
         registry.add_external(
-            Provider::Hook(Arc::new(adapters::LazyHook::new(Arc::clone(plugin), info))),
+            Provider::Hook(Arc::new(adapters::LazyHook::new(
+                Arc::clone(plugin),
+                h.clone(),
+            ))),
             plugin_origin(&name),
         );
     }
+}
+
+/// Extensions as the registry matches them: lower case, without a dot.
+fn normalized(extensions: &[String]) -> Vec<String> {
+    extensions
+        .iter()
+        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+        .collect()
 }
 
 /// A plugin all of whose providers lose to something else is `shadowed`.

@@ -25,10 +25,7 @@ use iterable_plugin_api::{
 
 use crate::convert;
 use crate::error::{PluginErrorExt, PluginErrorKind};
-use crate::manifest::{
-    self, CodecDecl, DriverDecl, EngineDecl, FormatDecl, HookDecl, LevelsDecl, Manifest,
-    PluginSection, RuleDecl,
-};
+use crate::manifest::{Manifest, PluginSection};
 
 /// A library's hooks, each with its description.
 pub type Hooks = Vec<(iterable_core::HookInfo, HookProviderBox)>;
@@ -163,60 +160,11 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
             dependencies: meta.dependencies.iter().map(|d| d.to_string()).collect(),
             sha256: None,
         },
-        formats: formats
-            .iter()
-            .map(|(i, _)| {
-                let (magic, more_magic) = manifest::split_magic(&i.magic);
-                FormatDecl {
-                    id: i.id.clone(),
-                    extensions: i.extensions.clone(),
-                    magic,
-                    more_magic,
-                    options: convert::option_decls(&i.options),
-                    description: i.description.clone(),
-                    read: i.can_read,
-                    write: i.can_write,
-                }
-            })
-            .collect(),
-        codecs: codecs
-            .iter()
-            .map(|(i, _)| {
-                let (magic, more_magic) = manifest::split_magic(&i.magic);
-                CodecDecl {
-                    id: i.id.clone(),
-                    extensions: i.extensions.clone(),
-                    magic,
-                    more_magic,
-                    levels: i
-                        .levels
-                        .map(|(min, max, default)| LevelsDecl { min, max, default }),
-                    description: i.description.clone(),
-                }
-            })
-            .collect(),
-        drivers: drivers
-            .iter()
-            .map(|(i, _)| DriverDecl {
-                id: i.id.clone(),
-                schemes: i.schemes.clone(),
-                description: i.description.clone(),
-            })
-            .collect(),
-        rules: rules
-            .iter()
-            .map(|(i, _)| RuleDecl {
-                name: i.name.clone(),
-                description: i.description.clone(),
-            })
-            .collect(),
-        engines: engines
-            .iter()
-            .map(|(i, _)| EngineDecl {
-                id: i.id.clone(),
-                description: i.description.clone(),
-            })
-            .collect(),
+        formats: formats.iter().map(|(i, _)| i.clone()).collect(),
+        codecs: codecs.iter().map(|(i, _)| i.clone()).collect(),
+        drivers: drivers.iter().map(|(i, _)| i.clone()).collect(),
+        rules: rules.iter().map(|(i, _)| i.clone()).collect(),
+        engines: engines.iter().map(|(i, _)| i.clone()).collect(),
         // Filled in by `Library::description_with_hooks`.
         hooks: Vec::new(),
     };
@@ -269,11 +217,7 @@ impl Library {
             .hooks()?
             .into_iter()
             .flatten()
-            .map(|(i, _)| HookDecl {
-                id: i.id.clone(),
-                description: i.description.clone(),
-                options: convert::option_decls(&i.options),
-            })
+            .map(|(i, _)| i.clone())
             .collect();
         Ok(d)
     }

@@ -1,7 +1,10 @@
 //! A manifest against its library's own description: every point on which
 //! they disagree.
 
-use super::{LevelsDecl, Manifest, OptionDecl, to_hex};
+use iterable_core::describe::to_hex;
+use iterable_core::{OptionSpec, OptionType};
+
+use super::Manifest;
 
 /// How a library's self-description `found` differs from the manifest
 /// `declared`. First what the manifest claims that the library does not do:
@@ -57,19 +60,19 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
             "format",
             id,
             "magic",
-            Point::Listed(magic_list(&m.magics()), magic_list(&l.magics())),
+            Point::Listed(magic_list(&m.magic), magic_list(&l.magic)),
         );
         check(
             "format",
             id,
             "read =",
-            Point::Listed(m.read.to_string(), l.read.to_string()),
+            Point::Listed(m.can_read.to_string(), l.can_read.to_string()),
         );
         check(
             "format",
             id,
             "write =",
-            Point::Listed(m.write.to_string(), l.write.to_string()),
+            Point::Listed(m.can_write.to_string(), l.can_write.to_string()),
         );
         check(
             "format",
@@ -90,7 +93,7 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
             "codec",
             id,
             "magic",
-            Point::Listed(magic_list(&m.magics()), magic_list(&l.magics())),
+            Point::Listed(magic_list(&m.magic), magic_list(&l.magic)),
         );
         check(
             "codec",
@@ -137,19 +140,23 @@ impl Point {
     fn lists(said: &[String], is: &[String]) -> Point {
         Point::Listed(ext_list(said), ext_list(is))
     }
-    fn options(said: &[OptionDecl], is: &[OptionDecl]) -> Point {
+    fn options(said: &[OptionSpec], is: &[OptionSpec]) -> Point {
         Point::IfStated(options_text(said), options_text(is))
     }
 }
 
 /// Options as one line: `name (a|b) = default, ...`.
-fn options_text(options: &[OptionDecl]) -> String {
+fn options_text(options: &[OptionSpec]) -> String {
     options
         .iter()
         .map(|o| {
             let mut s = o.name.clone();
-            if !o.choices.is_empty() {
-                s += &format!(" ({})", o.choices.join("|"));
+            match &o.kind {
+                OptionType::Choice(choices) => s += &format!(" ({})", choices.join("|")),
+                OptionType::Text => {}
+                OptionType::Char => s += " (char)",
+                OptionType::Bool => s += " (bool)",
+                OptionType::Int { min, max } => s += &format!(" ({min}..={max})"),
             }
             if let Some(d) = &o.default {
                 s += &format!(" = {d}");
@@ -161,9 +168,9 @@ fn options_text(options: &[OptionDecl]) -> String {
 }
 
 /// Levels as `min..=max (default d)`, or empty when not stated.
-fn levels_text(levels: &Option<LevelsDecl>) -> String {
+fn levels_text(levels: &Option<(i32, i32, i32)>) -> String {
     levels
-        .map(|l| format!("{}..={} (default {})", l.min, l.max, l.default))
+        .map(|(min, max, default)| format!("{min}..={max} (default {default})"))
         .unwrap_or_default()
 }
 

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PluginErrorExt, PluginErrorKind};
-use iterable_core::Error;
+use iterable_core::{CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, RuleInfo};
+
+pub use iterable_core::describe::{parse_hex, to_hex};
 
 mod compare;
 
@@ -18,28 +20,32 @@ pub use compare::{differences, first_missing};
 pub const MANIFEST_FILE: &str = "plugin.toml";
 
 /// A parsed manifest, or what examining a library without one found out.
+///
+/// Each provider's description is the core's own type ([`FormatInfo`],
+/// [`CodecInfo`], ...), carried whole: the manifest's tables are their text
+/// form.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     /// The `[plugin]` table.
     pub plugin: PluginSection,
     /// `[[format]]` entries.
     #[serde(default, rename = "format", skip_serializing_if = "Vec::is_empty")]
-    pub formats: Vec<FormatDecl>,
+    pub formats: Vec<FormatInfo>,
     /// `[[codec]]` entries.
     #[serde(default, rename = "codec", skip_serializing_if = "Vec::is_empty")]
-    pub codecs: Vec<CodecDecl>,
+    pub codecs: Vec<CodecInfo>,
     /// `[[driver]]` entries.
     #[serde(default, rename = "driver", skip_serializing_if = "Vec::is_empty")]
-    pub drivers: Vec<DriverDecl>,
+    pub drivers: Vec<DriverInfo>,
     /// `[[rule]]` entries.
     #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<RuleDecl>,
+    pub rules: Vec<RuleInfo>,
     /// `[[engine]]` entries.
     #[serde(default, rename = "engine", skip_serializing_if = "Vec::is_empty")]
-    pub engines: Vec<EngineDecl>,
+    pub engines: Vec<EngineInfo>,
     /// `[[hook]]` entries (ABI 1.1; a 1.0 host ignores them).
     #[serde(default, rename = "hook", skip_serializing_if = "Vec::is_empty")]
-    pub hooks: Vec<HookDecl>,
+    pub hooks: Vec<HookInfo>,
 }
 
 /// The `[plugin]` table.
@@ -73,164 +79,6 @@ pub struct PluginSection {
     pub sha256: Option<String>,
 }
 
-/// A `[[format]]` entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormatDecl {
-    /// The format id.
-    pub id: String,
-    /// File extensions, without the dot.
-    #[serde(default)]
-    pub extensions: Vec<String>,
-    /// Magic bytes as hex (`"04 22 4D 18"`), if files start with them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub magic: Option<String>,
-    /// One line about the format.
-    #[serde(default)]
-    pub description: String,
-    /// Further magic bytes, as hex, after `magic` (a 1.0 host reads only
-    /// `magic`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub more_magic: Vec<String>,
-    /// The options its reader and writer accept.
-    #[serde(default, rename = "option", skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<OptionDecl>,
-    /// Whether it reads (default true).
-    #[serde(default = "yes")]
-    pub read: bool,
-    /// Whether it writes. Unset, it is false, the SDK's default
-    /// (`FormatSpec` is readable, not writable); in a manifest for ABI 1.0,
-    /// whose default was true, it stays true.
-    #[serde(default)]
-    pub write: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// One option of a provider (`[[format.option]]`, `[[hook.option]]`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OptionDecl {
-    /// The key, as given with `--option KEY=VALUE`.
-    pub name: String,
-    /// What it does.
-    #[serde(default)]
-    pub description: String,
-    /// The values allowed; empty means any text.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub choices: Vec<String>,
-    /// The value used when it is not given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-
-/// A codec's compression levels.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LevelsDecl {
-    /// The lowest level.
-    pub min: i32,
-    /// The highest level.
-    pub max: i32,
-    /// The level used when none is given.
-    pub default: i32,
-}
-
-/// A `[[codec]]` entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CodecDecl {
-    /// The codec id.
-    pub id: String,
-    /// File extensions, without the dot.
-    #[serde(default)]
-    pub extensions: Vec<String>,
-    /// Magic bytes as hex.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub magic: Option<String>,
-    /// Further magic bytes, as hex, after `magic`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub more_magic: Vec<String>,
-    /// The compression levels it accepts (`levels = { min = 1, max = 12, default = 1 }`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub levels: Option<LevelsDecl>,
-    /// One line about the codec.
-    #[serde(default)]
-    pub description: String,
-}
-
-/// A `[[driver]]` entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DriverDecl {
-    /// The driver id.
-    pub id: String,
-    /// The URI schemes it handles.
-    #[serde(default)]
-    pub schemes: Vec<String>,
-    /// One line about the driver.
-    #[serde(default)]
-    pub description: String,
-}
-
-/// A `[[rule]]` entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RuleDecl {
-    /// The rule's name, such as `iban`.
-    pub name: String,
-    /// What it checks.
-    #[serde(default)]
-    pub description: String,
-}
-
-/// An `[[engine]]` entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngineDecl {
-    /// The engine id.
-    pub id: String,
-    /// One line about the engine.
-    #[serde(default)]
-    pub description: String,
-}
-
-/// A `[[hook]]` entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HookDecl {
-    /// The hook id.
-    pub id: String,
-    /// One line about the hook.
-    #[serde(default)]
-    pub description: String,
-    /// The options it accepts (`--hook-option ID.KEY=VALUE`).
-    #[serde(default, rename = "option", skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<OptionDecl>,
-}
-
-impl FormatDecl {
-    /// Every magic prefix, in order (`magic` then `more_magic`), as bytes.
-    pub fn magics(&self) -> Vec<Vec<u8>> {
-        all_magic(&self.magic, &self.more_magic)
-    }
-}
-
-impl CodecDecl {
-    /// Every magic prefix, in order, as bytes.
-    pub fn magics(&self) -> Vec<Vec<u8>> {
-        all_magic(&self.magic, &self.more_magic)
-    }
-}
-
-fn all_magic(first: &Option<String>, more: &[String]) -> Vec<Vec<u8>> {
-    first
-        .iter()
-        .chain(more)
-        .filter_map(|h| parse_hex(h))
-        .collect()
-}
-
-/// Splits magic prefixes into the manifest's `magic` and `more_magic`.
-pub fn split_magic(magics: &[Vec<u8>]) -> (Option<String>, Vec<String>) {
-    let mut hex = magics.iter().map(|m| to_hex(m));
-    (hex.next(), hex.collect())
-}
-
 /// Expands a library stem (a name without a dot) to this system's file
 /// name for it; a name with a dot is a file name already.
 pub fn library_file_name(library: &str) -> String {
@@ -259,36 +107,11 @@ fn legacy_write_default(m: &mut Manifest, text: &str) {
     let Some(formats) = raw.get("format").and_then(|f| f.as_array()) else {
         return;
     };
-    for (decl, raw) in m.formats.iter_mut().zip(formats) {
+    for (info, raw) in m.formats.iter_mut().zip(formats) {
         if raw.get("write").is_none() {
-            decl.write = true;
+            info.can_write = true;
         }
     }
-}
-
-/// Parses hex bytes such as `"04 22 4D 18"` or `"04224d18"`.
-pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    let digits: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != ':')
-        .collect();
-    let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-    if digits.is_empty() || digits.len() % 2 != 0 {
-        return None;
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok())
-        .collect()
-}
-
-/// Writes bytes as spaced hex, as manifests show them.
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl Manifest {
@@ -352,24 +175,6 @@ impl Manifest {
                 "invalid manifest: library {:?} must be a file name in the manifest's directory",
                 p.library
             )));
-        }
-        let magics = m
-            .formats
-            .iter()
-            .flat_map(|f| f.magic.iter().chain(&f.more_magic).map(move |h| (&f.id, h)))
-            .chain(
-                m.codecs
-                    .iter()
-                    .flat_map(|c| c.magic.iter().chain(&c.more_magic).map(move |h| (&c.id, h))),
-            );
-        for (id, hex) in magics {
-            {
-                if parse_hex(hex).is_none() {
-                    return Err(bad(format!(
-                        "invalid manifest: magic {hex:?} of '{id}' is not hex bytes"
-                    )));
-                }
-            }
         }
         let err_named = |e: Error| {
             Error::plugin(
@@ -519,12 +324,12 @@ magic = "04 22 4D 18"
         // on the defaults are the SDK's (FormatSpec): readable, not writable.
         let v11 = GOOD.replace("api_version = \"1.0.0\"", "api_version = \"1.1\"");
         let m = Manifest::parse(&v11).unwrap();
-        assert!(m.formats[0].read && !m.formats[0].write);
+        assert!(m.formats[0].can_read && !m.formats[0].can_write);
         let explicit = GOOD.replace(
             "extensions = [\"ltsv\"]",
             "extensions = [\"ltsv\"]\nwrite = false",
         );
-        assert!(!Manifest::parse(&explicit).unwrap().formats[0].write);
+        assert!(!Manifest::parse(&explicit).unwrap().formats[0].can_write);
     }
 
     #[test]
@@ -532,11 +337,8 @@ magic = "04 22 4D 18"
         let m = Manifest::parse(GOOD).unwrap();
         assert_eq!(m.plugin.name, "ltsv");
         assert_eq!(m.formats[0].extensions, ["ltsv"]);
-        assert!(m.formats[0].read && m.formats[0].write);
-        assert_eq!(
-            parse_hex(m.codecs[0].magic.as_deref().unwrap()),
-            Some(vec![0x04, 0x22, 0x4d, 0x18])
-        );
+        assert!(m.formats[0].can_read && m.formats[0].can_write);
+        assert_eq!(m.codecs[0].magic, [vec![0x04, 0x22, 0x4d, 0x18]]);
         assert_eq!(m.provides().codecs, ["lz4"]);
         assert_eq!(Manifest::parse(&m.to_toml()).unwrap(), m);
     }
@@ -570,6 +372,25 @@ magic = "04 22 4D 18"
             );
             assert!(e.message().contains(needle), "{e} should contain {needle}");
         }
+    }
+
+    #[test]
+    fn every_detail_survives_a_round_trip() {
+        let text = "[plugin]\nname = \"x\"\nversion = \"1\"\napi_version = \"1.1\"\nlibrary = \"x\"\n\
+                    [[format]]\nid = \"f\"\nmagic = \"50 41\"\nmore_magic = [\"00 01\"]\nwrite = true\n\
+                    [[format.option]]\nname = \"sep\"\nchoices = [\"a\", \"b\"]\ndefault = \"a\"\n\
+                    [[codec]]\nid = \"c\"\nlevels = { min = 1, max = 3, default = 2 }\n";
+        let m = Manifest::parse(text).unwrap();
+        assert_eq!(m.formats[0].magic, [vec![0x50, 0x41], vec![0, 1]]);
+        assert_eq!(
+            m.formats[0].options[0].kind,
+            iterable_core::OptionType::Choice(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(m.codecs[0].levels, Some((1, 3, 2)));
+        let again = m.to_toml();
+        assert!(again.contains("more_magic = [\"00 01\"]"), "{again}");
+        assert!(again.contains("[[format.option]]"), "{again}");
+        assert_eq!(Manifest::parse(&again).unwrap(), m);
     }
 
     #[test]

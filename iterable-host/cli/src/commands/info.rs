@@ -65,11 +65,7 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
     }
     if let Some(m) = p.manifest() {
         for f in &m.formats {
-            let magic = f
-                .magic
-                .as_deref()
-                .map(|m| format!(", magic {m}"))
-                .unwrap_or_default();
+            let magic = magic_text(&f.magic);
             writeln!(
                 out,
                 "format        {} (.{}{magic}) {}",
@@ -79,11 +75,7 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
             )?;
         }
         for c in &m.codecs {
-            let magic = c
-                .magic
-                .as_deref()
-                .map(|m| format!(", magic {m}"))
-                .unwrap_or_default();
+            let magic = magic_text(&c.magic);
             writeln!(
                 out,
                 "codec         {} (.{}{magic}) {}",
@@ -123,4 +115,16 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
     }
     out.flush()?;
     Ok(())
+}
+
+/// `, magic 04 22 4d 18 | ...`, or nothing when there is none.
+fn magic_text(magics: &[Vec<u8>]) -> String {
+    if magics.is_empty() {
+        return String::new();
+    }
+    let hex: Vec<String> = magics
+        .iter()
+        .map(|m| iterable_host::manifest::to_hex(m))
+        .collect();
+    format!(", magic {}", hex.join(" | "))
 }
