@@ -10,7 +10,7 @@ use iterable_core::{Error, Provider, Registry, Result};
 use crate::cache::ScanCache;
 use crate::config::{self, Config, DirOrigin};
 use crate::context::Context;
-use crate::discovery;
+use crate::discovery::{self, Candidate};
 use crate::plugin::{Plugin, Status};
 use crate::scan::{self, Scanner};
 
@@ -293,32 +293,38 @@ impl HostBuilder {
         let disabled_all = self.no_plugins || (!self.no_env && config::plugins_disabled_by_env());
         let mut plugins: Vec<Arc<Plugin>> = Vec::new();
         let mut by_name: HashMap<String, PathBuf> = HashMap::new();
-        for (dir, origin) in &search {
-            for cand in discovery::scan_dir(dir, origin) {
-                let plugin = if disabled_all {
-                    // Safe mode: look at manifests only, load nothing.
-                    let p = describe_without_loading(&cand, &ctx);
-                    p.set_disabled(
-                        "plugins are disabled (--no-plugins or ITERABLEDATA_NO_PLUGINS)",
-                    );
-                    p
-                } else {
-                    examine(&cand, &ctx, &config)
-                };
-                if !disabled_all && config.disabled.contains(&plugin.name) {
-                    plugin.set_disabled("disabled in config.toml");
-                } else if let Some(first) = by_name.get(&plugin.name) {
-                    plugin.set_shadowed(format!(
-                        "a plugin named '{}' comes earlier on the search path ({})",
-                        plugin.name,
-                        first.display()
-                    ));
-                } else if matches!(plugin.status(), Status::Available | Status::Loaded) {
-                    by_name.insert(plugin.name.clone(), plugin.path.clone());
-                    add_providers(&mut registry, &plugin);
-                }
-                plugins.push(plugin);
+        let candidates: Vec<Candidate> = search
+            .iter()
+            .flat_map(|(dir, origin)| discovery::scan_dir(dir, origin))
+            .collect();
+        // Examining is reading a manifest and a few stats per plugin (and,
+        // for a library without one that the cache does not know, a scan in
+        // a child process): independent work, spread over the cores. What
+        // wins a conflict is decided after, in search order.
+        let examined = map_in_order(&candidates, |cand| {
+            if disabled_all {
+                // Safe mode: look at manifests only, load nothing.
+                let p = describe_without_loading(cand, &ctx);
+                p.set_disabled("plugins are disabled (--no-plugins or ITERABLEDATA_NO_PLUGINS)");
+                p
+            } else {
+                examine(cand, &ctx, &config)
             }
+        });
+        for plugin in examined {
+            if !disabled_all && config.disabled.contains(&plugin.name) {
+                plugin.set_disabled("disabled in config.toml");
+            } else if let Some(first) = by_name.get(&plugin.name) {
+                plugin.set_shadowed(format!(
+                    "a plugin named '{}' comes earlier on the search path ({})",
+                    plugin.name,
+                    first.display()
+                ));
+            } else if matches!(plugin.status(), Status::Available | Status::Loaded) {
+                by_name.insert(plugin.name.clone(), plugin.path.clone());
+                add_providers(&mut registry, &plugin);
+            }
+            plugins.push(plugin);
         }
         if let Ok(mut c) = ctx.cache.lock() {
             c.save();
@@ -330,5 +336,44 @@ impl HostBuilder {
             search,
             hooks: config.hooks.clone(),
         })
+    }
+}
+
+/// `items.iter().map(f)`, on up to one thread per core when there are
+/// enough items to be worth it; the results keep the items' order.
+fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    const WORTH_A_THREAD: usize = 64;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len() / WORTH_A_THREAD)
+        .min(8);
+    if threads < 2 {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::map_in_order;
+
+    #[test]
+    fn parallel_examination_keeps_the_search_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        let out = map_in_order(&items, |i| i * 2);
+        assert_eq!(out, (0..1000).map(|i| i * 2).collect::<Vec<_>>());
+        // A handful of items stays on the caller's thread.
+        let few = map_in_order(&items[..3], |_| std::thread::current().id());
+        assert_eq!(few, vec![std::thread::current().id(); 3]);
     }
 }

@@ -113,6 +113,8 @@ pub struct ScanCache {
     path: Option<PathBuf>,
     file: CacheFile,
     dirty: bool,
+    /// The working directory, asked once (for the keys of relative paths).
+    cwd: std::sync::OnceLock<Option<PathBuf>>,
 }
 
 impl ScanCache {
@@ -125,6 +127,7 @@ impl ScanCache {
                 entries: BTreeMap::new(),
             },
             dirty: false,
+            cwd: std::sync::OnceLock::new(),
         }
     }
 
@@ -157,6 +160,7 @@ impl ScanCache {
                 entries: file.entries,
             },
             dirty: false,
+            cwd: std::sync::OnceLock::new(),
         }
     }
 
@@ -164,9 +168,16 @@ impl ScanCache {
     /// not resolved. Resolving them (`canonicalize`) costs a `statx` and a
     /// `readlink` per path component, for each of a thousand plugins on
     /// every listing; the stamp already follows the link to the file.
-    fn key(lib: &Path) -> String {
-        std::path::absolute(lib)
-            .unwrap_or_else(|_| lib.to_path_buf())
+    fn key(&self, lib: &Path) -> String {
+        let full = if lib.is_absolute() {
+            std::path::absolute(lib)
+        } else {
+            match self.cwd.get_or_init(|| std::env::current_dir().ok()) {
+                Some(cwd) => std::path::absolute(cwd.join(lib)),
+                None => std::path::absolute(lib),
+            }
+        };
+        full.unwrap_or_else(|_| lib.to_path_buf())
             .to_string_lossy()
             .into_owned()
     }
@@ -178,7 +189,10 @@ impl ScanCache {
 
     /// [`ScanCache::lookup`], with the file's stamp already read.
     pub fn lookup_stamped(&self, lib: &Path, stamp: FileStamp) -> Option<&Outcome> {
-        let e = self.file.entries.get(&Self::key(lib))?;
+        if self.file.entries.is_empty() {
+            return None;
+        }
+        let e = self.file.entries.get(&self.key(lib))?;
         (e.stamp == stamp).then_some(&e.outcome)
     }
 
@@ -189,13 +203,13 @@ impl ScanCache {
         };
         self.file
             .entries
-            .insert(Self::key(lib), Entry { stamp, outcome });
+            .insert(self.key(lib), Entry { stamp, outcome });
         self.dirty = true;
     }
 
     /// Forgets `lib` (when it loaded fine after all, say).
     pub fn remove(&mut self, lib: &Path) {
-        if self.file.entries.remove(&Self::key(lib)).is_some() {
+        if self.file.entries.remove(&self.key(lib)).is_some() {
             self.dirty = true;
         }
     }

@@ -17,7 +17,7 @@ use crate::error::{PluginErrorExt, PluginErrorKind, plugin_origin};
 use crate::manifest::{self, Manifest};
 use crate::plugin::{Plugin, Status};
 use crate::scan;
-use crate::trust::{self, Trust};
+use crate::trust::{self, Perms, Trust};
 
 /// What a candidate is, for safe mode: manifests are read, nothing loaded.
 pub(crate) fn describe_without_loading(cand: &Candidate, ctx: &Arc<Context>) -> Arc<Plugin> {
@@ -84,7 +84,7 @@ pub(crate) fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> 
             plugin
         }
         CandidateKind::Manifest(mpath) => {
-            let manifest = match Manifest::from_file(mpath) {
+            let (manifest, manifest_meta) = match Manifest::read(mpath) {
                 Ok(m) => m,
                 Err(e) => {
                     let plugin = make(provisional.clone(), mpath.clone(), None, true);
@@ -94,59 +94,15 @@ pub(crate) fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> 
             };
             let lib = manifest.library_path(mpath);
             let name = manifest.plugin.name.clone();
-            let plugin = make(name.clone(), lib.clone(), Some(manifest.clone()), true);
-            // The library's metadata, read once for the three checks below.
-            let lib_meta = std::fs::metadata(&lib);
-            if let Some(e) = check_manifest_plugin(&manifest, &lib, lib_meta.as_ref().ok(), &name) {
+            let failure = manifest_failure(&manifest, mpath, &manifest_meta, &lib, ctx, config);
+            let plugin = make(name, lib, Some(manifest), true);
+            if let Some(e) = failure {
                 plugin.set_failed(&e);
-                return plugin;
-            }
-            if let Some(e) = check_trust(
-                config,
-                &[(mpath, None), (&lib, lib_meta.as_ref().ok())],
-                manifest.plugin.sha256.is_some(),
-                &name,
-            ) {
-                plugin.set_failed(&e);
-                return plugin;
-            }
-            // Hashing is not loading: a pinned library that was replaced is
-            // reported as soon as it is listed.
-            if let Some(pinned) = &manifest.plugin.sha256 {
-                if let Err(e) = trust::verify_sha256(&lib, pinned, &name) {
-                    plugin.set_failed(&e);
-                    return plugin;
-                }
-            }
-            // A load that failed before stays failed until the file changes;
-            // a library examined before must provide what the manifest says.
-            let stamp = lib_meta.as_ref().ok().map(cache::FileStamp::from_metadata);
-            let cached = ctx
-                .cache
-                .lock()
-                .ok()
-                .and_then(|c| stamp.and_then(|s| c.lookup_stamped(&lib, s).cloned()));
-            match cached {
-                Some(failed @ Outcome::Failed { .. }) => {
-                    if let Some(e) = failed.as_error(&name) {
-                        plugin.set_failed(&e);
-                    }
-                }
-                Some(Outcome::Scanned { manifest: found }) => {
-                    if let Some(lie) = manifest::first_missing(&manifest, &found) {
-                        plugin.set_failed(&Error::plugin(
-                            PluginErrorKind::ManifestMismatch,
-                            &name,
-                            lie,
-                        ));
-                    }
-                }
-                None => {}
             }
             plugin
         }
         CandidateKind::Library(lib) => {
-            if let Some(e) = check_trust(config, &[(lib, None)], false, &provisional) {
+            if let Some(e) = check_trust(config, &[(lib.as_path(), None)], false, &provisional) {
                 let plugin = make(provisional.clone(), lib.clone(), None, false);
                 plugin.set_failed(&e);
                 return plugin;
@@ -192,11 +148,58 @@ pub(crate) fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> 
     }
 }
 
+/// Why a plugin with a manifest cannot be used, found without loading it:
+/// its library is missing or of another ABI major, it is not trusted, its
+/// pinned hash does not match, it failed before, or it was examined before
+/// and lacks what the manifest declares.
+fn manifest_failure(
+    manifest: &Manifest,
+    mpath: &Path,
+    manifest_meta: &std::fs::Metadata,
+    lib: &Path,
+    ctx: &Context,
+    config: &Config,
+) -> Option<Error> {
+    let name = &manifest.plugin.name;
+    // The library's metadata, read once for the three checks below.
+    let lib_meta = std::fs::metadata(lib).ok();
+    if let Some(e) = check_manifest_plugin(manifest, lib, lib_meta.as_ref(), name) {
+        return Some(e);
+    }
+    if let Some(e) = check_trust(
+        config,
+        &[
+            (mpath, Some(Perms::of(manifest_meta))),
+            (lib, lib_meta.as_ref().map(Perms::of)),
+        ],
+        manifest.plugin.sha256.is_some(),
+        name,
+    ) {
+        return Some(e);
+    }
+    // Hashing is not loading: a pinned library that was replaced is
+    // reported as soon as it is listed.
+    if let Some(pinned) = &manifest.plugin.sha256 {
+        if let Err(e) = trust::verify_sha256(lib, pinned, name) {
+            return Some(e);
+        }
+    }
+    // A load that failed before stays failed until the file changes; a
+    // library examined before must provide what the manifest says.
+    let stamp = cache::FileStamp::from_metadata(lib_meta.as_ref()?);
+    let cache = ctx.cache.lock().ok()?;
+    match cache.lookup_stamped(lib, stamp)? {
+        failed @ Outcome::Failed { .. } => failed.as_error(name),
+        Outcome::Scanned { manifest: found } => manifest::first_missing(manifest, found)
+            .map(|lie| Error::plugin(PluginErrorKind::ManifestMismatch, name, lie)),
+    }
+}
+
 /// The trust checks that need no loading: permissions (unless relaxed) and
 /// `trust = "hashed"`.
 fn check_trust(
     config: &Config,
-    files: &[(&PathBuf, Option<&std::fs::Metadata>)],
+    files: &[(&Path, Option<Perms>)],
     pinned: bool,
     name: &str,
 ) -> Option<Error> {
@@ -208,9 +211,7 @@ fn check_trust(
         ));
     }
     if config.check_permissions {
-        let files: Vec<(&Path, Option<&std::fs::Metadata>)> =
-            files.iter().map(|(f, m)| (f.as_path(), *m)).collect();
-        return trust::check_permissions_known(&files, name).err();
+        return trust::check_permissions_known(files, name).err();
     }
     None
 }

@@ -33,25 +33,47 @@ fn untrusted(name: &str, msg: String) -> Error {
     Error::plugin(PluginErrorKind::Untrusted, name, msg)
 }
 
+/// A file's permission bits and owner: what the trust check looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Perms {
+    /// The permission bits (`st_mode & 0o7777`); 0 where there are none.
+    pub mode: u32,
+    /// The owner's user id; 0 where there is none.
+    pub uid: u32,
+}
+
+impl Perms {
+    /// The permissions in `meta`.
+    #[cfg(unix)]
+    pub fn of(meta: &std::fs::Metadata) -> Perms {
+        use std::os::unix::fs::MetadataExt;
+        Perms {
+            mode: meta.mode() & 0o7777,
+            uid: meta.uid(),
+        }
+    }
+    /// The permissions in `meta` (none are checked on this system).
+    #[cfg(not(unix))]
+    pub fn of(_meta: &std::fs::Metadata) -> Perms {
+        Perms { mode: 0, uid: 0 }
+    }
+}
+
 /// Refuses files, or the directories holding them, that others could have
 /// changed. Each directory is looked at once, however many files it holds.
 pub fn check_permissions(files: &[&Path], name: &str) -> Result<(), Error> {
-    let known: Vec<(&Path, Option<&std::fs::Metadata>)> =
-        files.iter().map(|f| (*f, None)).collect();
+    let known: Vec<(&Path, Option<Perms>)> = files.iter().map(|f| (*f, None)).collect();
     check_permissions_known(&known, name)
 }
 
-/// [`check_permissions`], with the metadata of some files already known
+/// [`check_permissions`], with the permissions of some files already known
 /// (one `stat` fewer each, for every plugin of a listing).
-pub fn check_permissions_known(
-    files: &[(&Path, Option<&std::fs::Metadata>)],
-    name: &str,
-) -> Result<(), Error> {
+pub fn check_permissions_known(files: &[(&Path, Option<Perms>)], name: &str) -> Result<(), Error> {
     let mut dirs: Vec<&Path> = Vec::new();
     for (f, known) in files {
         let f = *f;
         match known {
-            Some(meta) => check_meta(f, meta, name, "")?,
+            Some(perms) => check_perms(f, *perms, name, "")?,
             None => check_one(f, name, "")?,
         }
         if let Some(dir) = f.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -68,16 +90,20 @@ pub fn check_permissions_known(
 
 fn check_one(path: &Path, name: &str, what: &str) -> Result<(), Error> {
     match std::fs::metadata(path) {
-        Ok(m) => check_meta(path, &m, name, what),
+        Ok(m) => check_perms(path, Perms::of(&m), name, what),
         // A missing file is reported by the checks that need it.
         Err(_) => Ok(()),
     }
 }
 
+#[cfg(not(unix))]
+fn check_perms(_path: &Path, _perms: Perms, _name: &str, _what: &str) -> Result<(), Error> {
+    Ok(())
+}
+
 #[cfg(unix)]
-fn check_meta(path: &Path, meta: &std::fs::Metadata, name: &str, what: &str) -> Result<(), Error> {
-    use std::os::unix::fs::MetadataExt;
-    let mode = meta.mode() & 0o7777;
+fn check_perms(path: &Path, perms: Perms, name: &str, what: &str) -> Result<(), Error> {
+    let mode = perms.mode;
     let fix = "(or set check_permissions = false in ~/.iterabledata/config.toml)";
     if mode & 0o022 != 0 {
         return Err(untrusted(
@@ -89,26 +115,16 @@ fn check_meta(path: &Path, meta: &std::fs::Metadata, name: &str, what: &str) -> 
         ));
     }
     let me = current_uid();
-    if meta.uid() != 0 && meta.uid() != me {
+    if perms.uid != 0 && perms.uid != me {
         return Err(untrusted(
             name,
             format!(
                 "{what}{} belongs to another user (uid {}), not to you (uid {me}) or root {fix}",
                 path.display(),
-                meta.uid()
+                perms.uid
             ),
         ));
     }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_meta(
-    _path: &Path,
-    _meta: &std::fs::Metadata,
-    _name: &str,
-    _what: &str,
-) -> Result<(), Error> {
     Ok(())
 }
 

@@ -118,15 +118,47 @@ impl Manifest {
     /// Reads and checks a manifest file. Every problem is a
     /// [`PluginErrorKind::BadManifest`] error that names the file.
     pub fn from_file(path: &Path) -> Result<Manifest, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        Manifest::read(path).map(|(m, _)| m)
+    }
+
+    /// [`Manifest::from_file`], with the file's metadata, read from the
+    /// open file (no second lookup of the path).
+    pub(crate) fn read(path: &Path) -> Result<(Manifest, std::fs::Metadata), Error> {
+        use std::io::Read as _;
+        let cannot = |e: std::io::Error| {
             Error::plugin(
                 PluginErrorKind::BadManifest,
                 "?",
                 format!("cannot read manifest: {e}"),
             )
             .with_path(path)
+        };
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let meta = file.metadata().map_err(cannot)?;
+        // Read to the end with the size already known (`read_to_string`
+        // would ask the file for its size and position again).
+        let mut bytes = vec![0; meta.len() as usize + 1];
+        let mut len = 0;
+        loop {
+            if len == bytes.len() {
+                bytes.resize(len * 2, 0);
+            }
+            match file.read(&mut bytes[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(cannot(e)),
+            }
+        }
+        bytes.truncate(len);
+        let text = String::from_utf8(bytes).map_err(|e| {
+            cannot(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.utf8_error(),
+            ))
         })?;
-        Manifest::parse(&text).map_err(|e| e.with_path(path))
+        let m = Manifest::parse(&text).map_err(|e| e.with_path(path))?;
+        Ok((m, meta))
     }
 
     /// Parses and checks manifest text.
