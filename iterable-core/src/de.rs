@@ -161,6 +161,13 @@ macro_rules! parse_num {
                     })?;
                     visitor.$visit(n)
                 }
+                Value::Decimal(d) => {
+                    let text = d.to_string();
+                    let n: $t = text.parse().map_err(|_| {
+                        DeError(format!("cannot take decimal {} as {}", text, stringify!($t)))
+                    })?;
+                    visitor.$visit(n)
+                }
                 _ => self.deserialize_any(visitor),
             }
         })*
@@ -185,6 +192,11 @@ impl<'de, 'a> Deserializer<'de> for ValueDeserializer<'a> {
                 iter: m.iter(),
                 value: None,
             }),
+            // ISO-8601 and plain decimal text: what chrono, jiff, time and
+            // rust_decimal read their types from.
+            Value::Date(_) | Value::Time(_) | Value::Timestamp(_) | Value::Decimal(_) => {
+                visitor.visit_string(self.0.to_string())
+            }
         }
     }
 

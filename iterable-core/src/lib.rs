@@ -53,6 +53,7 @@ mod provider;
 mod record;
 mod registry;
 mod rules;
+pub mod typed;
 mod validate;
 
 pub use codecs::{Gzip, Zstd};
@@ -69,6 +70,7 @@ pub use provider::{
 pub use record::{Batch, FieldNames, Record};
 pub use registry::{Entry, Provider, ProviderSource, Registry};
 pub use rules::builtin_rules;
+pub use typed::{Date, Decimal, Time, TimeUnit, Timestamp};
 pub use validate::{CheckStats, FieldError, Report, Stats, Validation, ValidationMode, Validator};
 pub use value::{Map, Value};
 

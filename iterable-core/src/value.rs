@@ -1,10 +1,13 @@
-//! Field values: null, bool, int, float, string, bytes, list and map.
+//! Field values: null, bool, int, float, string, bytes, list and map, and
+//! the typed scalars of [`crate::typed`]: date, time, timestamp and decimal.
 
 use std::fmt;
 
 use base64::Engine as _;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use crate::typed::{Date, Decimal, Time, Timestamp};
 
 /// An ordered map of string keys to values; keys keep their source order.
 pub type Map = Vec<(String, Value)>;
@@ -29,6 +32,16 @@ pub enum Value {
     List(Vec<Value>),
     /// A map with ordered keys.
     Map(Map),
+    /// A calendar date. Text and JSON show it as ISO-8601 (`2024-01-31`).
+    Date(Date),
+    /// A time of day, with its unit (`13:05:07.25`).
+    Time(Time),
+    /// A point in time, with its unit and time zone
+    /// (`2024-01-31T13:05:07.25Z`; without a zone, `2024-01-31T13:05:07.25`).
+    Timestamp(Timestamp),
+    /// An exact decimal, with its precision and scale. Text shows it in
+    /// plain notation (`123.45`), JSON as that exact number.
+    Decimal(Decimal),
 }
 
 impl Value {
@@ -73,6 +86,10 @@ impl Value {
             Value::Bytes(_) => "bytes",
             Value::List(_) => "list",
             Value::Map(_) => "map",
+            Value::Date(_) => "date",
+            Value::Time(_) => "time",
+            Value::Timestamp(_) => "timestamp",
+            Value::Decimal(_) => "decimal",
         }
     }
 
@@ -103,10 +120,24 @@ impl Value {
                 // Serializing our own Value to JSON cannot fail.
                 out.push_str(&serde_json::to_string(self).unwrap_or_default());
             }
+            Value::Date(d) => {
+                let _ = write!(out, "{d}");
+            }
+            Value::Time(t) => {
+                let _ = write!(out, "{t}");
+            }
+            Value::Timestamp(t) => {
+                let _ = write!(out, "{t}");
+            }
+            Value::Decimal(d) => {
+                let _ = write!(out, "{d}");
+            }
         }
     }
 
-    /// Converts to a `serde_json::Value`. Bytes become base64 strings.
+    /// Converts to a `serde_json::Value`. Bytes become base64 strings, dates,
+    /// times and timestamps ISO-8601 strings, and a decimal a number when a
+    /// float holds it exactly, else its text.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
@@ -118,6 +149,16 @@ impl Value {
             Value::Bytes(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
             Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Date(_) | Value::Time(_) | Value::Timestamp(_) => J::String(self.to_string()),
+            Value::Decimal(d) => {
+                let text = d.to_string();
+                let exact = text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| Decimal::from_f64_text(*f, d).is_some())
+                    .and_then(serde_json::Number::from_f64);
+                exact.map_or(J::String(text), J::Number)
+            }
         }
     }
 }
@@ -197,6 +238,13 @@ impl Serialize for Value {
                 }
                 map.end()
             }
+            Value::Date(_) | Value::Time(_) | Value::Timestamp(_) => s.collect_str(self),
+            // The exact digits, as a JSON number (to a JSON serializer;
+            // other serializers see a raw-value struct).
+            Value::Decimal(d) => match serde_json::value::RawValue::from_string(d.to_string()) {
+                Ok(raw) => raw.serialize(s),
+                Err(_) => s.collect_str(d),
+            },
         }
     }
 }

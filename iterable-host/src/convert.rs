@@ -239,8 +239,13 @@ pub fn value_from_rvalue(v: &RValue) -> Value {
                 .map(|p| (p.0.to_string(), value_from_rvalue(&p.1)))
                 .collect(),
         ),
-        // An extension type this host does not know: keep its bytes.
-        RValue::Ext(_, payload) => Value::Bytes(payload.to_vec()),
+        RValue::Ext(name, payload) => {
+            match iterable_plugin_api::abi::typed::Typed::decode(name, payload) {
+                Some(t) => crate::typed::value_of(t),
+                // An extension type this host does not know: keep its bytes.
+                None => Value::Bytes(payload.to_vec()),
+            }
+        }
     }
 }
 
@@ -259,6 +264,9 @@ pub fn value_to_rvalue(v: &Value) -> RValue {
                 .map(|(k, v)| Tuple2(RString::from(k.as_str()), value_to_rvalue(v)))
                 .collect(),
         ),
+        Value::Date(_) | Value::Time(_) | Value::Timestamp(_) | Value::Decimal(_) => {
+            crate::typed::typed_of(v).map_or(RValue::Null, |t| t.to_rvalue())
+        }
     }
 }
 
@@ -568,7 +576,12 @@ pub fn push_value(b: &mut BatchBuilder<'_>, v: &Value) {
         Value::Float(f) => b.push_float(*f),
         Value::String(s) => b.push_str(s),
         Value::Bytes(x) => b.push_bytes(x),
-        Value::List(_) | Value::Map(_) => b.push_value(value_to_rvalue(v)),
+        Value::List(_)
+        | Value::Map(_)
+        | Value::Date(_)
+        | Value::Time(_)
+        | Value::Timestamp(_)
+        | Value::Decimal(_) => b.push_value(value_to_rvalue(v)),
     };
 }
 

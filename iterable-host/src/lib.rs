@@ -59,6 +59,7 @@ pub mod manifest;
 mod plugin;
 pub mod scan;
 pub mod trust;
+mod typed;
 
 pub use iterable_core;
 

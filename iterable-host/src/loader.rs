@@ -52,6 +52,9 @@ pub struct Library {
     hooks: std::sync::OnceLock<Result<Option<Hooks>, (PluginErrorKind, String)>>,
     /// The name it goes by, for errors.
     name: String,
+    /// Whether it speaks ABI 1.1 or later, and so knows the registered
+    /// extension types (dates, times, timestamps, decimals).
+    pub typed: bool,
 }
 
 impl std::fmt::Debug for Library {
@@ -179,6 +182,7 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         engines,
         hooks: std::sync::OnceLock::new(),
         name: name.to_owned(),
+        typed: parse_api_version(&meta.api_version).is_some_and(|v| v >= (1, 1)),
     })
 }
 

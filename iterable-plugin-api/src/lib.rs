@@ -141,6 +141,7 @@ pub const API_MINOR: u32 = ABI_MINOR;
 ///
 /// Also brings the `std::io::{BufRead, Read, Write}` methods into scope.
 pub mod prelude {
+    pub use crate::abi::typed::{Typed, Unit};
     pub use crate::abi::{BatchBuilder, BatchView, CellRef, RowView};
     pub use crate::sdk::error::{Error, Result};
     pub use crate::sdk::io::{Encoder, Input, Output};

@@ -39,6 +39,7 @@ use std::fmt;
 use abi_stable::std_types::{ROption, RStr, RString, RVec, Tuple2};
 
 use crate::abi::hooks::{HookProviderBox, RunInfo, RunSummary};
+use crate::abi::typed::Typed;
 use crate::abi::{
     BatchBuilder, ByteSinkBox, ByteSourceBox, CellRef, CodecProviderBox, ConnectionBox,
     DriverProviderBox, EngineProviderBox, FormatProviderBox, PluginMetadata, RBatch, RValue,
@@ -71,7 +72,10 @@ pub enum Value {
     List(Vec<Value>),
     /// A map, in order.
     Map(Vec<(String, Value)>),
-    /// A value of an extension type: its name and payload.
+    /// A date, time, timestamp or decimal (a registered extension type).
+    Typed(Typed),
+    /// A value of an extension type this SDK does not register: its name
+    /// and payload.
     Ext(String, Vec<u8>),
 }
 
@@ -93,6 +97,11 @@ impl From<i64> for Value {
 impl From<f64> for Value {
     fn from(v: f64) -> Self {
         Value::Float(v)
+    }
+}
+impl From<Typed> for Value {
+    fn from(v: Typed) -> Self {
+        Value::Typed(v)
     }
 }
 impl From<bool> for Value {
@@ -150,7 +159,10 @@ fn from_rvalue(v: &RValue) -> Value {
                 .map(|p| (p.0.to_string(), from_rvalue(&p.1)))
                 .collect(),
         ),
-        RValue::Ext(name, payload) => Value::Ext(name.to_string(), payload.to_vec()),
+        RValue::Ext(name, payload) => match Typed::decode(name, payload) {
+            Some(t) => Value::Typed(t),
+            None => Value::Ext(name.to_string(), payload.to_vec()),
+        },
     }
 }
 
@@ -168,6 +180,7 @@ fn to_rvalue(v: &Value) -> RValue {
                 .map(|(k, v)| Tuple2(RString::from(k.as_str()), to_rvalue(v)))
                 .collect(),
         ),
+        Value::Typed(t) => t.to_rvalue(),
         Value::Ext(name, payload) => RValue::ext(name, payload),
     }
 }

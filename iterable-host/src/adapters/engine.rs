@@ -28,7 +28,7 @@ impl Engine for LazyEngine {
         let name = self.plugin.name();
         let inputs: RVec<Tuple2<RString, RecordSourceBox>> = inputs
             .into_iter()
-            .map(|(n, r)| Tuple2(RString::from(n), record_source(r)))
+            .map(|(n, r)| Tuple2(RString::from(n), record_source(r, lib.typed)))
             .collect();
         let opts = convert::options_to_plugin(options);
         let out = convert::call(name, "running a query", || {

@@ -186,6 +186,9 @@ impl PluginWriter {
         if self.batch.row_count() == 0 {
             return Ok(());
         }
+        if self._lib.as_ref().is_some_and(|l| !l.typed) {
+            crate::typed::downgrade(&mut self.batch);
+        }
         let sink = self
             .sink
             .as_mut()
@@ -318,8 +321,9 @@ impl Write for SharedSink {
     }
 }
 
-/// Hands a core record reader to a plugin as a record source.
-pub(super) fn record_source(mut reader: BoxReader) -> RecordSourceBox {
+/// Hands a core record reader to a plugin as a record source; for a plugin
+/// that does not know typed values (`typed` false), they go as text.
+pub(super) fn record_source(mut reader: BoxReader, typed: bool) -> RecordSourceBox {
     let mut rec = Record::new();
     // A record read but left for the next batch, to keep its field order.
     let mut pending = false;
@@ -340,6 +344,10 @@ pub(super) fn record_source(mut reader: BoxReader) -> RecordSourceBox {
             }
             convert::push_record(&mut b, &rec);
             n += 1;
+        }
+        drop(b);
+        if !typed {
+            crate::typed::downgrade(batch);
         }
         Ok(n > 0)
     })

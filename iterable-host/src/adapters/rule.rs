@@ -37,6 +37,9 @@ impl Rule for LazyRule {
                 b.end_row();
             }
         }
+        if !lib.typed {
+            crate::typed::downgrade(&mut batch);
+        }
         let mut results: RVec<iterable_plugin_api::abi_stable::std_types::ROption<RString>> =
             RVec::new();
         convert::call(self.plugin.name(), "checking values", || {

@@ -29,6 +29,7 @@ pub mod error;
 pub mod hooks;
 pub mod module;
 pub mod objects;
+pub mod typed;
 pub mod value;
 
 pub use batch::{

@@ -295,6 +295,11 @@ impl<'a> BatchBuilder<'a> {
         self.put(tag::BYTES, v);
         self
     }
+    /// Pushes a date, time, timestamp or decimal (a `NESTED` cell holding its
+    /// registered extension value, [`crate::abi::typed`]).
+    pub fn push_typed(&mut self, v: &crate::abi::typed::Typed) -> &mut Self {
+        self.push_value(v.to_rvalue())
+    }
     /// Pushes any value: scalars become flat cells, lists/maps/`Ext` become `NESTED` cells.
     pub fn push_value(&mut self, v: RValue) -> &mut Self {
         match v {

@@ -128,6 +128,14 @@ impl<'a> CellRef<'a> {
             _ => None,
         }
     }
+    /// The date, time, timestamp or decimal of a `Nested` cell holding one
+    /// of the registered extension types ([`crate::abi::typed`]).
+    pub fn as_typed(&self) -> Option<crate::abi::typed::Typed> {
+        match *self {
+            CellRef::Nested(v) => crate::abi::typed::Typed::from_rvalue(v),
+            _ => None,
+        }
+    }
     /// An owned [`RValue`]; `None` for `Absent`.
     pub fn to_value(&self) -> Option<RValue> {
         Some(match *self {
