@@ -113,6 +113,23 @@ pub trait Format: Send + Sync {
     fn sniff(&self, _head: &[u8]) -> Option<(u32, Options)> {
         None
     }
+
+    /// Opens a reader on a plain (uncompressed) file by its path, for
+    /// formats that must seek; `None` (the default) to be handed the
+    /// file's bytes through [`Format::reader`] instead.
+    fn path_reader(
+        &self,
+        _path: &std::path::Path,
+        _options: &Options,
+    ) -> Option<Result<BoxReader>> {
+        None
+    }
+
+    /// The schema of a plain file, as the text this format's writer takes
+    /// in its `schema` option; `None` (the default) when it has none.
+    fn path_schema(&self, _path: &std::path::Path, _options: &Options) -> Option<Result<String>> {
+        None
+    }
 }
 
 /// What a codec is. Its text form is a manifest's `[[codec]]` table.

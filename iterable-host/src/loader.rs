@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use iterable_core::Error;
 use iterable_plugin_api::abi::capability::{CAPABILITY_MAGIC, CapabilityHeader};
+use iterable_plugin_api::abi::files::{FILES_SYMBOL, FilesModule_Ref, PathFormatBox};
 use iterable_plugin_api::abi::hooks::{HOOKS_SYMBOL, HooksModule_Ref};
 use iterable_plugin_api::abi_stable::StableAbi;
 use iterable_plugin_api::abi_stable::abi_stability::abi_checking::check_layout_compatibility;
@@ -50,6 +51,9 @@ pub struct Library {
     /// capability's layout check costs more than the rest of a load);
     /// `None` when the library predates hooks (ABI 1.0).
     hooks: std::sync::OnceLock<Result<Option<Hooks>, (PluginErrorKind, String)>>,
+    /// Its formats that read files by path (the files capability, 1.1),
+    /// looked up the first time one is asked for; empty without it.
+    path_formats: std::sync::OnceLock<Vec<PathFormatBox>>,
     /// The name it goes by, for errors.
     name: String,
     /// Whether it speaks ABI 1.1 or later, and so knows the registered
@@ -181,6 +185,7 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         rules,
         engines,
         hooks: std::sync::OnceLock::new(),
+        path_formats: std::sync::OnceLock::new(),
         name: name.to_owned(),
         typed: parse_api_version(&meta.api_version).is_some_and(|v| v >= (1, 1)),
     })
@@ -212,6 +217,29 @@ impl Library {
             Ok(h) => Ok(h.as_ref()),
             Err((kind, message)) => Err(Error::plugin(*kind, &self.name, message.clone())),
         }
+    }
+
+    /// The file-path entry points of its format `id`, if it has them (the
+    /// files capability). A library without the capability, or whose
+    /// capability fails, has none: the host streams its files, as in 1.0.
+    pub fn path_format(&self, id: &str) -> Option<&PathFormatBox> {
+        let all = self.path_formats.get_or_init(|| {
+            let look = || -> Result<Vec<PathFormatBox>, Error> {
+                match capability::<FilesModule_Ref>(&self.path, FILES_SYMBOL, &self.name)? {
+                    None => Ok(Vec::new()),
+                    Some(module) => Ok(guarded(&self.name, "listing file formats", || {
+                        (module.formats())()
+                    })?
+                    .into_iter()
+                    .collect()),
+                }
+            };
+            look().unwrap_or_else(|e| {
+                tracing::warn!(plugin = %self.name, error = %e, "files capability unusable; streaming instead");
+                Vec::new()
+            })
+        });
+        all.iter().find(|p| p.id().as_str() == id)
     }
 
     /// Its whole self-description, hooks included.

@@ -149,7 +149,8 @@ impl Registry {
             .map(|m| m.len());
         let progress = crate::io::InputProgress::new(size);
         let name = text.into_owned();
-        self.open_stream(progress.counting(file), Some(&name), opts)
+        let plain = size.is_some().then_some(target);
+        self.open_input(progress.counting(file), Some(&name), plain, opts)
             .map_err(|e| e.with_path(target))
             .map(|r| {
                 r.with_name(target.display().to_string())
@@ -163,6 +164,18 @@ impl Registry {
         &self,
         input: BoxRead,
         name: Option<&str>,
+        opts: &OpenOptions,
+    ) -> Result<Reader> {
+        self.open_input(input, name, None, opts)
+    }
+
+    /// [`Registry::open_stream`]; `path` is the regular file the input
+    /// reads, if it is one, for formats that read a file by its path.
+    fn open_input(
+        &self,
+        input: BoxRead,
+        name: Option<&str>,
+        path: Option<&Path>,
         opts: &OpenOptions,
     ) -> Result<Reader> {
         let mut exts = name.map(extensions).unwrap_or_default();
@@ -248,12 +261,26 @@ impl Registry {
             codec = codec.as_ref().map(|c| c.info().id.as_str()).unwrap_or("none"),
             "opening for reading"
         );
-        let inner = format.reader(decoded, &format_opts)?;
-        Ok(Reader::new(
+        // A plain file, for a format that reads files by their path (one
+        // that must seek): it opens the file itself.
+        let plain = path.filter(|_| codec.is_none());
+        let by_path = plain.and_then(|p| format.path_reader(p, &format_opts));
+        let inner = match by_path {
+            Some(reader) => {
+                tracing::debug!(format = %format.info().id, "reading the file by its path");
+                reader?
+            }
+            None => format.reader(decoded, &format_opts)?,
+        };
+        let reader = Reader::new(
             inner,
             format.info().id.clone(),
             codec.map(|c| c.info().id.clone()),
-        ))
+        );
+        Ok(match plain {
+            Some(p) => reader.with_schema_source(Arc::clone(&format), p.to_path_buf(), format_opts),
+            None => reader,
+        })
     }
 
     fn detect_content(&self, head: &[u8]) -> Option<(Arc<dyn Format>, Options)> {
@@ -329,6 +356,11 @@ impl Registry {
     pub fn create_stdout(&self, opts: &OpenOptions) -> Result<Writer> {
         self.create_stream(Box::new(WriteSink(std::io::stdout())), None, opts)
             .map(|w| w.with_name("<stdout>".into()))
+    }
+
+    /// The format `create` would write `target` in, with `opts`.
+    pub fn output_format(&self, target: &str, opts: &OpenOptions) -> Result<Arc<dyn Format>> {
+        self.detect_output(Some(target), opts).map(|(f, _)| f)
     }
 
     fn detect_output(

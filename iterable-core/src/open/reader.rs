@@ -24,6 +24,12 @@ pub struct Reader {
     pending: Option<Record>,
     progress: Option<crate::io::InputProgress>,
     run: Option<crate::observe::Run>,
+    /// The format and plain file to ask for a schema, when there is one.
+    schema_source: Option<(
+        std::sync::Arc<dyn crate::provider::Format>,
+        std::path::PathBuf,
+        crate::options::Options,
+    )>,
 }
 
 impl fmt::Debug for Reader {
@@ -50,6 +56,35 @@ impl Reader {
             pending: None,
             progress: None,
             run: None,
+            schema_source: None,
+        }
+    }
+
+    /// Remembers the plain file this reader reads and its format, so that
+    /// [`Reader::schema`] can ask the format for the file's schema.
+    pub(crate) fn with_schema_source(
+        mut self,
+        format: std::sync::Arc<dyn crate::provider::Format>,
+        path: std::path::PathBuf,
+        options: crate::options::Options,
+    ) -> Self {
+        self.schema_source = Some((format, path, options));
+        self
+    }
+
+    /// The schema of the input, as the text its format's writer takes in
+    /// its `schema` option (a Parquet file's column types, say); `None`
+    /// when the input is not a plain file or its format has no schema.
+    /// `convert` between two files of such a format hands it to the
+    /// writer, so every column keeps its type.
+    pub fn schema(&self) -> Option<String> {
+        let (format, path, options) = self.schema_source.as_ref()?;
+        match format.path_schema(path, options)? {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::debug!(error = %e, "no schema for the input");
+                None
+            }
         }
     }
 

@@ -26,6 +26,7 @@ pub mod batch;
 pub mod capability;
 pub mod describe;
 pub mod error;
+pub mod files;
 pub mod hooks;
 pub mod module;
 pub mod objects;

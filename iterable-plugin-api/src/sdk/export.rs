@@ -59,6 +59,7 @@ macro_rules! export_plugin {
             $crate::sdk::Exports {
                 root: get_library,
                 hooks: $crate::__private::hooks_module::<__IterablePluginDef>,
+                files: $crate::__private::files_module::<__IterablePluginDef>,
             }
         }
 
@@ -91,6 +92,13 @@ macro_rules! export_plugin {
         pub static iterable_plugin_hooks_v1: $crate::abi::hooks::HooksHeader =
             $crate::abi::capability::CapabilityHeader::new(
                 $crate::__private::hooks_module::<__IterablePluginDef>,
+            );
+
+        #[unsafe(no_mangle)]
+        #[allow(non_upper_case_globals)]
+        pub static iterable_plugin_files_v1: $crate::abi::files::FilesHeader =
+            $crate::abi::capability::CapabilityHeader::new(
+                $crate::__private::files_module::<__IterablePluginDef>,
             );
     };
 }
@@ -157,6 +165,8 @@ pub struct Exports {
     pub root: fn() -> crate::PluginModule_Ref,
     /// The hooks capability's module (ABI 1.1).
     pub hooks: extern "C" fn() -> crate::abi::hooks::HooksModule_Ref,
+    /// The files capability's module (ABI 1.1).
+    pub files: extern "C" fn() -> crate::abi::files::FilesModule_Ref,
 }
 
 /// Runtime support for [`export_plugin!`]; not a public API.
@@ -166,15 +176,16 @@ pub mod __private {
     use abi_stable::std_types::{RResult, RString, RVec, Tuple2};
 
     use crate::abi::RError;
+    use crate::abi::files::{FilesModule, FilesModule_Ref, PathFormatBox};
     use crate::abi::hooks::{HookProviderBox, HooksModule, HooksModule_Ref};
     use crate::abi::{
         CodecProviderBox, DriverProviderBox, EngineProviderBox, FormatProviderBox, PluginMetadata,
         PluginModule, PluginModule_Ref, RuleProviderBox,
     };
-    use crate::sdk::adapt::hook_provider;
     use crate::sdk::adapt::{
         codec_provider, driver_provider, engine_provider, format_provider, rule_provider,
     };
+    use crate::sdk::adapt::{hook_provider, path_format_provider};
     use crate::sdk::guard::{guard, install_panic_hook};
     use crate::sdk::traits::Hook;
     use crate::sdk::traits::{Codec, Driver, Engine, Format, Rule};
@@ -196,6 +207,8 @@ pub mod __private {
         Engines,
         /// Hook providers (ABI 1.1).
         Hooks,
+        /// The files capability's formats.
+        PathFormats,
     }
 
     /// Collects what `export_plugin!` declares, for one kind at a time.
@@ -208,6 +221,7 @@ pub mod __private {
         rules: RVec<RuleProviderBox>,
         engines: RVec<EngineProviderBox>,
         hooks: RVec<HookProviderBox>,
+        path_formats: RVec<PathFormatBox>,
         error: Option<RError>,
     }
 
@@ -226,6 +240,7 @@ pub mod __private {
                 rules: RVec::new(),
                 engines: RVec::new(),
                 hooks: RVec::new(),
+                path_formats: RVec::new(),
                 error: None,
             }
         }
@@ -277,6 +292,10 @@ pub mod __private {
             if self.want == Want::Formats && self.error.is_none() {
                 if let Some(p) = self.record(format_provider(make())) {
                     self.formats.push(p);
+                }
+            } else if self.want == Want::PathFormats && self.error.is_none() {
+                if let Some(p) = self.record(path_format_provider(make())) {
+                    self.path_formats.push(p);
                 }
             }
         }
@@ -377,6 +396,19 @@ pub mod __private {
 
     extern "C" fn hooks<P: PluginDef>() -> RResult<RVec<HookProviderBox>, RError> {
         run::<P, _>(Want::Hooks, |b| b.hooks)
+    }
+
+    extern "C" fn path_formats<P: PluginDef>() -> RResult<RVec<PathFormatBox>, RError> {
+        run::<P, _>(Want::PathFormats, |b| b.path_formats)
+    }
+
+    /// Builds the files capability's module for `P` (ABI 1.1).
+    pub extern "C" fn files_module<P: PluginDef>() -> FilesModule_Ref {
+        install_panic_hook();
+        FilesModule {
+            formats: path_formats::<P>,
+        }
+        .leak_into_prefix()
     }
 
     /// Builds the hooks capability's module for `P` (ABI 1.1).

@@ -32,6 +32,25 @@ pub trait Format: Send + Sync + 'static {
         let _ = (output, options);
         Err(Error::unsupported("this format cannot be written"))
     }
+    /// Opens a reader on a plain file, for formats that must seek (a footer
+    /// at the end, a zip archive); `None` (the default) lets the host
+    /// stream the file to [`Format::reader`]. Needs a 1.1 host (the files
+    /// capability); an older one always streams.
+    fn path_reader(
+        &self,
+        path: &std::path::Path,
+        options: &Options,
+    ) -> Option<Result<Box<dyn RowReader>>> {
+        let _ = (path, options);
+        None
+    }
+    /// The schema of a plain file, as the text this format's writer takes in
+    /// its `schema` option, so that converting between two files of this
+    /// format keeps every column's type; `None` (the default) for none.
+    fn path_schema(&self, path: &std::path::Path, options: &Options) -> Option<Result<String>> {
+        let _ = (path, options);
+        None
+    }
 }
 
 /// Produces rows. The adapter calls [`read_batch`](Self::read_batch) once

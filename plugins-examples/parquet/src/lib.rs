@@ -70,6 +70,18 @@ impl Format for Parquet {
         Ok(Box::new(read::ParquetReader::open(input)?))
     }
 
+    fn path_reader(
+        &self,
+        path: &std::path::Path,
+        _options: &Options,
+    ) -> Option<Result<Box<dyn RowReader>>> {
+        Some(read::ParquetReader::open_path(path).map(|r| Box::new(r) as Box<dyn RowReader>))
+    }
+
+    fn path_schema(&self, path: &std::path::Path, _options: &Options) -> Option<Result<String>> {
+        Some(read::schema_of(path))
+    }
+
     fn writer(&self, output: Output, options: &Options) -> Result<Box<dyn RowWriter>> {
         let compression = write::compression(options.get_or("compression", "zstd"))?;
         let row_group_size = match options.get_parse::<usize>("row_group_size")? {

@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::path::Path;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -49,10 +50,27 @@ fn spool(mut input: Input) -> Result<File> {
     Ok(file)
 }
 
+/// The schema of the Parquet file at `path`, as `schema=` text (only the
+/// footer is read).
+pub fn schema_of(path: &Path) -> Result<String> {
+    let file = File::open(path)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::parse(format!("not a readable Parquet file: {e}")))?;
+    Ok(crate::schema::schema_text(builder.schema()))
+}
+
 impl ParquetReader {
     /// Opens `input`: spools it, reads the footer and the schema.
     pub fn open(input: Input) -> Result<Self> {
-        let file = spool(input)?;
+        Self::from_file(spool(input)?)
+    }
+
+    /// Opens the file at `path` directly (no copy).
+    pub fn open_path(path: &Path) -> Result<Self> {
+        Self::from_file(File::open(path)?)
+    }
+
+    fn from_file(file: File) -> Result<Self> {
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)
             .map_err(|e| Error::parse(format!("not a readable Parquet file: {e}")))?;
         let meta = builder.metadata().clone();

@@ -25,13 +25,14 @@ pub fn run(s: &Session<'_>, a: &ConvertArgs) -> CliResult {
         in_table,
         a.query.as_ref(),
     )?;
-    let opts = OpenOptions {
+    let mut opts = OpenOptions {
         format: a.format.clone(),
         codec: a.codec.clone(),
         options: parse_options(&a.options)?,
         table: if out_is_uri { a.table.clone() } else { None },
         query: None,
     };
+    keep_schema(registry, &reader, &a.output, &mut opts);
     let mut writer = if a.output == "-" {
         if opts.format.is_none() {
             return Err(Error::new(
@@ -59,4 +60,29 @@ pub fn run(s: &Session<'_>, a: &ConvertArgs) -> CliResult {
     })();
     progress.finish();
     s.finish(run, result)
+}
+
+/// Between two files of the same typed format (Parquet to Parquet, say),
+/// the input's schema becomes the writer's `schema` option unless one is
+/// given, so every column keeps its type (an `int8` stays an `int8`).
+fn keep_schema(
+    registry: &iterable_core::Registry,
+    reader: &iterable_core::Reader,
+    output: &str,
+    opts: &mut OpenOptions,
+) {
+    if output == "-" || opts.options.contains("schema") {
+        return;
+    }
+    let Ok(format) = registry.output_format(output, opts) else {
+        return;
+    };
+    let info = format.info();
+    if info.id != reader.format() || !info.options.iter().any(|o| o.name == "schema") {
+        return;
+    }
+    if let Some(schema) = reader.schema() {
+        tracing::debug!(%schema, "the output keeps the input's schema");
+        opts.options.set("schema", schema);
+    }
 }

@@ -1,9 +1,12 @@
 //! Formats.
 
+use std::path::Path;
+
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::RResult;
+use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr, RString};
 
 use crate::abi::RError;
+use crate::abi::files::{PathFormat, PathFormat_TO, PathFormatBox};
 use crate::abi::{
     ByteSinkBox, ByteSourceBox, FormatInfo, FormatProvider, FormatProvider_TO, FormatProviderBox,
     ROptions, RecordSinkBox, RecordSourceBox,
@@ -61,6 +64,57 @@ impl<F: Format> FormatProvider for FormatAdapter<F> {
         })
         .into()
     }
+}
+
+impl<F: Format> PathFormat for FormatAdapter<F> {
+    fn id(&self) -> RString {
+        self.info.id.clone()
+    }
+
+    fn open_path(
+        &self,
+        path: RStr<'_>,
+        options: ROptions,
+    ) -> RResult<ROption<RecordSourceBox>, RError> {
+        guard(|| {
+            let opts = self.options(&options)?;
+            match self.format.path_reader(Path::new(path.as_str()), &opts) {
+                None => Ok(RNone),
+                Some(reader) => Ok(RSome(reader_source(reader?))),
+            }
+        })
+        .into()
+    }
+
+    fn schema_of_path(
+        &self,
+        path: RStr<'_>,
+        options: ROptions,
+    ) -> RResult<ROption<RString>, RError> {
+        guard(|| {
+            let opts = self.options(&options)?;
+            match self.format.path_schema(Path::new(path.as_str()), &opts) {
+                None => Ok(RNone),
+                Some(schema) => Ok(RSome(RString::from(schema?))),
+            }
+        })
+        .into()
+    }
+}
+
+/// Exposes a [`Format`]'s file-path entry points (the files capability).
+pub fn path_format_provider<F: Format>(format: F) -> Result<PathFormatBox, RError> {
+    let spec = catch(|| format.info())?;
+    let lenient = spec.lenient;
+    let info = spec.into_info();
+    Ok(PathFormat_TO::from_value(
+        FormatAdapter {
+            format,
+            info,
+            lenient,
+        },
+        TD_Opaque,
+    ))
 }
 
 /// Exposes a [`Format`] as a wire provider (its `info()` is called once, guarded).
