@@ -28,6 +28,13 @@ if ! command -v lz4 >/dev/null 2>&1; then
   fi
 fi
 
+# pyarrow and openpyxl, to check the Parquet and Excel plugins against the
+# reference implementations: a venv under target/ (scripts/pytools.sh).
+# Tests that need it fail, rather than skip, when it could not be made.
+echo "== python tools (pyarrow, openpyxl) under target/pytools"
+ITERABLE_PYTHON="$PWD/$(bash scripts/pytools.sh)"
+export ITERABLE_PYTHON ITERABLE_REQUIRE_PYTOOLS=1
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -50,7 +50,25 @@ macro_rules! export_plugin {
 
         /// The plugin's root module (usable in-process, without dlopen).
         pub fn get_library() -> $crate::PluginModule_Ref {
-            $crate::__private::root_module::<__IterablePluginDef>()
+            // Built once: a module is leaked on purpose (the host keeps it
+            // for the life of the process), so no more than one is built.
+            static MODULE: ::std::sync::OnceLock<$crate::PluginModule_Ref> =
+                ::std::sync::OnceLock::new();
+            *MODULE.get_or_init($crate::__private::root_module::<__IterablePluginDef>)
+        }
+
+        #[doc(hidden)]
+        extern "C" fn __iterable_hooks_module() -> $crate::abi::hooks::HooksModule_Ref {
+            static MODULE: ::std::sync::OnceLock<$crate::abi::hooks::HooksModule_Ref> =
+                ::std::sync::OnceLock::new();
+            *MODULE.get_or_init(|| $crate::__private::hooks_module::<__IterablePluginDef>())
+        }
+
+        #[doc(hidden)]
+        extern "C" fn __iterable_files_module() -> $crate::abi::files::FilesModule_Ref {
+            static MODULE: ::std::sync::OnceLock<$crate::abi::files::FilesModule_Ref> =
+                ::std::sync::OnceLock::new();
+            *MODULE.get_or_init(|| $crate::__private::files_module::<__IterablePluginDef>())
         }
 
         /// Everything this plugin exports, for in-process use (the
@@ -58,8 +76,8 @@ macro_rules! export_plugin {
         pub fn plugin_exports() -> $crate::sdk::Exports {
             $crate::sdk::Exports {
                 root: get_library,
-                hooks: $crate::__private::hooks_module::<__IterablePluginDef>,
-                files: $crate::__private::files_module::<__IterablePluginDef>,
+                hooks: __iterable_hooks_module,
+                files: __iterable_files_module,
             }
         }
 
@@ -90,16 +108,14 @@ macro_rules! export_plugin {
         #[unsafe(no_mangle)]
         #[allow(non_upper_case_globals)]
         pub static iterable_plugin_hooks_v1: $crate::abi::hooks::HooksHeader =
-            $crate::abi::capability::CapabilityHeader::new(
-                $crate::__private::hooks_module::<__IterablePluginDef>,
-            );
+            $crate::abi::capability::CapabilityHeader::new(__iterable_hooks_module);
 
+        /// The files capability (ABI 1.1): the formats' file-path entry
+        /// points (`iterable_plugin_api::abi::files::FILES_SYMBOL`).
         #[unsafe(no_mangle)]
         #[allow(non_upper_case_globals)]
         pub static iterable_plugin_files_v1: $crate::abi::files::FilesHeader =
-            $crate::abi::capability::CapabilityHeader::new(
-                $crate::__private::files_module::<__IterablePluginDef>,
-            );
+            $crate::abi::capability::CapabilityHeader::new(__iterable_files_module);
     };
 }
 

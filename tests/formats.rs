@@ -1,0 +1,166 @@
+//! The typed-format plugins end to end, through the real `iterable-host`:
+//! Parquet (CSV → Parquet → JSON lines, detection, types kept through
+//! `convert`, errors that name the file and leave no output).
+//!
+//! The pyarrow checks use the venv of `scripts/pytools.sh` (see
+//! `plugins-examples/parquet/tests/interop.rs`).
+
+mod util;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use util::{json_lines, plugin_lib};
+
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    /// A directory with the parquet plugin installed under plugins/.
+    fn new() -> Site {
+        let site = Site {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let lib = plugin_lib("iterable_plugin_parquet");
+        site.run(&["install", lib.to_str().unwrap(), "--dir", "plugins"])
+            .ok();
+        site
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> util::Run {
+        let mut all = vec!["--plugin-dir", "plugins"];
+        all.extend_from_slice(args);
+        util::run(self.path(), &all)
+    }
+}
+
+fn python() -> Option<PathBuf> {
+    let py = std::env::var_os("ITERABLE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| util::workspace().join("target/pytools/bin/python"));
+    if py.exists() {
+        return Some(py);
+    }
+    assert!(
+        std::env::var_os("ITERABLE_REQUIRE_PYTOOLS").is_none(),
+        "ITERABLE_REQUIRE_PYTOOLS is set but {} does not exist",
+        py.display()
+    );
+    eprintln!("note: {} is missing; pyarrow checks skipped", py.display());
+    None
+}
+
+fn py(python: &Path, script: &str, args: &[&Path]) -> String {
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const CSV: &str = "id,name,price,day\n1,Ann,2.50,2024-01-31\n2,Bö,,2024-02-01\n3,Cy,10.00,\n";
+
+#[test]
+fn csv_to_parquet_to_json_lines() {
+    let s = Site::new();
+    fs::write(s.path().join("rows.csv"), CSV).unwrap();
+    // Inferred schema: CSV values are text.
+    s.run(&["convert", "rows.csv", "rows.parquet"]).ok();
+    let out = s.run(&["cat", "rows.parquet"]).ok();
+    assert_eq!(
+        json_lines(&out),
+        [
+            serde_json::json!({"id": "1", "name": "Ann", "price": "2.50", "day": "2024-01-31"}),
+            serde_json::json!({"id": "2", "name": "Bö", "price": "", "day": "2024-02-01"}),
+            serde_json::json!({"id": "3", "name": "Cy", "price": "10.00", "day": ""}),
+        ]
+    );
+    // A given schema types the columns: numbers, exact decimals, dates;
+    // empty cells become nulls.
+    s.run(&[
+        "convert",
+        "rows.csv",
+        "typed.parquet",
+        "--out-option",
+        "schema=id: int32, name: string, price: decimal(6, 2), day: date",
+    ])
+    .ok();
+    let out = s
+        .run(&["convert", "typed.parquet", "-", "--format", "jsonl"])
+        .ok();
+    assert_eq!(
+        out,
+        "{\"id\":1,\"name\":\"Ann\",\"price\":2.50,\"day\":\"2024-01-31\"}\n\
+         {\"id\":2,\"name\":\"Bö\",\"price\":null,\"day\":\"2024-02-01\"}\n\
+         {\"id\":3,\"name\":\"Cy\",\"price\":10.00,\"day\":null}\n"
+    );
+    // CSV writes typed values as ISO-8601 and plain decimals.
+    s.run(&["convert", "typed.parquet", "back.csv"]).ok();
+    assert_eq!(
+        fs::read_to_string(s.path().join("back.csv")).unwrap(),
+        "id,name,price,day\n1,Ann,2.50,2024-01-31\n2,Bö,,2024-02-01\n3,Cy,10.00,\n"
+    );
+    // Recognised by its PAR1 magic without the extension.
+    fs::copy(s.path().join("typed.parquet"), s.path().join("noext")).unwrap();
+    assert_eq!(s.run(&["count", "noext"]).ok().trim(), "3");
+}
+
+#[test]
+fn convert_between_parquet_files_keeps_every_columns_type() {
+    let Some(python) = python() else { return };
+    let s = Site::new();
+    let src = s.path().join("all.parquet");
+    py(
+        &python,
+        include_str!("../plugins-examples/parquet/tests/every_type.py"),
+        &[&src],
+    );
+    s.run(&["convert", "all.parquet", "copy.parquet"]).ok();
+    let compare = r#"
+import sys, pyarrow.parquet as pq
+a, b = pq.read_table(sys.argv[1]), pq.read_table(sys.argv[2])
+for fa, fb in zip(a.schema, b.schema):
+    if fa.name != fb.name or fa.type != fb.type:
+        print("DIFF", fa, fb)
+print("same rows" if a.to_pylist() == b.to_pylist() else "DIFFERENT ROWS")
+"#;
+    let out = py(&python, compare, &[&src, &s.path().join("copy.parquet")]);
+    assert_eq!(out, "same rows\n");
+}
+
+#[test]
+fn broken_parquet_is_a_one_line_error_and_leaves_no_output() {
+    let s = Site::new();
+    fs::write(s.path().join("rows.csv"), CSV).unwrap();
+    s.run(&["convert", "rows.csv", "good.parquet"]).ok();
+    let good = fs::read(s.path().join("good.parquet")).unwrap();
+    fs::write(s.path().join("cut.parquet"), &good[..good.len() - 20]).unwrap();
+    let e = s.run(&["convert", "cut.parquet", "out.jsonl"]).err();
+    assert!(
+        e.starts_with(
+            "iterable-host: error: plugin 'parquet': cut.parquet: not a readable Parquet file:"
+        ),
+        "{e}"
+    );
+    assert!(!s.path().join("out.jsonl").exists());
+    // A CSV renamed .parquet.
+    fs::write(s.path().join("fake.parquet"), CSV).unwrap();
+    let e = s.run(&["cat", "fake.parquet"]).err();
+    assert!(
+        e.contains("fake.parquet: not a readable Parquet file"),
+        "{e}"
+    );
+}
