@@ -31,6 +31,7 @@
 
 use iterable_plugin_api::prelude::*;
 
+mod arrays;
 mod read;
 pub mod schema;
 mod write;
