@@ -17,7 +17,7 @@ export XDG_CACHE_HOME="$PWD/$WORK/cache"
 unset ITERABLEDATA_PLUGIN_PATH ITERABLEDATA_NO_PLUGINS
 
 echo "== installing the example plugins into $PLUGINS (each plugin.toml written from its library)"
-for name in ltsv lz4 sqlite idrules sqlengine audit; do
+for name in ltsv lz4 sqlite idrules sqlengine audit parquet xlsx xml; do
   "$BIN" install "target/release/libiterable_plugin_$name.so" --dir "$PLUGINS"
 done
 host() { "$BIN" --plugin-dir "$PLUGINS" "$@"; }
@@ -56,3 +56,23 @@ echo
 echo "== convert ... --hook audit   (plugin hook: a JSON profile of the run)"
 host convert "$WORK/rows.csv.gz" "$WORK/rows.jsonl" --hook audit --hook-option "audit.path=$WORK/profile.json"
 cat "$WORK/profile.json"
+
+echo
+echo "== CSV -> Parquet -> JSON lines   (plugin format parquet, typed columns)"
+printf 'id,name,price,day\n1,Ann,2.50,2024-01-31\n2,Bö,,2024-02-01\n3,Cy,10.00,\n' > "$WORK/prices.csv"
+host convert "$WORK/prices.csv" "$WORK/prices.parquet" \
+  --out-option 'schema=id: int32, name: string, price: decimal(6, 2), day: date'
+host info parquet | grep -E '^(format|  option)'
+host convert "$WORK/prices.parquet" "$WORK/prices.jsonl"
+cat "$WORK/prices.jsonl"
+
+echo
+echo "== a sheet of a workbook   (plugin format xlsx)"
+host convert "$WORK/prices.parquet" "$WORK/book.xlsx" --out-option sheet=Prices
+host cat "$WORK/book.xlsx" --option sheet=Prices
+
+echo
+echo "== XML records   (plugin format xml)"
+host convert "$WORK/prices.parquet" "$WORK/prices.xml" --out-option root=prices --out-option tagname=price
+cat "$WORK/prices.xml"
+host cat "$WORK/prices.xml" --option tagname=price

@@ -64,6 +64,26 @@ fn tsv_extension_and_delimiter_option() {
 }
 
 #[test]
+fn a_tab_separated_csv_is_read_with_a_tab() {
+    let d = tempfile::tempdir().unwrap();
+    // A header with tabs and no comma: a tab-separated file named .csv.
+    fs::write(d.path().join("t.csv"), "a\tb c\n1,5\t2\n").unwrap();
+    assert_eq!(
+        json_lines(&run(d.path(), &["cat", "t.csv"]).ok()),
+        vec![json!({"a": "1,5", "b c": "2"})]
+    );
+    // A comma in the header keeps the comma.
+    fs::write(d.path().join("c.csv"), "a,b\tc\n1,2\t3\n").unwrap();
+    assert_eq!(
+        json_lines(&run(d.path(), &["cat", "c.csv"]).ok()),
+        vec![json!({"a": "1", "b\tc": "2\t3"})]
+    );
+    // A delimiter given wins.
+    let out = run(d.path(), &["cat", "t.csv", "--option", "delimiter=;"]).ok();
+    assert_eq!(json_lines(&out), vec![json!({"a\tb c": "1,5\t2"})]);
+}
+
+#[test]
 fn unterminated_quote_fails_with_line_and_leaves_no_output() {
     let d = tempfile::tempdir().unwrap();
     fs::write(d.path().join("bad.csv"), "a,b\n1,2\n3,\"open\n4,5\n").unwrap();

@@ -188,6 +188,7 @@ mod tests {
             magic: vec![b"PAR1".to_vec(), vec![0, 1]],
             can_read: true,
             can_write: false,
+            reads_paths: true,
             options: vec![
                 OptionSpec::new("sep", OptionType::Char, "separator").default_value(";"),
                 OptionSpec::new("mode", OptionType::Choice(vec!["a".into()]), "m"),

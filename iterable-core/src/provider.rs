@@ -66,6 +66,10 @@ pub struct FormatInfo {
     /// out: the plugin SDK's default).
     #[serde(rename = "write", default)]
     pub can_write: bool,
+    /// Whether it reads a plain file by its path ([`Format::path_reader`])
+    /// rather than from a stream (in text, `reads_paths`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reads_paths: bool,
 }
 
 impl Default for FormatInfo {
@@ -78,6 +82,7 @@ impl Default for FormatInfo {
             options: Vec::new(),
             can_read: true,
             can_write: false,
+            reads_paths: false,
         }
     }
 }

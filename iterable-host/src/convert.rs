@@ -134,6 +134,9 @@ pub fn format_info(i: &iterable_plugin_api::FormatInfo) -> FormatInfo {
         can_read: i.can_read,
         can_write: i.can_write,
         options: option_specs(&i.options),
+        reads_paths: i.extra.iter().any(|p| {
+            p.0.as_str() == iterable_plugin_api::sdk::spec::READS_PATHS && p.1.as_str() == "true"
+        }),
     }
 }
 

@@ -35,20 +35,20 @@ pub(crate) fn value_of(t: Typed) -> Value {
             value,
             unit: unit_of(unit),
         }),
-        Typed::Timestamp { unit, value, tz } => Value::Timestamp(Timestamp {
+        Typed::Timestamp { unit, value, tz } => Value::Timestamp(Box::new(Timestamp {
             value,
             unit: unit_of(unit),
             tz: tz.map(Arc::from),
-        }),
+        })),
         Typed::Decimal {
             value,
             precision,
             scale,
-        } => Value::Decimal(Decimal {
+        } => Value::Decimal(Box::new(Decimal {
             value,
             precision,
             scale,
-        }),
+        })),
     }
 }
 

@@ -35,6 +35,11 @@ impl Format for LazyFormat {
     }
 
     fn path_reader(&self, path: &std::path::Path, options: &Options) -> Option<Result<BoxReader>> {
+        // Only a format that says it reads paths is asked (asking costs a
+        // capability lookup, and loads the library).
+        if !self.info().reads_paths {
+            return None;
+        }
         let (lib, i) = match self.provider() {
             Ok(p) => p,
             Err(e) => return Some(Err(e)),
@@ -55,6 +60,9 @@ impl Format for LazyFormat {
     }
 
     fn path_schema(&self, path: &std::path::Path, options: &Options) -> Option<Result<String>> {
+        if !self.info().reads_paths {
+            return None;
+        }
         let (lib, i) = self.provider().ok()?;
         let path_text = path.to_str()?;
         let id = lib.formats[i].0.id.clone();

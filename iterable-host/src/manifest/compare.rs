@@ -80,6 +80,12 @@ pub fn differences(declared: &Manifest, found: &Manifest) -> (Vec<String>, Vec<S
             "options",
             Point::options(&m.options, &l.options),
         );
+        check(
+            "format",
+            id,
+            "reads_paths =",
+            Point::Listed(m.reads_paths.to_string(), l.reads_paths.to_string()),
+        );
     }
     for (m, l) in same_ids(&declared.codecs, &found.codecs, |d| &d.id) {
         let id = &m.id;

@@ -27,6 +27,7 @@ pub mod options;
 mod rows;
 pub mod spec;
 pub mod streams;
+mod text;
 pub mod traits;
 
 pub use export::Exports;

@@ -140,6 +140,14 @@ impl FormatSpec {
         self.extra.push((key.into(), value.into()));
         self
     }
+    /// The format reads plain files by their path ([`Format::path_reader`],
+    /// the files capability of ABI 1.1); a host asks it only when this is
+    /// said (the `extra` key [`READS_PATHS`] = `true`).
+    ///
+    /// [`Format::path_reader`]: crate::sdk::traits::Format::path_reader
+    pub fn reads_paths(self) -> Self {
+        self.extra(READS_PATHS, "true")
+    }
     /// The wire-level description.
     pub fn into_info(self) -> FormatInfo {
         FormatInfo {
@@ -154,6 +162,9 @@ impl FormatSpec {
         }
     }
 }
+
+/// The `extra` key of a format that reads plain files by path (ABI 1.1).
+pub const READS_PATHS: &str = "reads_paths";
 
 /// Describes a [`Codec`]: `CodecSpec::new("zstd").extensions(["zst"]).magic(..).levels(1, 22, 3)`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -65,6 +65,7 @@ impl Format for Parquet {
                 "the schema to write, as `name: type, …` (bool, int8…int64, uint8…uint64, float32, float64, string, binary, date, time[unit], timestamp[unit, tz], decimal(p, s), list<t>, struct<…>, map<k, v>); inferred from the first batch when absent",
             )
             .read_write()
+            .reads_paths()
     }
 
     fn reader(&self, input: Input, _options: &Options) -> Result<Box<dyn RowReader>> {

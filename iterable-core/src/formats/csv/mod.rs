@@ -89,6 +89,7 @@ impl DelimitedFormat {
                 can_read: true,
                 can_write: true,
                 options,
+                reads_paths: false,
             },
             delimiter,
         }
@@ -118,7 +119,19 @@ impl DelimitedFormat {
     /// # Ok::<(), iterable_core::Error>(())
     /// ```
     pub fn text_rows(&self, input: BoxRead, options: &Options) -> Result<TextRows> {
-        let delimiter = self.byte_option(options, "delimiter", self.delimiter)?;
+        let mut input = input;
+        let mut delimiter = self.byte_option(options, "delimiter", self.delimiter)?;
+        // A `.csv` that is plainly tab-separated (its header has tabs and no
+        // comma) is read with a tab, unless a delimiter is given.
+        if self.delimiter == b',' && !options.contains("delimiter") {
+            let (head, replay) = crate::io::peek(input, HEADER_PEEK)?;
+            input = replay;
+            let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+            if line.contains(&b'\t') && !line.contains(&b',') {
+                tracing::debug!("the header has tabs and no comma: reading with a tab");
+                delimiter = b'\t';
+            }
+        }
         let quote = self.byte_option(options, "quote", b'"')?;
         let header = options.bool_or("header", true)?;
         let flexible = options.bool_or("flexible", false)?;
@@ -202,6 +215,9 @@ impl Format for DelimitedFormat {
         sniff_delimiter(head, self.delimiter).map(|score| (score, Options::new()))
     }
 }
+
+/// How much of a CSV is looked at to tell a tab-separated header.
+const HEADER_PEEK: usize = 64 * 1024;
 
 /// Scores how consistently `delim` splits the first records of `head`,
 /// parsing them as CSV so quoted fields (with newlines) count right.

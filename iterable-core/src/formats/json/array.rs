@@ -42,6 +42,7 @@ impl JsonFormat {
                     OptionSpec::new("pretty", OptionType::Bool, "writing: indent the output")
                         .default_value("false"),
                 ],
+                reads_paths: false,
             },
         }
     }

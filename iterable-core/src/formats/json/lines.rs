@@ -42,6 +42,7 @@ impl JsonLinesFormat {
                 can_read: true,
                 can_write: true,
                 options: vec![],
+                reads_paths: false,
             },
         }
     }

@@ -73,6 +73,9 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
                 f.extensions.join(", ."),
                 f.description
             )?;
+            for o in &f.options {
+                writeln!(out, "  option      {}", option_text(o))?;
+            }
         }
         for c in &m.codecs {
             let magic = magic_text(&c.magic);
@@ -127,4 +130,26 @@ fn magic_text(magics: &[Vec<u8>]) -> String {
         .map(|m| iterable_host::manifest::to_hex(m))
         .collect();
     format!(", magic {}", hex.join(" | "))
+}
+
+/// `name (a|b, default a): what it does`.
+fn option_text(o: &iterable_core::OptionSpec) -> String {
+    let mut kind = match &o.kind {
+        iterable_core::OptionType::Choice(c) => c.join("|"),
+        iterable_core::OptionType::Text => String::new(),
+        iterable_core::OptionType::Char => "a character".into(),
+        iterable_core::OptionType::Bool => "true|false".into(),
+        iterable_core::OptionType::Int { min, max } => format!("{min}..={max}"),
+    };
+    if let Some(d) = &o.default {
+        if !kind.is_empty() {
+            kind.push_str(", ");
+        }
+        kind.push_str(&format!("default {d}"));
+    }
+    if kind.is_empty() {
+        format!("{}: {}", o.name, o.description)
+    } else {
+        format!("{} ({kind}): {}", o.name, o.description)
+    }
 }
