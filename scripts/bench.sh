@@ -3,6 +3,7 @@
 # and the costs of the plugin host. One command:
 #
 #   scripts/bench.sh [--runs N] [--rows N] [--samples N] [--no-doc]
+#   scripts/bench.sh --typed [--runs N]    (Parquet against DuckDB)
 #
 # It installs what it needs (Miller, zstd, GNU time with apt-get when
 # missing; a Python venv with iterabledata and zstandard under
@@ -57,6 +58,14 @@ if [ ! -x "$PREV/target/release/iterable-host" ] || [ "$(cat "$PREV/commit" 2>/d
   else
     echo "warning: the 1.0 release is not in this clone's history; it is left out of the comparison" >&2
   fi
+fi
+
+# `--typed`: the Parquet benchmark against DuckDB (tests/bench/typed.py).
+if [ "${1:-}" = "--typed" ]; then
+  shift
+  cargo build --release -p iterable-plugin-parquet --lib >&2
+  bash scripts/pytools.sh >/dev/null
+  exec "$VENV/bin/python" tests/bench/typed.py "$@"
 fi
 
 exec "$VENV/bin/python" tests/bench/bench.py "$@"

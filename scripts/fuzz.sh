@@ -19,7 +19,7 @@ secs="${1:-60}"
 case "$secs" in
   '' | *[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2 ;;
 esac
-targets=(csv jsonl json gzip zstd manifest batch parquet)
+targets=(csv jsonl json gzip zstd manifest batch parquet xlsx xml)
 export RUSTC_BOOTSTRAP=1
 fuzz_dir=tests/fuzz
 export LSAN_OPTIONS="suppressions=$PWD/$fuzz_dir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"

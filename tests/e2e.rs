@@ -413,7 +413,7 @@ fn each_plugins_description_survives_from_library_to_listing() {
     let mut libraries = Vec::new();
     let crates = PLUGINS
         .iter()
-        .chain(&["audit", "template"])
+        .chain(&["audit", "template", "parquet", "xlsx", "xml"])
         .map(|n| format!("iterable_plugin_{n}"))
         .chain(["iterable_testkit".to_owned()]);
     for krate in crates {
@@ -490,8 +490,12 @@ fn each_plugins_description_survives_from_library_to_listing() {
             assert_eq!(e["extensions"], json!(f.extensions), "{}", f.id);
             assert_eq!(e["magic"], json!(magic), "{}", f.id);
             assert_eq!(
-                (e["read"].as_bool(), e["write"].as_bool()),
-                (Some(f.can_read), Some(f.can_write)),
+                (
+                    e["read"].as_bool(),
+                    e["write"].as_bool(),
+                    e["reads_paths"].as_bool()
+                ),
+                (Some(f.can_read), Some(f.can_write), Some(f.reads_paths)),
                 "{}",
                 f.id
             );
@@ -540,10 +544,10 @@ fn each_plugins_description_survives_from_library_to_listing() {
             seen += 1;
         }
     }
-    // ltsv, template: 2 formats; lz4: 1 codec; sqlite: 1 driver; idrules: 7
-    // rules; sqlengine: 1 engine; audit: 1 hook; testkit: 2 of each kind
-    // but hooks (1).
-    assert_eq!(seen, 13 + 11);
+    // ltsv, template, parquet, xlsx, xml: 5 formats; lz4: 1 codec; sqlite:
+    // 1 driver; idrules: 7 rules; sqlengine: 1 engine; audit: 1 hook;
+    // testkit: 2 of each kind but hooks (1).
+    assert_eq!(seen, 16 + 11);
 }
 
 /// A hand-written manifest that differs from its library in extensions and

@@ -1,6 +1,6 @@
 //! The typed-format plugins end to end, through the real `iterable-host`:
 //! Parquet (CSV → Parquet → JSON lines, detection, types kept through
-//! `convert`, errors that name the file and leave no output).
+//! `convert`, errors that name the file and leave no output), Excel and XML.
 //!
 //! The pyarrow checks use the venv of `scripts/pytools.sh` (see
 //! `plugins-examples/parquet/tests/interop.rs`).
@@ -18,14 +18,17 @@ struct Site {
 }
 
 impl Site {
-    /// A directory with the parquet plugin installed under plugins/.
+    /// A directory with the parquet, xlsx and xml plugins installed under
+    /// plugins/.
     fn new() -> Site {
         let site = Site {
             dir: tempfile::tempdir().unwrap(),
         };
-        let lib = plugin_lib("iterable_plugin_parquet");
-        site.run(&["install", lib.to_str().unwrap(), "--dir", "plugins"])
-            .ok();
+        for name in ["parquet", "xlsx", "xml"] {
+            let lib = plugin_lib(&format!("iterable_plugin_{name}"));
+            site.run(&["install", lib.to_str().unwrap(), "--dir", "plugins"])
+                .ok();
+        }
         site
     }
 
@@ -163,4 +166,62 @@ fn broken_parquet_is_a_one_line_error_and_leaves_no_output() {
         e.contains("fake.parquet: not a readable Parquet file"),
         "{e}"
     );
+}
+
+#[test]
+fn a_sheet_of_a_workbook_and_xml_records() {
+    let s = Site::new();
+    fs::write(s.path().join("rows.csv"), CSV).unwrap();
+    let info = s.run(&["info", "xlsx"]).ok();
+    assert!(
+        info.contains("\n  option      sheet: the sheet to read, by name or by number from 1"),
+        "{info}"
+    );
+    s.run(&[
+        "convert",
+        "rows.csv",
+        "book.xlsx",
+        "--out-option",
+        "sheet=Prices",
+    ])
+    .ok();
+    let out = s
+        .run(&["cat", "book.xlsx", "--option", "sheet=Prices"])
+        .ok();
+    assert_eq!(
+        json_lines(&out)[0],
+        serde_json::json!({"id": "1", "name": "Ann", "price": "2.50", "day": "2024-01-31"})
+    );
+    let e = s.run(&["cat", "book.xlsx", "--option", "sheet=Nope"]).err();
+    assert!(
+        e.contains("no sheet `Nope` (sheets: Prices; or a number from 1 to 1)"),
+        "{e}"
+    );
+    fs::copy(s.path().join("rows.csv"), s.path().join("renamed.xlsx")).unwrap();
+    let e = s.run(&["cat", "renamed.xlsx"]).err();
+    assert!(e.contains("renamed.xlsx: not a readable workbook"), "{e}");
+
+    s.run(&[
+        "convert",
+        "rows.csv",
+        "rows.xml",
+        "--out-option",
+        "root=rows",
+        "--out-option",
+        "tagname=row",
+    ])
+    .ok();
+    let e = s.run(&["cat", "rows.xml"]).err();
+    assert!(e.ends_with("(found under <rows>: row (3))"), "{e}");
+    let back = s.run(&["cat", "rows.xml", "--option", "tagname=row"]).ok();
+    assert_eq!(json_lines(&back).len(), 3);
+    fs::write(s.path().join("bad.xml"), "<rows><row><a>1</b></row></rows>").unwrap();
+    let e = s
+        .run(&["convert", "bad.xml", "out.jsonl", "--in-option", "tagname=row"])
+        .err();
+    assert!(
+        e.contains("bad.xml: record 1: not well-formed XML at byte"),
+        "{e}"
+    );
+    assert!(!s.path().join("out.jsonl").exists());
 }

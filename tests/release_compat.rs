@@ -105,6 +105,32 @@ fn release_1_0_plugins_work_in_this_host() {
         (stats["valid"].as_u64(), stats["invalid"].as_u64()),
         (Some(1), Some(1))
     );
+    // Typed values (from the parquet plugin of this release) reach the 1.0
+    // ltsv writer as their text: ISO-8601 dates, plain decimals.
+    let parquet = plugin_lib("iterable_plugin_parquet");
+    util::run(
+        dir,
+        &["install", parquet.to_str().unwrap(), "--dir", "plugins"],
+    )
+    .ok();
+    fs::write(dir.join("typed.csv"), "day,price\n2024-01-31,2.50\n").unwrap();
+    run(
+        &host,
+        dir,
+        &[
+            "convert",
+            "typed.csv",
+            "typed.parquet",
+            "--out-option",
+            "schema=day: date, price: decimal(6, 2)",
+        ],
+    )
+    .ok();
+    run(&host, dir, &["convert", "typed.parquet", "typed.ltsv"]).ok();
+    assert_eq!(
+        fs::read_to_string(dir.join("typed.ltsv")).unwrap(),
+        "day:2024-01-31\tprice:2.50\n"
+    );
     // The host says a 1.0 plugin has no hooks, and uses it all the same.
     let info = run(&host, dir, &["info", "ltsv"]).ok();
     assert!(

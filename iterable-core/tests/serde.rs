@@ -222,3 +222,52 @@ fn structs_written_through_a_writer() {
         .unwrap();
     assert_eq!(back, people());
 }
+
+/// Dates, timestamps and decimals deserialize into chrono-like fields (from
+/// their ISO-8601 text), and a decimal into a float or an integer; JSON
+/// shows them as ISO strings and exact numbers.
+#[test]
+fn typed_values_deserialize_into_date_and_time_fields() {
+    use iterable_core::{Date, Decimal, TimeUnit, Timestamp};
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Order {
+        day: chrono::NaiveDate,
+        at: chrono::DateTime<chrono::FixedOffset>,
+        local: chrono::NaiveDateTime,
+        price: f64,
+        qty: i64,
+        exact: String,
+    }
+    let dec = |value, scale| {
+        Value::Decimal(Box::new(Decimal {
+            value,
+            precision: 10,
+            scale,
+        }))
+    };
+    let ts = |tz: Option<&str>| {
+        Value::Timestamp(Box::new(Timestamp {
+            value: 1_704_103_200_123_456,
+            unit: TimeUnit::Microsecond,
+            tz: tz.map(Into::into),
+        }))
+    };
+    let r = Record::from_pairs([
+        ("day", Value::Date(Date(19_753))),
+        ("at", ts(Some("+02:00"))),
+        ("local", ts(None)),
+        ("price", dec(1_050, 2)),
+        ("qty", dec(3, 0)),
+        ("exact", dec(-5, 3)),
+    ]);
+    let o: Order = r.deserialize().unwrap();
+    assert_eq!(o.day, chrono::NaiveDate::from_ymd_opt(2024, 1, 31).unwrap());
+    assert_eq!(o.at.to_rfc3339(), "2024-01-01T12:00:00.123456+02:00");
+    assert_eq!(o.local.to_string(), "2024-01-01 10:00:00.123456");
+    assert_eq!((o.price, o.qty, o.exact.as_str()), (10.5, 3, "-0.005"));
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        r#"{"day":"2024-01-31","at":"2024-01-01T12:00:00.123456+02:00","local":"2024-01-01T10:00:00.123456","price":10.50,"qty":3,"exact":-0.005}"#
+    );
+}

@@ -125,6 +125,7 @@ pub fn formats(registry: &Registry, as_json: bool) -> CliResult {
                 ("magic", json!(i.magic.iter().map(|m| hex(m)).collect::<Vec<_>>())),
                 ("read", json!(i.can_read)),
                 ("write", json!(i.can_write)),
+                ("reads_paths", json!(i.reads_paths)),
                 (
                     "options",
                     json!(i
