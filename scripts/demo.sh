@@ -73,6 +73,6 @@ host cat "$WORK/book.xlsx" --option sheet=Prices
 
 echo
 echo "== XML records   (plugin format xml)"
-host convert "$WORK/prices.parquet" "$WORK/prices.xml" --out-option root=prices --out-option tagname=price
+host convert "$WORK/prices.parquet" "$WORK/prices.xml" --out-option root=prices --out-option tagname=item
 cat "$WORK/prices.xml"
-host cat "$WORK/prices.xml" --option tagname=price
+host cat "$WORK/prices.xml" --option tagname=item

@@ -87,13 +87,78 @@ fn infer(values: &[V<'_>]) -> DataType {
     t.unwrap_or(DataType::Utf8)
 }
 
+impl Drop for Encoder {
+    /// A writer dropped unfinished (a failed conversion) waits for its
+    /// encoder, so that nothing writes after it is gone.
+    fn drop(&mut self) {
+        if self.worker.is_some() {
+            let _ = self.join();
+        }
+    }
+}
+
 /// Writes records as Parquet.
 pub struct ParquetWriter {
     out: Option<Output>,
-    writer: Option<ArrowWriter<Output>>,
+    encoder: Option<Encoder>,
     schema: Option<SchemaRef>,
     props: Option<WriterProperties>,
     written: u64,
+}
+
+/// The Parquet encoder on a thread of its own: batches of Arrow arrays go
+/// in (two at most in flight), and the column chunks are encoded and
+/// compressed beside the building of the next batch.
+struct Encoder {
+    tx: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    worker: Option<std::thread::JoinHandle<std::result::Result<Output, String>>>,
+}
+
+impl Encoder {
+    fn start(w: ArrowWriter<Output>) -> Result<Encoder> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let worker = std::thread::Builder::new()
+            .name("parquet-encoder".into())
+            .spawn(move || {
+                let mut w = w;
+                for rb in rx {
+                    w.write(&rb).map_err(|e| e.to_string())?;
+                }
+                w.into_inner().map_err(|e| e.to_string())
+            })
+            .map_err(Error::io)?;
+        Ok(Encoder {
+            tx: Some(tx),
+            worker: Some(worker),
+        })
+    }
+
+    /// Hands a batch over; the encoder's own error if it stopped.
+    fn send(&mut self, rb: RecordBatch) -> Result<()> {
+        let sent = self.tx.as_ref().map(|tx| tx.send(rb));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The worker is gone: its error says why.
+            _ => Err(self.join().err().unwrap_or_else(|| {
+                Error::other("the Parquet encoder stopped")
+            })),
+        }
+    }
+
+    /// Ends the input and waits for the footer: the output, or the
+    /// encoder's error.
+    fn join(&mut self) -> Result<Output> {
+        self.tx = None;
+        let worker = self
+            .worker
+            .take()
+            .ok_or_else(|| Error::other("the Parquet encoder already stopped"))?;
+        match worker.join() {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => Err(Error::io(std::io::Error::other(e))),
+            Err(_) => Err(Error::other("the Parquet encoder panicked")),
+        }
+    }
 }
 
 /// The `compression` option.
@@ -127,7 +192,7 @@ impl ParquetWriter {
             .build();
         ParquetWriter {
             out: Some(out),
-            writer: None,
+            encoder: None,
             schema: schema.map(Arc::new),
             props: Some(props),
             written: 0,
@@ -151,7 +216,7 @@ impl ParquetWriter {
                 s
             }
         };
-        if self.writer.is_none() {
+        if self.encoder.is_none() {
             let out = self
                 .out
                 .take()
@@ -163,7 +228,7 @@ impl ParquetWriter {
                         schema_text(&schema)
                     ))
                 })?;
-            self.writer = Some(w);
+            self.encoder = Some(Encoder::start(w)?);
         }
         Ok(schema)
     }
@@ -203,21 +268,18 @@ impl RowWriter for ParquetWriter {
         }
         let rb = RecordBatch::try_new(Arc::clone(&schema), columns)
             .map_err(|e| Error::schema(e.to_string()).with_record(self.written + 1))?;
-        let w = self
-            .writer
+        let encoder = self
+            .encoder
             .as_mut()
             .ok_or_else(|| Error::other("the Parquet writer is already finished"))?;
-        w.write(&rb)
-            .map_err(|e| Error::io(std::io::Error::other(e.to_string())))?;
+        encoder.send(rb)?;
         self.written += batch.len() as u64;
         Ok(())
     }
 
     fn finish(&mut self) -> Result<()> {
-        let mut out = match self.writer.take() {
-            Some(w) => w
-                .into_inner()
-                .map_err(|e| Error::io(std::io::Error::other(e.to_string())))?,
+        let mut out = match self.encoder.take() {
+            Some(mut encoder) => encoder.join()?,
             None => {
                 // No record at all: a file with the given schema, or none.
                 let Some(out) = self.out.take() else {
