@@ -217,7 +217,13 @@ fn a_sheet_of_a_workbook_and_xml_records() {
     assert_eq!(json_lines(&back).len(), 3);
     fs::write(s.path().join("bad.xml"), "<rows><row><a>1</b></row></rows>").unwrap();
     let e = s
-        .run(&["convert", "bad.xml", "out.jsonl", "--in-option", "tagname=row"])
+        .run(&[
+            "convert",
+            "bad.xml",
+            "out.jsonl",
+            "--in-option",
+            "tagname=row",
+        ])
         .err();
     assert!(
         e.contains("bad.xml: record 1: not well-formed XML at byte"),

@@ -139,9 +139,10 @@ impl Encoder {
         match sent {
             Some(Ok(())) => Ok(()),
             // The worker is gone: its error says why.
-            _ => Err(self.join().err().unwrap_or_else(|| {
-                Error::other("the Parquet encoder stopped")
-            })),
+            _ => Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| Error::other("the Parquet encoder stopped"))),
         }
     }
 
