@@ -197,3 +197,70 @@ fn a_renamed_csv_is_a_clear_error() {
         "{e}"
     );
 }
+
+/// The same sheet written as .ods (odfpy) and as .xls (xlwt): calamine
+/// tells the kind from the bytes, and the records are the same.
+#[test]
+fn ods_and_xls_read_like_xlsx() {
+    let Some(py) = python() else { return };
+    let write = r#"
+import sys, datetime
+import xlwt
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.table import Table, TableRow, TableCell
+from odf.text import P
+rows = [["name", "n", "day"], ["Ann", 3, datetime.date(2024, 1, 31)], ["Bö", 2.5, None]]
+doc = OpenDocumentSpreadsheet()
+t = Table(name="S")
+for r in rows:
+    tr = TableRow()
+    for v in r:
+        if v is None:
+            c = TableCell()
+        elif isinstance(v, datetime.date):
+            c = TableCell(valuetype="date", datevalue=v.isoformat())
+            c.addElement(P(text=v.isoformat()))
+        elif isinstance(v, (int, float)):
+            c = TableCell(valuetype="float", value=v)
+            c.addElement(P(text=str(v)))
+        else:
+            c = TableCell(valuetype="string")
+            c.addElement(P(text=v))
+        tr.addElement(c)
+    t.addElement(tr)
+doc.spreadsheet.addElement(t)
+doc.save(sys.argv[1])
+wb = xlwt.Workbook()
+ws = wb.add_sheet("S")
+date = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+for i, r in enumerate(rows):
+    for j, v in enumerate(r):
+        if v is None:
+            continue
+        if isinstance(v, datetime.date):
+            ws.write(i, j, v, date)
+        else:
+            ws.write(i, j, v)
+wb.save(sys.argv[2])
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let (ods, xls) = (dir.path().join("s.ods"), dir.path().join("s.xls"));
+    run_py(&py, write, &[&ods, &xls]);
+    let expected = vec![
+        record([
+            ("name", Value::from("Ann")),
+            ("n", Value::Int(3)),
+            ("day", Value::Typed(Typed::Date(19_753))),
+        ]),
+        record([("name", Value::from("Bö")), ("n", Value::Float(2.5))]),
+    ];
+    for file in [&ods, &xls] {
+        let bytes = std::fs::read(file).unwrap();
+        assert_eq!(
+            t().read("xlsx", &bytes, &[]).unwrap(),
+            expected,
+            "{}",
+            file.display()
+        );
+    }
+}
