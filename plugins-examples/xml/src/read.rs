@@ -137,18 +137,14 @@ impl XmlReader {
                 ..Node::default()
             },
         )];
+        // A buffer of its own: the events borrow it, not the reader.
+        let mut buf = Vec::new();
         loop {
-            self.buf.clear();
+            buf.clear();
             let event = self
                 .reader
-                .read_event_into(&mut self.buf)
-                .map_err(|e| {
-                    Error::parse(format!(
-                        "not well-formed XML at byte {}: {e}",
-                        self.reader.error_position()
-                    ))
-                })?
-                .into_owned();
+                .read_event_into(&mut buf)
+                .map_err(|e| self.malformed(e))?;
             match event {
                 Event::Start(e) => {
                     let node = Node {
@@ -284,10 +280,25 @@ impl RowReader for XmlReader {
             self.done = true;
             return Err(self.no_tagname());
         };
+        let mut buf = std::mem::take(&mut self.buf);
+        let read = self.next_record(row, &tag, &mut buf);
+        self.buf = buf;
+        read
+    }
+}
+
+impl XmlReader {
+    /// Reads up to the next record element and pushes its fields.
+    fn next_record(
+        &mut self,
+        row: &mut BatchBuilder<'_>,
+        tag: &str,
+        buf: &mut Vec<u8>,
+    ) -> Result<bool> {
         loop {
-            self.buf.clear();
-            let event = match self.reader.read_event_into(&mut self.buf) {
-                Ok(e) => e.into_owned(),
+            buf.clear();
+            let event = match self.reader.read_event_into(buf) {
+                Ok(e) => e,
                 Err(e) => {
                     self.done = true;
                     return Err(self.malformed(e));
