@@ -26,8 +26,7 @@ pub struct ParquetReader {
     row: usize,
     /// Rows delivered so far (for errors).
     rows: u64,
-    /// The number of row groups, for messages.
-    row_groups: usize,
+    /// The rows of each row group, for messages.
     rows_per_group: Vec<i64>,
 }
 
@@ -90,7 +89,6 @@ impl ParquetReader {
             current: None,
             row: 0,
             rows: 0,
-            row_groups: meta.num_row_groups(),
             rows_per_group: meta.row_groups().iter().map(|g| g.num_rows()).collect(),
         })
     }
@@ -104,7 +102,7 @@ impl ParquetReader {
                 return i;
             }
         }
-        self.row_groups.saturating_sub(1)
+        self.rows_per_group.len().saturating_sub(1)
     }
 
     fn next_arrow_batch(&mut self) -> Result<bool> {
@@ -118,7 +116,7 @@ impl ParquetReader {
             Some(Err(e)) => Err(Error::parse(format!(
                 "row group {} of {}: {e}",
                 self.group_of(self.rows) + 1,
-                self.row_groups
+                self.rows_per_group.len()
             ))
             .with_record(self.rows + 1)),
         }
@@ -201,74 +199,24 @@ fn unit(u: TimeUnit) -> Unit {
     }
 }
 
-/// Pushes the value at `row` of `col` as the next cell.
+/// Pushes the value at `row` of `col` as the next cell. Text and bytes go
+/// straight into the batch; every other value through [`value`] (numbers,
+/// bools and nulls become flat cells there without allocating).
 fn push_cell(b: &mut BatchBuilder<'_>, col: &dyn Array, row: usize) {
     if col.is_null(row) {
         b.push_null();
         return;
     }
     match col.data_type() {
-        DataType::Boolean => {
-            b.push_bool(col.as_boolean().value(row));
-        }
-        DataType::Int8 => {
-            b.push_int(col.as_primitive::<Int8Type>().value(row).into());
-        }
-        DataType::Int16 => {
-            b.push_int(col.as_primitive::<Int16Type>().value(row).into());
-        }
-        DataType::Int32 => {
-            b.push_int(col.as_primitive::<Int32Type>().value(row).into());
-        }
-        DataType::Int64 => {
-            b.push_int(col.as_primitive::<Int64Type>().value(row));
-        }
-        DataType::UInt8 => {
-            b.push_int(col.as_primitive::<UInt8Type>().value(row).into());
-        }
-        DataType::UInt16 => {
-            b.push_int(col.as_primitive::<UInt16Type>().value(row).into());
-        }
-        DataType::UInt32 => {
-            b.push_int(col.as_primitive::<UInt32Type>().value(row).into());
-        }
-        DataType::Utf8 => {
-            b.push_str(col.as_string::<i32>().value(row));
-        }
-        DataType::LargeUtf8 => {
-            b.push_str(col.as_string::<i64>().value(row));
-        }
-        DataType::Utf8View => {
-            b.push_str(col.as_string_view().value(row));
-        }
-        DataType::Binary => {
-            b.push_bytes(col.as_binary::<i32>().value(row));
-        }
-        DataType::LargeBinary => {
-            b.push_bytes(col.as_binary::<i64>().value(row));
-        }
-        DataType::BinaryView => {
-            b.push_bytes(col.as_binary_view().value(row));
-        }
-        DataType::FixedSizeBinary(_) => {
-            b.push_bytes(col.as_fixed_size_binary().value(row));
-        }
-        DataType::Float16 => {
-            b.push_float(col.as_primitive::<Float16Type>().value(row).to_f64());
-        }
-        DataType::Float32 => {
-            b.push_float(col.as_primitive::<Float32Type>().value(row).into());
-        }
-        DataType::Float64 => {
-            b.push_float(col.as_primitive::<Float64Type>().value(row));
-        }
-        _ => {
-            match value(col, row) {
-                RValue::Null => b.push_null(),
-                v => b.push_value(v),
-            };
-        }
-    }
+        DataType::Utf8 => b.push_str(col.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => b.push_str(col.as_string::<i64>().value(row)),
+        DataType::Utf8View => b.push_str(col.as_string_view().value(row)),
+        DataType::Binary => b.push_bytes(col.as_binary::<i32>().value(row)),
+        DataType::LargeBinary => b.push_bytes(col.as_binary::<i64>().value(row)),
+        DataType::BinaryView => b.push_bytes(col.as_binary_view().value(row)),
+        DataType::FixedSizeBinary(_) => b.push_bytes(col.as_fixed_size_binary().value(row)),
+        _ => b.push_value(value(col, row)),
+    };
 }
 
 /// The value at `row` of `col`, for nested and typed values.
