@@ -87,28 +87,23 @@ pub(crate) fn downgrade(batch: &mut RBatch) {
     }
     // A typed value at the top of a cell is now a nested string; make it a
     // plain text cell, as a 1.0 plugin would have been sent.
-    let records: Vec<Vec<(String, Option<iterable_plugin_api::RValue>)>> = match batch.validated() {
-        Ok(view) => {
-            let names: Vec<String> = view.field_names().map(str::to_owned).collect();
-            view.iter()
-                .map(|row| {
-                    names
-                        .iter()
-                        .enumerate()
-                        .map(|(j, n)| (n.clone(), row.get(j).to_value()))
-                        .collect()
-                })
-                .collect()
-        }
+    let rows: Vec<Vec<Option<iterable_plugin_api::RValue>>> = match batch.validated() {
+        Ok(view) => view
+            .iter()
+            .map(|row| {
+                (0..view.field_count())
+                    .map(|j| row.get(j).to_value())
+                    .collect()
+            })
+            .collect(),
         Err(_) => return,
     };
     let fields: Vec<String> = batch.fields.iter().map(|f| f.to_string()).collect();
     batch.clear();
     let mut b = batch.builder();
-    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-    b.set_fields(&names);
-    for row in records {
-        for (_, cell) in row {
+    b.set_fields(&fields);
+    for row in rows {
+        for cell in row {
             match cell {
                 Some(v) => b.push_value(v),
                 None => b.push_absent(),
