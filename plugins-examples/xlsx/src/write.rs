@@ -62,6 +62,17 @@ impl XlsxWriter {
     }
 }
 
+/// `value` units as days (Excel counts time in days).
+fn days(unit: Unit, value: i64) -> f64 {
+    let per_second = match unit {
+        Unit::Second => 1.0,
+        Unit::Millisecond => 1e3,
+        Unit::Microsecond => 1e6,
+        Unit::Nanosecond => 1e9,
+    };
+    value as f64 / per_second / 86_400.0
+}
+
 /// Days since 1970 as an Excel date.
 fn excel_date(days: i32) -> Option<ExcelDateTime> {
     // Excel's serial: days since 1899-12-30 (25,569 before 1970-01-01).
@@ -85,49 +96,27 @@ fn write_cell(w: &mut XlsxWriter, col: u16, cell: CellRef<'_>) -> Result<()> {
                 None => s.write_number(row, col, f64::from(d)),
             },
             Some(Typed::Timestamp { unit, value, .. }) => {
-                let per = match unit {
-                    Unit::Second => 1.0,
-                    Unit::Millisecond => 1e3,
-                    Unit::Microsecond => 1e6,
-                    Unit::Nanosecond => 1e9,
-                };
-                let serial = value as f64 / per / 86_400.0 + 25_569.0;
+                let serial = days(unit, value) + 25_569.0;
                 match ExcelDateTime::from_serial_datetime(serial) {
                     Ok(dt) => s.write_datetime_with_format(row, col, &dt, &datetime),
                     Err(_) => s.write_number(row, col, serial),
                 }
             }
             Some(Typed::Time { unit, value }) => {
-                let per = match unit {
-                    Unit::Second => 1.0,
-                    Unit::Millisecond => 1e3,
-                    Unit::Microsecond => 1e6,
-                    Unit::Nanosecond => 1e9,
-                };
-                let serial = value as f64 / per / 86_400.0;
+                let serial = days(unit, value);
                 match ExcelDateTime::from_serial_datetime(serial) {
                     Ok(dt) => s.write_datetime_with_format(row, col, &dt, &time),
                     Err(_) => s.write_number(row, col, serial),
                 }
             }
+            // Excel has no exact decimals: the nearest number.
             Some(t @ Typed::Decimal { .. }) => {
-                let text = match &t {
-                    Typed::Decimal { value, scale, .. } => decimal_text(*value, *scale),
-                    _ => unreachable!(),
-                };
-                s.write_number(row, col, text.parse::<f64>().unwrap_or(f64::NAN))
+                s.write_number(row, col, t.to_string().parse::<f64>().unwrap_or(f64::NAN))
             }
             None => s.write_string(row, col, v.to_string()),
         },
     };
     r.map(|_| ()).map_err(xlsx_error)
-}
-
-fn decimal_text(value: i128, scale: i8) -> String {
-    if scale <= 0 {
-        return format!("{value}e{}", -i32::from(scale));
-    }
-    format!("{value}e-{scale}")
 }
 
 impl RowWriter for XlsxWriter {
