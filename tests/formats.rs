@@ -5,12 +5,14 @@
 //! The pyarrow checks use the venv of `scripts/pytools.sh` (see
 //! `plugins-examples/parquet/tests/interop.rs`).
 
+#[path = "util/pytools.rs"]
+mod pytools;
 mod util;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use pytools::{python, run_py};
 use util::{json_lines, plugin_lib};
 
 struct Site {
@@ -41,37 +43,6 @@ impl Site {
         all.extend_from_slice(args);
         util::run(self.path(), &all)
     }
-}
-
-fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("ITERABLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| util::workspace().join("target/pytools/bin/python"));
-    if py.exists() {
-        return Some(py);
-    }
-    assert!(
-        std::env::var_os("ITERABLE_REQUIRE_PYTOOLS").is_none(),
-        "ITERABLE_REQUIRE_PYTOOLS is set but {} does not exist",
-        py.display()
-    );
-    eprintln!("note: {} is missing; pyarrow checks skipped", py.display());
-    None
-}
-
-fn py(python: &Path, script: &str, args: &[&Path]) -> String {
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 const CSV: &str = "id,name,price,day\n1,Ann,2.50,2024-01-31\n2,Bö,,2024-02-01\n3,Cy,10.00,\n";
@@ -126,7 +97,7 @@ fn convert_between_parquet_files_keeps_every_columns_type() {
     let Some(python) = python() else { return };
     let s = Site::new();
     let src = s.path().join("all.parquet");
-    py(
+    run_py(
         &python,
         include_str!("../plugins-examples/parquet/tests/every_type.py"),
         &[&src],
@@ -140,7 +111,7 @@ for fa, fb in zip(a.schema, b.schema):
         print("DIFF", fa, fb)
 print("same rows" if a.to_pylist() == b.to_pylist() else "DIFFERENT ROWS")
 "#;
-    let out = py(&python, compare, &[&src, &s.path().join("copy.parquet")]);
+    let out = run_py(&python, compare, &[&src, &s.path().join("copy.parquet")]);
     assert_eq!(out, "same rows\n");
 }
 

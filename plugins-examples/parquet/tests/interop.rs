@@ -6,52 +6,17 @@
 //! (`scripts/test.sh` makes it and sets `ITERABLE_REQUIRE_PYTOOLS=1`, so a
 //! missing venv fails there; elsewhere these tests say so and pass).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "../../../tests/util/pytools.rs"]
+mod pytools;
 
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::testing::{PluginTest, Record, Value, record};
 use iterable_plugin_parquet::plugin_exports;
 
+use pytools::{python, run_py};
+
 fn t() -> PluginTest {
     PluginTest::new(plugin_exports())
-}
-
-/// The venv's python, or `None` (with a note) when it is not there.
-fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("ITERABLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pytools/bin/python")
-        });
-    if py.exists() {
-        return Some(py);
-    }
-    assert!(
-        std::env::var_os("ITERABLE_REQUIRE_PYTOOLS").is_none(),
-        "ITERABLE_REQUIRE_PYTOOLS is set but {} does not exist (run scripts/pytools.sh)",
-        py.display()
-    );
-    eprintln!(
-        "note: {} is missing (run scripts/pytools.sh); pyarrow checks skipped",
-        py.display()
-    );
-    None
-}
-
-fn run_py(py: &Path, script: &str, args: &[&Path]) -> String {
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn typed(t: Typed) -> Value {

@@ -3,48 +3,17 @@
 //! plugin writes reads back in openpyxl. openpyxl comes from the venv of
 //! `scripts/pytools.sh` (see `plugins-examples/parquet/tests/interop.rs`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "../../../tests/util/pytools.rs"]
+mod pytools;
 
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::testing::{PluginTest, Value, record};
 use iterable_plugin_xlsx::plugin_exports;
 
+use pytools::{python, run_py};
+
 fn t() -> PluginTest {
     PluginTest::new(plugin_exports())
-}
-
-fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("ITERABLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pytools/bin/python")
-        });
-    if py.exists() {
-        return Some(py);
-    }
-    assert!(
-        std::env::var_os("ITERABLE_REQUIRE_PYTOOLS").is_none(),
-        "ITERABLE_REQUIRE_PYTOOLS is set but {} does not exist",
-        py.display()
-    );
-    eprintln!("note: {} is missing; openpyxl checks skipped", py.display());
-    None
-}
-
-fn run_py(py: &Path, script: &str, args: &[&Path]) -> String {
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 const WRITE_BOOK: &str = r#"
