@@ -2,8 +2,13 @@
 
 use iterable_core::io::{BoxRead, BoxSink};
 use iterable_core::{BoxReader, BoxWriter, Format, FormatInfo, Options, Result};
-use iterable_plugin_api::abi_stable::std_types::{RNone, RSome, RStr};
-use iterable_plugin_api::{ByteSourceBox, RBatch};
+use std::sync::Arc;
+
+use iterable_plugin_api::abi::files::PathFormatBox;
+use iterable_plugin_api::abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
+use iterable_plugin_api::{ByteSourceBox, RBatch, RError, ROptions};
+
+use crate::loader::Library;
 
 use crate::convert;
 
@@ -35,46 +40,25 @@ impl Format for LazyFormat {
     }
 
     fn path_reader(&self, path: &std::path::Path, options: &Options) -> Option<Result<BoxReader>> {
-        // Only a format that says it reads paths is asked (asking costs a
-        // capability lookup, and loads the library).
-        if !self.info().reads_paths {
-            return None;
-        }
-        let (lib, i) = match self.provider() {
-            Ok(p) => p,
-            Err(e) => return Some(Err(e)),
-        };
-        let path_text = path.to_str()?;
-        let id = lib.formats[i].0.id.clone();
-        let entry = lib.path_format(&id)?;
         let name = self.plugin.name();
-        let opts = convert::options_to_plugin(options);
-        let opened = convert::call(name, "opening a file", || {
-            entry.open_path(RStr::from_str(path_text), opts)
-        });
-        match opened {
-            Ok(RSome(records)) => Some(Ok(Box::new(PluginReader::new(name, records, Some(lib))))),
-            Ok(RNone) => None,
-            Err(e) => Some(Err(e)),
-        }
+        self.call_path(path, options, "opening a file", |entry, path, opts| {
+            entry.open_path(path, opts)
+        })
+        .map(|r| {
+            r.map(|(records, lib)| {
+                Box::new(PluginReader::new(name, records, Some(lib))) as BoxReader
+            })
+        })
     }
 
     fn path_schema(&self, path: &std::path::Path, options: &Options) -> Option<Result<String>> {
-        if !self.info().reads_paths {
-            return None;
-        }
-        let (lib, i) = self.provider().ok()?;
-        let path_text = path.to_str()?;
-        let id = lib.formats[i].0.id.clone();
-        let entry = lib.path_format(&id)?;
-        let opts = convert::options_to_plugin(options);
-        match convert::call(self.plugin.name(), "reading a file's schema", || {
-            entry.schema_of_path(RStr::from_str(path_text), opts)
-        }) {
-            Ok(RSome(s)) => Some(Ok(s.into_string())),
-            Ok(RNone) => None,
-            Err(e) => Some(Err(e)),
-        }
+        self.call_path(
+            path,
+            options,
+            "reading a file's schema",
+            |entry, path, opts| entry.schema_of_path(path, opts),
+        )
+        .map(|r| r.map(|(schema, _)| schema.into_string()))
     }
 
     fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
@@ -94,5 +78,39 @@ impl Format for LazyFormat {
             written: 0,
             _lib: Some(lib),
         }))
+    }
+}
+
+impl LazyFormat {
+    /// Calls one of the format's file-path entry points (the files
+    /// capability) on `path`: `None` when the format does not declare that it
+    /// reads paths, the path is not UTF-8, the library lacks the capability,
+    /// or the entry point declines; the host then streams the file.
+    fn call_path<T>(
+        &self,
+        path: &std::path::Path,
+        options: &Options,
+        what: &str,
+        f: impl FnOnce(&PathFormatBox, RStr<'_>, ROptions) -> RResult<ROption<T>, RError>,
+    ) -> Option<Result<(T, Arc<Library>)>> {
+        // Only a format that says it reads paths is asked (asking costs a
+        // capability lookup, and loads the library).
+        if !self.info().reads_paths {
+            return None;
+        }
+        let (lib, i) = match self.provider() {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let path = path.to_str()?;
+        let entry = lib.path_format(&lib.formats[i].0.id)?;
+        let opts = convert::options_to_plugin(options);
+        match convert::call(self.plugin.name(), what, || {
+            f(entry, RStr::from_str(path), opts)
+        }) {
+            Ok(RSome(v)) => Some(Ok((v, lib))),
+            Ok(RNone) => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 }
