@@ -34,6 +34,8 @@ pub enum PluginErrorKind {
     ManifestMismatch,
     /// The plugin returned an error from a call.
     CallFailed,
+    /// The plugin handed over Arrow data that fails validation (C ABI).
+    BadArrow,
     /// Any other load failure.
     LoadFailed,
 }
@@ -54,6 +56,7 @@ impl PluginErrorKind {
             PluginErrorKind::Untrusted => "untrusted",
             PluginErrorKind::ManifestMismatch => "manifest-mismatch",
             PluginErrorKind::CallFailed => "call-failed",
+            PluginErrorKind::BadArrow => "bad-arrow",
             PluginErrorKind::LoadFailed => "load-failed",
         }
     }
@@ -74,6 +77,7 @@ impl PluginErrorKind {
             Untrusted,
             ManifestMismatch,
             CallFailed,
+            BadArrow,
             LoadFailed,
         ]
         .into_iter()

@@ -45,7 +45,9 @@
 // crate: `loader` (loading), `adapters` and `convert` (between plugin
 // objects and the core's traits).
 mod adapters;
+pub mod arrow;
 mod builder;
+mod cabi;
 pub mod cache;
 pub mod config;
 mod context;

@@ -26,7 +26,7 @@ use iterable_plugin_api::{
 
 use crate::convert;
 use crate::error::{PluginErrorExt, PluginErrorKind};
-use crate::manifest::{Manifest, PluginSection};
+use crate::manifest::{Abi, Manifest, PluginSection};
 
 /// A library's hooks, each with its description.
 pub type Hooks = Vec<(iterable_core::HookInfo, HookProviderBox)>;
@@ -37,16 +37,31 @@ pub struct Library {
     pub path: PathBuf,
     /// Its self-description, in manifest form.
     pub description: Manifest,
-    /// Its formats, in the order it lists them.
-    pub formats: Vec<(iterable_core::FormatInfo, FormatProviderBox)>,
-    /// Its codecs.
-    pub codecs: Vec<(iterable_core::CodecInfo, CodecProviderBox)>,
-    /// Its drivers.
-    pub drivers: Vec<(iterable_core::DriverInfo, DriverProviderBox)>,
-    /// Its rules.
-    pub rules: Vec<(iterable_core::RuleInfo, RuleProviderBox)>,
-    /// Its engines.
-    pub engines: Vec<(iterable_core::EngineInfo, EngineProviderBox)>,
+    /// Its providers, in the flavour of ABI it speaks.
+    pub(crate) flavour: Flavour,
+    /// The name it goes by, for errors.
+    name: String,
+    /// Whether it knows the registered extension types (dates, times,
+    /// timestamps, decimals): ABI 1.1 or later, or any C plugin (Arrow
+    /// carries them).
+    pub typed: bool,
+}
+
+/// The two flavours of plugin: Rust (abi_stable) and C (the C ABI).
+pub(crate) enum Flavour {
+    /// A library built with `export_plugin!`.
+    Rust(RustLib),
+    /// A library that exports `iterabledata_plugin_entry`.
+    C(crate::cabi::CLibrary),
+}
+
+/// A Rust plugin's providers, in the order it lists them.
+pub(crate) struct RustLib {
+    pub formats: Vec<FormatProviderBox>,
+    pub codecs: Vec<CodecProviderBox>,
+    pub drivers: Vec<DriverProviderBox>,
+    pub rules: Vec<RuleProviderBox>,
+    pub engines: Vec<EngineProviderBox>,
     /// Its hooks, looked up the first time they are asked for (the
     /// capability's layout check costs more than the rest of a load);
     /// `None` when the library predates hooks (ABI 1.0).
@@ -54,11 +69,6 @@ pub struct Library {
     /// Its formats that read files by path (the files capability, 1.1),
     /// looked up the first time one is asked for; empty without it.
     path_formats: std::sync::OnceLock<Vec<PathFormatBox>>,
-    /// The name it goes by, for errors.
-    name: String,
-    /// Whether it speaks ABI 1.1 or later, and so knows the registered
-    /// extension types (dates, times, timestamps, decimals).
-    pub typed: bool,
 }
 
 impl std::fmt::Debug for Library {
@@ -111,6 +121,40 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         }
     }
     tracing::debug!(plugin = name, path = %path.display(), "loading plugin library");
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // SAFETY: loading a plugin runs its initialisers; that is what a plugin
+    // is trusted to do once it passed discovery's checks (the scan runs
+    // it in a child process first). Libraries are never unloaded.
+    let opened = unsafe { libloading::Library::new(path) }.map_err(|e| {
+        Error::plugin(
+            PluginErrorKind::NotALibrary,
+            name,
+            format!(
+                "{} is not a loadable library: {}",
+                path.display(),
+                first_line(&e.to_string()).replace(&format!("{}: ", path.display()), "")
+            ),
+        )
+    })?;
+    let opened: &'static libloading::Library = Box::leak(Box::new(opened));
+    if let Some(entry) = crate::cabi::entry(opened) {
+        let (description, lib) = crate::cabi::load(entry, name, &file_name)?;
+        return Ok(Library {
+            path: path.to_path_buf(),
+            name: description.plugin.name.clone(),
+            description,
+            flavour: Flavour::C(lib),
+            typed: true,
+        });
+    }
+    load_rust(path, name, file_name)
+}
+
+/// Loads a Rust (abi_stable) plugin library.
+fn load_rust(path: &Path, name: &str, file_name: String) -> Result<Library, Error> {
     let module = match catch_unwind(AssertUnwindSafe(|| load_module(path))) {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return Err(classify(&e, name, path)),
@@ -150,10 +194,6 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
         .into_iter()
         .map(|p| (convert::engine_info(&p.info()), p))
         .collect();
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let description = Manifest {
         plugin: PluginSection {
             name: name.to_owned(),
@@ -166,6 +206,7 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
             homepage: meta.homepage.to_string(),
             dependencies: meta.dependencies.iter().map(|d| d.to_string()).collect(),
             sha256: None,
+            abi: Abi::Rust,
         },
         formats: formats.iter().map(|(i, _)| i.clone()).collect(),
         codecs: codecs.iter().map(|(i, _)| i.clone()).collect(),
@@ -179,22 +220,28 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
     Ok(Library {
         path: path.to_path_buf(),
         description,
-        formats,
-        codecs,
-        drivers,
-        rules,
-        engines,
-        hooks: std::sync::OnceLock::new(),
-        path_formats: std::sync::OnceLock::new(),
+        flavour: Flavour::Rust(RustLib {
+            formats: formats.into_iter().map(|(_, p)| p).collect(),
+            codecs: codecs.into_iter().map(|(_, p)| p).collect(),
+            drivers: drivers.into_iter().map(|(_, p)| p).collect(),
+            rules: rules.into_iter().map(|(_, p)| p).collect(),
+            engines: engines.into_iter().map(|(_, p)| p).collect(),
+            hooks: std::sync::OnceLock::new(),
+            path_formats: std::sync::OnceLock::new(),
+        }),
         name: name.to_owned(),
         typed: parse_api_version(&meta.api_version).is_some_and(|v| v >= (1, 1)),
     })
 }
 
 impl Library {
-    /// The library's hooks (looked up once): `None` when it predates them.
+    /// The library's hooks, as Rust providers (looked up once): `None` when
+    /// it predates them or is a C plugin.
     pub fn hooks(&self) -> Result<Option<&Hooks>, Error> {
-        let found = self.hooks.get_or_init(|| {
+        let Flavour::Rust(rust) = &self.flavour else {
+            return Ok(None);
+        };
+        let found = rust.hooks.get_or_init(|| {
             let look = || -> Result<Option<Hooks>, Error> {
                 match capability::<HooksModule_Ref>(&self.path, HOOKS_SYMBOL, &self.name)? {
                     None => Ok(None),
@@ -223,7 +270,10 @@ impl Library {
     /// files capability). A library without the capability, or whose
     /// capability fails, has none: the host streams its files, as in 1.0.
     pub fn path_format(&self, id: &str) -> Option<&PathFormatBox> {
-        let all = self.path_formats.get_or_init(|| {
+        let Flavour::Rust(rust) = &self.flavour else {
+            return None;
+        };
+        let all = rust.path_formats.get_or_init(|| {
             let look = || -> Result<Vec<PathFormatBox>, Error> {
                 match capability::<FilesModule_Ref>(&self.path, FILES_SYMBOL, &self.name)? {
                     None => Ok(Vec::new()),
@@ -242,8 +292,32 @@ impl Library {
         all.iter().find(|p| p.id().as_str() == id)
     }
 
+    /// Which ABI it speaks.
+    pub fn abi(&self) -> Abi {
+        match self.flavour {
+            Flavour::Rust(_) => Abi::Rust,
+            Flavour::C(_) => Abi::C,
+        }
+    }
+
+    /// The descriptions of its hooks.
+    pub fn hook_infos(&self) -> Result<Vec<&iterable_core::HookInfo>, Error> {
+        match &self.flavour {
+            Flavour::C(_) => Ok(self.description.hooks.iter().collect()),
+            Flavour::Rust(_) => Ok(self
+                .hooks()?
+                .into_iter()
+                .flatten()
+                .map(|(i, _)| i)
+                .collect()),
+        }
+    }
+
     /// Its whole self-description, hooks included.
     pub fn description_with_hooks(&self) -> Result<Manifest, Error> {
+        if let Flavour::C(_) = self.flavour {
+            return Ok(self.description.clone());
+        }
         let mut d = self.description.clone();
         d.hooks = self
             .hooks()?
@@ -400,8 +474,9 @@ fn classify(e: &LibraryError, name: &str, path: &Path) -> Error {
         LibraryError::GetSymbolError { .. } => (
             PluginErrorKind::MissingSymbol,
             format!(
-                "{} is a library but not an IterableData plugin: it exports no plugin root module (use export_plugin!)",
-                path.display()
+                "{} is a library but not an IterableData plugin: it exports no plugin root module (use export_plugin!) and no {} (the C ABI)",
+                path.display(),
+                iterable_plugin_api::c::C_ENTRY_SYMBOL
             ),
         ),
         LibraryError::IncompatibleVersionNumber {

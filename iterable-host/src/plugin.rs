@@ -214,7 +214,7 @@ impl Plugin {
             }
             State::Available | State::Shadowed(_) => {}
         }
-        match self.load() {
+        match self.load().and_then(|lib| self.check_abi(lib)) {
             Ok(lib) => {
                 let lib = Arc::new(lib);
                 self.check_against_manifest(&lib);
@@ -268,6 +268,28 @@ impl Plugin {
             cache.save();
         }
         loader::load(&self.library, &self.name)
+    }
+
+    /// A library whose flavour is not the one its manifest declares is
+    /// refused: the manifest's other claims (its api_version) were read
+    /// for the other flavour.
+    fn check_abi(&self, lib: Library) -> Result<Library, Error> {
+        let declared = self.manifest.as_ref().map(|m| m.plugin.abi);
+        match declared {
+            Some(abi) if self.has_manifest_file && abi != lib.abi() => Err(Error::plugin(
+                PluginErrorKind::ManifestMismatch,
+                &self.name,
+                format!(
+                    "the manifest says abi = \"{}\" but the library speaks the {} ABI",
+                    abi.as_str(),
+                    match lib.abi() {
+                        crate::manifest::Abi::Rust => "Rust (abi_stable)",
+                        crate::manifest::Abi::C => "C",
+                    }
+                ),
+            )),
+            _ => Ok(lib),
+        }
     }
 
     /// Reports what a loaded library provides differently from its manifest.

@@ -97,6 +97,7 @@
 pub use abi_stable;
 
 pub mod abi;
+pub mod c;
 pub mod sdk;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -29,10 +29,14 @@ impl Codec for LazyCodec {
 
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
         let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.codecs) {
+            Which::C(c) => return c.decoder(input),
+            Which::Rust(r) => r,
+        };
         let name = self.plugin.name();
         let source = ByteSourceBox::from_reader(input);
         let decoded = convert::call(name, "starting to decode", || {
-            lib.codecs[i].1.decoder(source)
+            rust.codecs[i].decoder(source)
         })?;
         Ok(Box::new(PluginRead {
             plugin: name.to_owned(),
@@ -42,11 +46,15 @@ impl Codec for LazyCodec {
 
     fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
         let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.codecs) {
+            Which::C(c) => return c.encoder(output, level),
+            Which::Rust(r) => r,
+        };
         let name = self.plugin.name();
         let shared = SharedSink::new(output);
         let level = level.into();
         let enc = convert::call(name, "starting to encode", || {
-            lib.codecs[i].1.encoder(shared.proxy(), level)
+            rust.codecs[i].encoder(shared.proxy(), level)
         })?;
         Ok(Box::new(PluginEncoder {
             plugin: name.to_owned(),

@@ -25,10 +25,14 @@ impl Driver for LazyDriver {
 
     fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>> {
         let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.drivers) {
+            Which::C(d) => return d.connect(uri, options),
+            Which::Rust(r) => r,
+        };
         let name = self.plugin.name();
         let opts = convert::options_to_plugin(options);
         let conn = convert::call(name, "connecting", || {
-            lib.drivers[i].1.connect(RStr::from_str(uri), opts)
+            rust.drivers[i].connect(RStr::from_str(uri), opts)
         })?;
         Ok(Box::new(PluginConnection {
             plugin: name.to_owned(),

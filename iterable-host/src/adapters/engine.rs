@@ -25,6 +25,10 @@ impl Engine for LazyEngine {
         options: &Options,
     ) -> Result<BoxReader> {
         let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.engines) {
+            Which::C(e) => return e.execute(query, inputs, options),
+            Which::Rust(r) => r,
+        };
         let name = self.plugin.name();
         let inputs: RVec<Tuple2<RString, RecordSourceBox>> = inputs
             .into_iter()
@@ -32,9 +36,7 @@ impl Engine for LazyEngine {
             .collect();
         let opts = convert::options_to_plugin(options);
         let out = convert::call(name, "running a query", || {
-            lib.engines[i]
-                .1
-                .execute(RStr::from_str(query), inputs, opts)
+            rust.engines[i].execute(RStr::from_str(query), inputs, opts)
         })?;
         Ok(Box::new(PluginReader::new(name, out, Some(lib))))
     }

@@ -30,11 +30,15 @@ impl Format for LazyFormat {
 
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
         let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.formats) {
+            Which::C(f) => return f.reader(input, options),
+            Which::Rust(r) => r,
+        };
         let name = self.plugin.name();
         let source = ByteSourceBox::from_reader(input);
         let opts = convert::options_to_plugin(options);
         let records = convert::call(name, "opening a reader", || {
-            lib.formats[i].1.open_reader(source, opts)
+            rust.formats[i].open_reader(source, opts)
         })?;
         Ok(Box::new(PluginReader::new(name, records, Some(lib))))
     }
@@ -63,11 +67,15 @@ impl Format for LazyFormat {
 
     fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
         let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.formats) {
+            Which::C(f) => return f.writer(output, options),
+            Which::Rust(r) => r,
+        };
         let name = self.plugin.name();
         let shared = SharedSink::new(output);
         let opts = convert::options_to_plugin(options);
         let sink = convert::call(name, "opening a writer", || {
-            lib.formats[i].1.open_writer(shared.proxy(), opts)
+            rust.formats[i].open_writer(shared.proxy(), opts)
         })?;
         Ok(Box::new(PluginWriter {
             plugin: name.to_owned(),
@@ -103,7 +111,7 @@ impl LazyFormat {
             Err(e) => return Some(Err(e)),
         };
         let path = path.to_str()?;
-        let entry = lib.path_format(&lib.formats[i].0.id)?;
+        let entry = lib.path_format(&lib.description.formats[i].id)?;
         let opts = convert::options_to_plugin(options);
         match convert::call(self.plugin.name(), what, || {
             f(entry, RStr::from_str(path), opts)

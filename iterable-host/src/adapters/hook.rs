@@ -24,6 +24,9 @@ impl Hook for LazyHook {
 
     fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
         let (lib, i) = self.provider()?;
+        if let Which::C(h) = which(&lib, i, |c| &c.hooks) {
+            return h.open(run, options);
+        }
         let name = self.plugin.name();
         let hooks = lib.hooks()?.map(Vec::as_slice).unwrap_or_default();
         let info = convert::run_info_to_plugin(run);

@@ -12,7 +12,7 @@ use iterable_core::{
 };
 
 use crate::error::{PluginErrorExt, PluginErrorKind};
-use crate::loader::Library;
+use crate::loader::{Flavour, Library, RustLib};
 use crate::plugin::Plugin;
 
 /// Rows per batch asked of, and sent to, plugins.
@@ -40,7 +40,7 @@ macro_rules! declared {
                 &self.$field
             }
             fn listed(lib: &Library) -> Vec<&Self> {
-                lib.$list.iter().map(|(i, _)| i).collect()
+                lib.description.$list.iter().collect()
             }
         }
     };
@@ -60,11 +60,7 @@ impl Declared for HookInfo {
     fn listed(lib: &Library) -> Vec<&Self> {
         // A library whose hooks cannot be read lists none; using one then
         // says the library does not provide it.
-        lib.hooks()
-            .ok()
-            .flatten()
-            .map(|h| h.iter().map(|(i, _)| i).collect())
-            .unwrap_or_default()
+        lib.hook_infos().unwrap_or_default()
     }
 }
 
@@ -117,6 +113,27 @@ impl<I: Declared> Lazy<I> {
                 ),
             )),
         }
+    }
+}
+
+/// Which flavour of provider index `i` of `lib` is: a Rust plugin's
+/// (to call through abi_stable) or a C plugin's (which stands behind the
+/// core's traits itself).
+pub(crate) enum Which<'a, C> {
+    Rust(&'a RustLib),
+    C(&'a C),
+}
+
+/// Picks the flavour of a library's provider: `c` chooses among a C
+/// plugin's providers.
+pub(crate) fn which<'a, C>(
+    lib: &'a Library,
+    i: usize,
+    c: impl FnOnce(&'a crate::cabi::CLibrary) -> &'a [C],
+) -> Which<'a, C> {
+    match &lib.flavour {
+        Flavour::Rust(r) => Which::Rust(r),
+        Flavour::C(l) => Which::C(&c(l)[i]),
     }
 }
 

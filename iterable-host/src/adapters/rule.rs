@@ -28,6 +28,10 @@ impl Rule for LazyRule {
 
     fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
         let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.rules) {
+            Which::C(r) => return r.check_batch(values, out),
+            Which::Rust(r) => r,
+        };
         let mut batch = RBatch::new();
         {
             let mut b = batch.builder();
@@ -43,7 +47,7 @@ impl Rule for LazyRule {
         let mut results: RVec<iterable_plugin_api::abi_stable::std_types::ROption<RString>> =
             RVec::new();
         convert::call(self.plugin.name(), "checking values", || {
-            lib.rules[i].1.check_batch(&batch, &mut results)
+            rust.rules[i].check_batch(&batch, &mut results)
         })?;
         if results.len() != values.len() {
             return Err(Error::plugin(

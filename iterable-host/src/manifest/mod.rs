@@ -77,6 +77,36 @@ pub struct PluginSection {
     /// The sha256 of the library file, hex; checked before loading when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Which ABI the library speaks: `"rust"` (abi_stable, the default) or
+    /// `"c"` (`iterabledata_plugin.h`; `api_version` is then the C ABI's).
+    #[serde(default, skip_serializing_if = "Abi::is_rust")]
+    pub abi: Abi,
+}
+
+/// The flavour of a plugin library.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Abi {
+    /// Built in Rust against `iterable-plugin-api` (abi_stable).
+    #[default]
+    Rust,
+    /// Built in any language against `iterabledata_plugin.h`.
+    C,
+}
+
+impl Abi {
+    /// Whether it is the default, Rust.
+    pub fn is_rust(&self) -> bool {
+        *self == Abi::Rust
+    }
+
+    /// Its name in a manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Abi::Rust => "rust",
+            Abi::C => "c",
+        }
+    }
 }
 
 /// Expands a library stem (a name without a dot) to this system's file
@@ -159,6 +189,37 @@ impl Manifest {
         })?;
         let m = Manifest::parse(&text).map_err(|e| e.with_path(path))?;
         Ok((m, meta))
+    }
+
+    /// Parses the description a library carries (a C plugin's manifest
+    /// text, without `library`): `library`, `abi` and, unless given,
+    /// `api_version` are filled in from the library itself.
+    pub fn parse_embedded(
+        text: &str,
+        library: &str,
+        api_version: &str,
+        abi: Abi,
+    ) -> Result<Manifest, Error> {
+        let bad = |msg: String| Error::plugin(PluginErrorKind::BadManifest, "?", msg);
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+            bad(format!(
+                "invalid description: {}",
+                e.message().lines().next().unwrap_or("invalid TOML")
+            ))
+        })?;
+        let plugin = table
+            .entry("plugin")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(plugin) = plugin.as_table_mut() else {
+            return Err(bad("invalid description: [plugin] is not a table".into()));
+        };
+        plugin.insert("library".into(), library.into());
+        plugin.insert("abi".into(), abi.as_str().into());
+        plugin
+            .entry("api_version")
+            .or_insert_with(|| api_version.into());
+        let text = toml::to_string(&table).map_err(|e| bad(format!("invalid description: {e}")))?;
+        Manifest::parse(&text)
     }
 
     /// Parses and checks manifest text.

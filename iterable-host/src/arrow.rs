@@ -1,0 +1,621 @@
+//! Arrow ↔ records: what crosses the C ABI, turned into the core's values
+//! and back.
+//!
+//! Every Arrow type a record can hold maps to a [`Value`]: integers of every
+//! width (a `uint64` above `i64::MAX` becomes an exact decimal), floats,
+//! booleans, UTF-8 and large UTF-8 (and views), binary, dates, times,
+//! timestamps with their unit and time zone, decimals, lists, structs and
+//! maps (as maps), null, and dictionary-encoded values (as their values).
+//! Records map back to Arrow with types inferred per column and batch
+//! ([`record_batch`]); a column whose values disagree becomes text.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float64Array,
+    Int64Array, ListArray, NullArray, PrimitiveArray, RecordBatch, RecordBatchOptions, StringArray,
+    StructArray, Time32MillisecondArray, Time32SecondArray, Time64MicrosecondArray,
+    Time64NanosecondArray,
+};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, TimeUnit as ArrowUnit};
+
+use iterable_core::typed::{Date, Decimal, Time, TimeUnit, Timestamp};
+use iterable_core::{Record, Value};
+
+fn unit(u: ArrowUnit) -> TimeUnit {
+    match u {
+        ArrowUnit::Second => TimeUnit::Second,
+        ArrowUnit::Millisecond => TimeUnit::Millisecond,
+        ArrowUnit::Microsecond => TimeUnit::Microsecond,
+        ArrowUnit::Nanosecond => TimeUnit::Nanosecond,
+    }
+}
+
+fn arrow_unit(u: TimeUnit) -> ArrowUnit {
+    match u {
+        TimeUnit::Second => ArrowUnit::Second,
+        TimeUnit::Millisecond => ArrowUnit::Millisecond,
+        TimeUnit::Microsecond => ArrowUnit::Microsecond,
+        TimeUnit::Nanosecond => ArrowUnit::Nanosecond,
+    }
+}
+
+/// The value at `row` of `col`.
+pub fn value(col: &dyn Array, row: usize) -> Value {
+    if col.is_null(row) {
+        return Value::Null;
+    }
+    match col.data_type() {
+        DataType::Null => Value::Null,
+        DataType::Boolean => Value::Bool(col.as_boolean().value(row)),
+        DataType::Int8 => Value::Int(col.as_primitive::<Int8Type>().value(row).into()),
+        DataType::Int16 => Value::Int(col.as_primitive::<Int16Type>().value(row).into()),
+        DataType::Int32 => Value::Int(col.as_primitive::<Int32Type>().value(row).into()),
+        DataType::Int64 => Value::Int(col.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt8 => Value::Int(col.as_primitive::<UInt8Type>().value(row).into()),
+        DataType::UInt16 => Value::Int(col.as_primitive::<UInt16Type>().value(row).into()),
+        DataType::UInt32 => Value::Int(col.as_primitive::<UInt32Type>().value(row).into()),
+        DataType::UInt64 => {
+            let v = col.as_primitive::<UInt64Type>().value(row);
+            // Above i64::MAX: the exact value, as a decimal of scale 0.
+            i64::try_from(v).map_or_else(
+                |_| {
+                    Value::Decimal(Box::new(Decimal {
+                        value: i128::from(v),
+                        precision: 20,
+                        scale: 0,
+                    }))
+                },
+                Value::Int,
+            )
+        }
+        DataType::Float16 => Value::Float(col.as_primitive::<Float16Type>().value(row).to_f64()),
+        DataType::Float32 => Value::Float(col.as_primitive::<Float32Type>().value(row).into()),
+        DataType::Float64 => Value::Float(col.as_primitive::<Float64Type>().value(row)),
+        DataType::Utf8 => Value::String(col.as_string::<i32>().value(row).to_owned()),
+        DataType::LargeUtf8 => Value::String(col.as_string::<i64>().value(row).to_owned()),
+        DataType::Utf8View => Value::String(col.as_string_view().value(row).to_owned()),
+        DataType::Binary => Value::Bytes(col.as_binary::<i32>().value(row).to_vec()),
+        DataType::LargeBinary => Value::Bytes(col.as_binary::<i64>().value(row).to_vec()),
+        DataType::BinaryView => Value::Bytes(col.as_binary_view().value(row).to_vec()),
+        DataType::FixedSizeBinary(_) => {
+            Value::Bytes(col.as_fixed_size_binary().value(row).to_vec())
+        }
+        DataType::Date32 => Value::Date(Date(col.as_primitive::<Date32Type>().value(row))),
+        DataType::Date64 => {
+            let ms = col.as_primitive::<Date64Type>().value(row);
+            Value::Date(Date(ms.div_euclid(86_400_000) as i32))
+        }
+        DataType::Time32(u) => {
+            let v = match u {
+                ArrowUnit::Second => col.as_primitive::<Time32SecondType>().value(row),
+                _ => col.as_primitive::<Time32MillisecondType>().value(row),
+            };
+            Value::Time(Time {
+                value: v.into(),
+                unit: unit(*u),
+            })
+        }
+        DataType::Time64(u) => {
+            let v = match u {
+                ArrowUnit::Nanosecond => col.as_primitive::<Time64NanosecondType>().value(row),
+                _ => col.as_primitive::<Time64MicrosecondType>().value(row),
+            };
+            Value::Time(Time {
+                value: v,
+                unit: unit(*u),
+            })
+        }
+        DataType::Timestamp(u, tz) => {
+            let v = match u {
+                ArrowUnit::Second => col.as_primitive::<TimestampSecondType>().value(row),
+                ArrowUnit::Millisecond => col.as_primitive::<TimestampMillisecondType>().value(row),
+                ArrowUnit::Microsecond => col.as_primitive::<TimestampMicrosecondType>().value(row),
+                ArrowUnit::Nanosecond => col.as_primitive::<TimestampNanosecondType>().value(row),
+            };
+            Value::Timestamp(Box::new(Timestamp {
+                value: v,
+                unit: unit(*u),
+                tz: tz.as_deref().map(Arc::from),
+            }))
+        }
+        DataType::Decimal128(p, s) => Value::Decimal(Box::new(Decimal {
+            value: col.as_primitive::<Decimal128Type>().value(row),
+            precision: *p,
+            scale: *s,
+        })),
+        DataType::Decimal256(p, s) => {
+            let v = col.as_primitive::<Decimal256Type>().value(row);
+            match v.to_i128() {
+                Some(value) => Value::Decimal(Box::new(Decimal {
+                    value,
+                    precision: (*p).min(38),
+                    scale: *s,
+                })),
+                // Wider than 128 bits: the exact digits, as text.
+                None => Value::String(Decimal256Type::format_decimal(v, *p, *s)),
+            }
+        }
+        DataType::List(_) => list(col.as_list::<i32>().value(row)),
+        DataType::LargeList(_) => list(col.as_list::<i64>().value(row)),
+        DataType::FixedSizeList(..) => list(col.as_fixed_size_list().value(row)),
+        DataType::Struct(fields) => {
+            let s = col.as_struct();
+            Value::Map(
+                fields
+                    .iter()
+                    .zip(s.columns())
+                    .map(|(f, c)| (f.name().clone(), value(c.as_ref(), row)))
+                    .collect(),
+            )
+        }
+        DataType::Map(..) => {
+            let entries = col.as_map().value(row);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            (0..entries.len())
+                .map(|i| match value(keys.as_ref(), i) {
+                    Value::String(k) => Ok((k, value(values.as_ref(), i))),
+                    key => Err(Value::Map(vec![
+                        ("key".to_owned(), key),
+                        ("value".to_owned(), value(values.as_ref(), i)),
+                    ])),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                // Keys that are not text: a list of {key, value} maps.
+                .map(Value::Map)
+                .unwrap_or_else(|_| {
+                    Value::List(
+                        (0..entries.len())
+                            .map(|i| {
+                                Value::Map(vec![
+                                    ("key".to_owned(), value(keys.as_ref(), i)),
+                                    ("value".to_owned(), value(values.as_ref(), i)),
+                                ])
+                            })
+                            .collect(),
+                    )
+                })
+        }
+        DataType::Dictionary(..) => {
+            let dict = col.as_any_dictionary();
+            match value(dict.keys(), row) {
+                Value::Int(k) => usize::try_from(k)
+                    .ok()
+                    .filter(|k| *k < dict.values().len())
+                    .map_or(Value::Null, |k| value(dict.values().as_ref(), k)),
+                Value::Decimal(d) => usize::try_from(d.value)
+                    .ok()
+                    .filter(|k| *k < dict.values().len())
+                    .map_or(Value::Null, |k| value(dict.values().as_ref(), k)),
+                _ => Value::Null,
+            }
+        }
+        DataType::Duration(u) => Value::Int(match u {
+            ArrowUnit::Second => col.as_primitive::<DurationSecondType>().value(row),
+            ArrowUnit::Millisecond => col.as_primitive::<DurationMillisecondType>().value(row),
+            ArrowUnit::Microsecond => col.as_primitive::<DurationMicrosecondType>().value(row),
+            ArrowUnit::Nanosecond => col.as_primitive::<DurationNanosecondType>().value(row),
+        }),
+        // Anything else (intervals, unions, run ends): its text, as Arrow prints it.
+        _ => Value::String(
+            arrow_cast::display::ArrayFormatter::try_new(col, &Default::default())
+                .map(|f| f.value(row).to_string())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn list(items: ArrayRef) -> Value {
+    Value::List((0..items.len()).map(|i| value(items.as_ref(), i)).collect())
+}
+
+/// The field names of a batch's schema, shared by its records.
+pub fn names(schema: &Schema) -> iterable_core::FieldNames {
+    Arc::new(schema.fields().iter().map(|f| f.name().clone()).collect())
+}
+
+/// Flattens dictionary-encoded columns into their values, so that reading a
+/// row costs no key lookup.
+pub fn flatten_dictionaries(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    if !batch
+        .columns()
+        .iter()
+        .any(|c| matches!(c.data_type(), DataType::Dictionary(..)))
+    {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        match c.data_type() {
+            DataType::Dictionary(_, v) => {
+                columns.push(arrow_cast::cast(c, v)?);
+                fields.push(Field::new(f.name(), (**v).clone(), true));
+            }
+            _ => {
+                columns.push(Arc::clone(c));
+                fields.push((**f).clone());
+            }
+        }
+    }
+    RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+}
+
+/// Fills `record` with row `row` of `batch` (whose field names are `names`),
+/// reusing the record's string buffers.
+pub fn fill_record(
+    batch: &RecordBatch,
+    names: &iterable_core::FieldNames,
+    row: usize,
+    record: &mut Record,
+) {
+    record.reset(names);
+    for (i, col) in batch.columns().iter().enumerate() {
+        if col.is_null(row) {
+            record.values_mut()[i] = Value::Null;
+            continue;
+        }
+        match col.data_type() {
+            DataType::Utf8 => record
+                .string_slot(i)
+                .push_str(col.as_string::<i32>().value(row)),
+            DataType::LargeUtf8 => record
+                .string_slot(i)
+                .push_str(col.as_string::<i64>().value(row)),
+            DataType::Int64 => {
+                record.values_mut()[i] = Value::Int(col.as_primitive::<Int64Type>().value(row))
+            }
+            DataType::Float64 => {
+                record.values_mut()[i] = Value::Float(col.as_primitive::<Float64Type>().value(row))
+            }
+            _ => record.values_mut()[i] = value(col.as_ref(), row),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Records to Arrow
+
+/// What a column's values have in common.
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Text,
+    Bytes,
+    Date,
+    Time(TimeUnit),
+    Timestamp(TimeUnit, Option<Arc<str>>),
+    Decimal(u8, i8),
+    List,
+    Map,
+    /// Values that disagree: their text.
+    Mixed,
+}
+
+fn kind_of(v: &Value) -> Kind {
+    match v {
+        Value::Null => Kind::Null,
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(_) => Kind::Int,
+        Value::Float(_) => Kind::Float,
+        Value::String(_) => Kind::Text,
+        Value::Bytes(_) => Kind::Bytes,
+        Value::Date(_) => Kind::Date,
+        Value::Time(t) => Kind::Time(t.unit),
+        Value::Timestamp(t) => Kind::Timestamp(t.unit, t.tz.clone()),
+        Value::Decimal(d) => Kind::Decimal(d.precision, d.scale),
+        Value::List(_) => Kind::List,
+        Value::Map(_) => Kind::Map,
+    }
+}
+
+fn infer(values: &[&Value]) -> Kind {
+    let mut kind = Kind::Null;
+    for v in values {
+        let k = kind_of(v);
+        kind = match (kind, k) {
+            (a, Kind::Null) => a,
+            (Kind::Null, b) => b,
+            (Kind::Int, Kind::Float) | (Kind::Float, Kind::Int) => Kind::Float,
+            (a, b) if a == b => a,
+            _ => return Kind::Mixed,
+        };
+    }
+    kind
+}
+
+fn validity(values: &[&Value]) -> Option<NullBuffer> {
+    values
+        .iter()
+        .any(|v| v.is_null())
+        .then(|| NullBuffer::from(values.iter().map(|v| !v.is_null()).collect::<Vec<_>>()))
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    if v.is_null() {
+        return None;
+    }
+    let mut s = String::new();
+    v.write_text(&mut s);
+    Some(s)
+}
+
+/// One column of values as an Arrow array. With `text`, every value is
+/// given as its text (what a writer that only reads text asks for).
+pub fn array_of(values: &[&Value], text: bool) -> Result<ArrayRef, ArrowError> {
+    let kind = if text { Kind::Mixed } else { infer(values) };
+    Ok(match kind {
+        Kind::Null => Arc::new(NullArray::new(values.len())),
+        Kind::Bool => Arc::new(BooleanArray::from(
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Bool(b) => Some(*b),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        )),
+        Kind::Int => Arc::new(Int64Array::from(
+            values.iter().map(|v| v.as_i64()).collect::<Vec<_>>(),
+        )),
+        Kind::Float => Arc::new(Float64Array::from(
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Float(f) => Some(*f),
+                    Value::Int(i) => Some(*i as f64),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        )),
+        Kind::Text => Arc::new(StringArray::from_iter(values.iter().map(|v| v.as_str()))),
+        Kind::Mixed => Arc::new(StringArray::from_iter(values.iter().map(|v| text_of(v)))),
+        Kind::Bytes => Arc::new(BinaryArray::from_iter(values.iter().map(|v| match v {
+            Value::Bytes(b) => Some(b.as_slice()),
+            _ => None,
+        }))),
+        Kind::Date => Arc::new(Date32Array::from(
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Date(d) => Some(d.0),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        )),
+        Kind::Time(u) => {
+            let units = values.iter().map(|v| match v {
+                Value::Time(t) => Some(t.value),
+                _ => None,
+            });
+            match u {
+                TimeUnit::Second => Arc::new(Time32SecondArray::from(
+                    units.map(|v| v.map(|v| v as i32)).collect::<Vec<_>>(),
+                )),
+                TimeUnit::Millisecond => Arc::new(Time32MillisecondArray::from(
+                    units.map(|v| v.map(|v| v as i32)).collect::<Vec<_>>(),
+                )),
+                TimeUnit::Microsecond => {
+                    Arc::new(Time64MicrosecondArray::from(units.collect::<Vec<_>>()))
+                }
+                TimeUnit::Nanosecond => {
+                    Arc::new(Time64NanosecondArray::from(units.collect::<Vec<_>>()))
+                }
+            }
+        }
+        Kind::Timestamp(u, tz) => {
+            let v: Vec<Option<i64>> = values
+                .iter()
+                .map(|v| match v {
+                    Value::Timestamp(t) => Some(t.value),
+                    _ => None,
+                })
+                .collect();
+            let tz: Option<Arc<str>> = tz;
+            match arrow_unit(u) {
+                ArrowUnit::Second => {
+                    Arc::new(PrimitiveArray::<TimestampSecondType>::from(v).with_timezone_opt(tz))
+                }
+                ArrowUnit::Millisecond => Arc::new(
+                    PrimitiveArray::<TimestampMillisecondType>::from(v).with_timezone_opt(tz),
+                ) as ArrayRef,
+                ArrowUnit::Microsecond => Arc::new(
+                    PrimitiveArray::<TimestampMicrosecondType>::from(v).with_timezone_opt(tz),
+                ),
+                ArrowUnit::Nanosecond => Arc::new(
+                    PrimitiveArray::<TimestampNanosecondType>::from(v).with_timezone_opt(tz),
+                ),
+            }
+        }
+        Kind::Decimal(p, s) => Arc::new(
+            Decimal128Array::from(
+                values
+                    .iter()
+                    .map(|v| match v {
+                        Value::Decimal(d) => Some(d.value),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .with_precision_and_scale(p, s)?,
+        ),
+        Kind::List => {
+            let empty = Vec::new();
+            let items: Vec<&Vec<Value>> = values
+                .iter()
+                .map(|v| match v {
+                    Value::List(l) => l,
+                    _ => &empty,
+                })
+                .collect();
+            let flat: Vec<&Value> = items.iter().flat_map(|l| l.iter()).collect();
+            let child = array_of(&flat, false)?;
+            let field = Arc::new(Field::new("item", child.data_type().clone(), true));
+            Arc::new(ListArray::try_new(
+                field,
+                OffsetBuffer::from_lengths(items.iter().map(|l| l.len())),
+                child,
+                validity(values),
+            )?)
+        }
+        Kind::Map => {
+            // A struct over every key, in the order keys first appear.
+            let mut keys: Vec<&str> = Vec::new();
+            for v in values {
+                if let Value::Map(m) = v {
+                    for (k, _) in m {
+                        if !keys.contains(&k.as_str()) {
+                            keys.push(k);
+                        }
+                    }
+                }
+            }
+            let mut fields = Vec::with_capacity(keys.len());
+            let mut columns = Vec::with_capacity(keys.len());
+            for k in &keys {
+                let col: Vec<&Value> = values.iter().map(|v| v.get(k).unwrap_or(&NULL)).collect();
+                let array = array_of(&col, false)?;
+                fields.push(Field::new(*k, array.data_type().clone(), true));
+                columns.push(array);
+            }
+            if keys.is_empty() {
+                Arc::new(StructArray::new_empty_fields(
+                    values.len(),
+                    validity(values),
+                ))
+            } else {
+                Arc::new(StructArray::try_new(
+                    Fields::from(fields),
+                    columns,
+                    validity(values),
+                )?)
+            }
+        }
+    })
+}
+
+static NULL: Value = Value::Null;
+
+/// Rows of records as one Arrow batch: a column per name, each typed by
+/// what its values have in common (see [`array_of`]).
+pub fn record_batch(
+    names: &[String],
+    rows: &[Vec<Value>],
+    text: bool,
+) -> Result<RecordBatch, ArrowError> {
+    let mut fields = Vec::with_capacity(names.len());
+    let mut columns = Vec::with_capacity(names.len());
+    let mut col: Vec<&Value> = Vec::with_capacity(rows.len());
+    for (i, name) in names.iter().enumerate() {
+        col.clear();
+        col.extend(rows.iter().map(|r| r.get(i).unwrap_or(&NULL)));
+        let array = array_of(&col, text)?;
+        fields.push(Field::new(name, array.data_type().clone(), true));
+        columns.push(array);
+    }
+    RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+        let names: Vec<String> = (0..rows[0].len()).map(|i| format!("c{i}")).collect();
+        let batch = record_batch(&names, &rows, false).unwrap();
+        let n = super::names(&batch.schema());
+        let mut r = Record::new();
+        (0..batch.num_rows())
+            .map(|i| {
+                fill_record(&batch, &n, i, &mut r);
+                r.values().to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn typed_values_survive_a_round_trip() {
+        let ts = Value::Timestamp(Box::new(Timestamp {
+            value: 1_700_000_000_123,
+            unit: TimeUnit::Millisecond,
+            tz: Some(Arc::from("Europe/Paris")),
+        }));
+        let dec = Value::Decimal(Box::new(Decimal {
+            value: -12345,
+            precision: 9,
+            scale: 2,
+        }));
+        let rows = vec![
+            vec![
+                Value::Int(1),
+                Value::from("é"),
+                Value::Date(Date(19000)),
+                ts.clone(),
+                dec.clone(),
+                Value::List(vec![Value::Int(1), Value::Int(2)]),
+                Value::Map(vec![("a".into(), Value::Bool(true))]),
+                Value::Bytes(vec![0, 255]),
+                Value::Time(Time {
+                    value: 3_600_000_001,
+                    unit: TimeUnit::Microsecond,
+                }),
+            ],
+            vec![
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::List(vec![]),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ],
+        ];
+        assert_eq!(round_trip(rows.clone()), rows);
+    }
+
+    #[test]
+    fn disagreeing_values_become_text_and_ints_widen_to_floats() {
+        let rows = vec![
+            vec![Value::Int(1), Value::Int(2)],
+            vec![Value::from("x"), Value::Float(2.5)],
+        ];
+        assert_eq!(
+            round_trip(rows),
+            vec![
+                vec![Value::from("1"), Value::Float(2.0)],
+                vec![Value::from("x"), Value::Float(2.5)]
+            ]
+        );
+    }
+
+    #[test]
+    fn dictionaries_read_as_their_values() {
+        use arrow_array::DictionaryArray;
+        let dict: DictionaryArray<Int32Type> = vec!["a", "b", "a"].into_iter().collect();
+        let batch = RecordBatch::try_from_iter([("k", Arc::new(dict) as ArrayRef)]).unwrap();
+        let flat = flatten_dictionaries(batch.clone()).unwrap();
+        assert_eq!(flat.column(0).data_type(), &DataType::Utf8);
+        for b in [batch, flat] {
+            let n = names(&b.schema());
+            let mut r = Record::new();
+            fill_record(&b, &n, 2, &mut r);
+            assert_eq!(r.values(), [Value::from("a")]);
+        }
+    }
+}

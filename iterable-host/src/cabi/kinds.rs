@@ -1,0 +1,787 @@
+//! The six kinds of a C plugin behind the core's traits.
+
+use std::mem::{offset_of, size_of};
+use std::sync::Arc;
+
+use arrow_array::Array;
+use arrow_array::cast::AsArray;
+use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi_and_data_type};
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_schema::DataType;
+
+use crate::error::PluginErrorExt;
+use iterable_core::io::{BoxRead, BoxSink};
+use iterable_core::{
+    Batch, BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine,
+    EngineInfo, Error, ErrorKind, FieldNames, Format, FormatInfo, Hook, HookInfo, Options, Record,
+    RecordWriter, Result, Rule, RuleInfo, RunInfo, RunObserver, RunSummary, Source, Value,
+};
+use iterable_plugin_api::c::{
+    self as abi, IDP_FORMAT_WRITE_TEXT, IDP_LEVEL_DEFAULT, IDP_READ_QUERY, IDP_READ_TABLE,
+    IdpBatchWriter, IdpByteSink, IdpByteSource, IdpConnection, IdpObserver, IdpRunInfo,
+    IdpRunSummary,
+};
+
+use super::bytes::{HostSink, HostSource, PluginSink, PluginSource};
+use super::stream::{self, BATCH_ROWS, CStream, Lent, StreamReader};
+use super::{COptions, Raw, bad_arrow, call, cstring, has};
+
+/// A zeroed struct for a plugin to fill: what it leaves out (fields of a
+/// later minor, a release it does not set) stays null.
+fn zeroed<T>() -> T {
+    // SAFETY: used only for the header's structs, whose every field is an
+    // integer, a raw pointer or an optional function pointer: all-zero is
+    // valid for each.
+    unsafe { std::mem::zeroed() }
+}
+
+fn schema_ptr(s: &mut FFI_ArrowSchema) -> *mut abi::ArrowSchema {
+    (s as *mut FFI_ArrowSchema).cast()
+}
+
+fn array_ptr(a: &mut FFI_ArrowArray) -> *mut abi::ArrowArray {
+    (a as *mut FFI_ArrowArray).cast()
+}
+
+fn stream_ptr(s: &mut FFI_ArrowArrayStream) -> *mut abi::ArrowArrayStream {
+    (s as *mut FFI_ArrowArrayStream).cast()
+}
+
+// ---------------------------------------------------------------------------
+// Formats
+
+/// A C plugin's format.
+pub(crate) struct CFormat {
+    info: FormatInfo,
+    raw: Raw<abi::IdpFormat>,
+}
+
+impl CFormat {
+    pub fn new(info: FormatInfo, raw: Raw<abi::IdpFormat>) -> Self {
+        CFormat { info, raw }
+    }
+
+    /// The 1.1 flags, or none for a 1.0 plugin.
+    fn flags(&self) -> u32 {
+        if has(
+            self.raw.size,
+            offset_of!(abi::IdpFormat, flags),
+            size_of::<u32>(),
+        ) {
+            self.raw.raw.flags
+        } else {
+            0
+        }
+    }
+}
+
+impl Format for CFormat {
+    fn info(&self) -> &FormatInfo {
+        &self.info
+    }
+
+    fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
+        let plugin = &*self.raw.plugin;
+        let Some(open) = self.raw.raw.open_reader.filter(|_| self.info.can_read) else {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("format '{}' cannot read", self.info.id),
+            )
+            .with_plugin(plugin));
+        };
+        let mut lent = Box::new(ReaderLent {
+            source: HostSource::new(input, None),
+            _options: COptions::new(options),
+        });
+        let mut out = FFI_ArrowArrayStream::empty();
+        call(plugin, "opening a reader", |e| {
+            // SAFETY: the plugin's function, with a source and options that
+            // stay alive until the stream is released (the stream keeps them).
+            unsafe {
+                open(
+                    self.raw.raw.data,
+                    lent.source.as_ptr(),
+                    lent._options.as_ptr(),
+                    stream_ptr(&mut out),
+                    e,
+                )
+            }
+        })
+        .map_err(|e| lent.source.take_error().unwrap_or(e))?;
+        // SAFETY: the plugin filled `out` as the stream interface says.
+        let stream = unsafe { CStream::new(out, plugin, Some(lent)) }?;
+        Ok(Box::new(StreamReader::new(stream)?))
+    }
+
+    fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
+        let plugin = &*self.raw.plugin;
+        let Some(open) = self.raw.raw.open_writer.filter(|_| self.info.can_write) else {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("format '{}' cannot write", self.info.id),
+            )
+            .with_plugin(plugin));
+        };
+        let mut sink = HostSink::new(output);
+        let opts = COptions::new(options);
+        let mut out: IdpBatchWriter = zeroed();
+        call(plugin, "opening a writer", |e| {
+            // SAFETY: the plugin's function, with a sink and options that
+            // stay alive until the writer is released (the writer keeps them).
+            unsafe { open(self.raw.raw.data, sink.as_ptr(), opts.as_ptr(), &mut out, e) }
+        })
+        .map_err(|e| sink.take_error().unwrap_or(e))?;
+        Ok(Box::new(CWriter {
+            raw: out,
+            plugin: plugin.to_owned(),
+            text: self.flags() & IDP_FORMAT_WRITE_TEXT != 0,
+            names: None,
+            rows: Vec::new(),
+            sink: Some(sink),
+            _options: opts,
+        }))
+    }
+}
+
+/// What a format's reader is lent: its input and its options.
+struct ReaderLent {
+    source: HostSource,
+    _options: Box<COptions>,
+}
+
+impl Lent for ReaderLent {
+    fn cause(&mut self) -> Option<Error> {
+        self.source.take_error()
+    }
+}
+
+/// A plugin's batch writer as a core record writer: records are gathered
+/// into Arrow batches of [`BATCH_ROWS`] rows, one call per batch. Finished
+/// by `finish` (a driver commits); dropped unfinished, it is released and
+/// the output abandoned (a driver rolls back).
+struct CWriter {
+    raw: IdpBatchWriter,
+    plugin: String,
+    /// Every column as text (IDP_FORMAT_WRITE_TEXT).
+    text: bool,
+    names: Option<FieldNames>,
+    rows: Vec<Vec<Value>>,
+    /// The host's output, for a format's writer.
+    sink: Option<HostSink>,
+    _options: Box<COptions>,
+}
+
+// SAFETY: the plugin's writer is used from one thread at a time.
+unsafe impl Send for CWriter {}
+
+impl CWriter {
+    fn flush(&mut self) -> Result<()> {
+        let Some(names) = self.names.clone() else {
+            return Ok(());
+        };
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        self.send(&names, &rows)
+    }
+
+    fn send(&mut self, names: &[String], rows: &[Vec<Value>]) -> Result<()> {
+        let (mut schema, mut array) = stream::export_batch(names, rows, self.text)
+            .map_err(|e| e.with_plugin(&self.plugin))?;
+        let Some(write) = self.raw.write else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "the writer has no write function")
+                    .with_plugin(&self.plugin),
+            );
+        };
+        let raw = &mut self.raw;
+        let result = call(&self.plugin, "writing records", |e| {
+            // SAFETY: the plugin's writer; the schema and array are its to
+            // release or move; what it leaves is released when they drop.
+            unsafe { write(raw, schema_ptr(&mut schema), array_ptr(&mut array), e) }
+        });
+        drop((schema, array));
+        result.map_err(|e| {
+            self.sink
+                .as_mut()
+                .and_then(HostSink::take_error)
+                .unwrap_or(e)
+        })
+    }
+}
+
+impl RecordWriter for CWriter {
+    fn write_record(&mut self, record: &Record) -> Result<()> {
+        let same = self.names.as_ref().is_some_and(|n| {
+            Arc::ptr_eq(n, record.field_names()) || n.as_slice() == record.names()
+        });
+        if !same {
+            self.flush()?;
+            self.names = Some(Arc::clone(record.field_names()));
+        }
+        self.rows.push(record.values().to_vec());
+        if self.rows.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        self.flush()?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.names = Some(Arc::clone(batch.names()));
+        self.send(batch.names(), batch.rows())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.flush()?;
+        if let Some(finish) = self.raw.finish {
+            let raw = &mut self.raw;
+            call(&self.plugin, "finishing the output", |e| {
+                // SAFETY: the plugin's writer.
+                unsafe { finish(raw, e) }
+            })
+            .map_err(|e| {
+                self.sink
+                    .as_mut()
+                    .and_then(HostSink::take_error)
+                    .unwrap_or(e)
+            })?;
+        }
+        // The plugin is done with the output: release it, then complete
+        // the host's side.
+        if let Some(release) = self.raw.release.take() {
+            // SAFETY: the plugin's release, called once.
+            unsafe { release(&mut self.raw) };
+        }
+        match self.sink.take() {
+            Some(s) => s.finish(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for CWriter {
+    fn drop(&mut self) {
+        if let Some(release) = self.raw.release.take() {
+            // SAFETY: the plugin's release, called once.
+            unsafe { release(&mut self.raw) };
+        }
+        // Then the host's output, unfinished: abandoned.
+        self.sink.take();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Codecs
+
+/// A C plugin's codec.
+pub(crate) struct CCodec {
+    info: CodecInfo,
+    raw: Raw<abi::IdpCodec>,
+}
+
+impl CCodec {
+    pub fn new(info: CodecInfo, raw: Raw<abi::IdpCodec>) -> Self {
+        CCodec { info, raw }
+    }
+}
+
+impl Codec for CCodec {
+    fn info(&self) -> &CodecInfo {
+        &self.info
+    }
+
+    fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
+        let plugin = &*self.raw.plugin;
+        let Some(decoder) = self.raw.raw.decoder else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "this codec cannot decode").with_plugin(plugin),
+            );
+        };
+        let mut source = HostSource::new(input, None);
+        let mut out: IdpByteSource = zeroed();
+        call(plugin, "starting to decode", |e| {
+            // SAFETY: the plugin's function; the source outlives `out`.
+            unsafe { decoder(self.raw.raw.data, source.as_ptr(), &mut out, e) }
+        })
+        .map_err(|e| source.take_error().unwrap_or(e))?;
+        // SAFETY: the plugin filled `out` as the header says.
+        Ok(Box::new(unsafe { PluginSource::new(out, plugin, source) }))
+    }
+
+    fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
+        let plugin = &*self.raw.plugin;
+        let Some(encoder) = self.raw.raw.encoder else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "this codec cannot encode").with_plugin(plugin),
+            );
+        };
+        let mut sink = HostSink::new(output);
+        let mut out: IdpByteSink = zeroed();
+        call(plugin, "starting to encode", |e| {
+            // SAFETY: the plugin's function; the sink outlives `out`.
+            unsafe {
+                encoder(
+                    self.raw.raw.data,
+                    sink.as_ptr(),
+                    level.unwrap_or(IDP_LEVEL_DEFAULT),
+                    &mut out,
+                    e,
+                )
+            }
+        })
+        .map_err(|e| sink.take_error().unwrap_or(e))?;
+        // SAFETY: the plugin filled `out` as the header says.
+        Ok(Box::new(unsafe { PluginSink::new(out, plugin, sink) }))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Drivers
+
+/// A C plugin's driver.
+pub(crate) struct CDriver {
+    info: DriverInfo,
+    raw: Raw<abi::IdpDriver>,
+}
+
+impl CDriver {
+    pub fn new(info: DriverInfo, raw: Raw<abi::IdpDriver>) -> Self {
+        CDriver { info, raw }
+    }
+}
+
+impl Driver for CDriver {
+    fn info(&self) -> &DriverInfo {
+        &self.info
+    }
+
+    fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>> {
+        let plugin = &*self.raw.plugin;
+        let Some(connect) = self.raw.raw.connect else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "the driver cannot connect").with_plugin(plugin),
+            );
+        };
+        let uri = cstring(uri);
+        let opts = COptions::new(options);
+        let mut out: IdpConnection = zeroed();
+        call(plugin, "connecting", |e| {
+            // SAFETY: the plugin's function.
+            unsafe { connect(self.raw.raw.data, uri.as_ptr(), opts.as_ptr(), &mut out, e) }
+        })?;
+        Ok(Box::new(CConnection {
+            raw: out,
+            plugin: plugin.to_owned(),
+        }))
+    }
+}
+
+struct CConnection {
+    raw: IdpConnection,
+    plugin: String,
+}
+
+// SAFETY: the plugin's connection is used from one thread at a time.
+unsafe impl Send for CConnection {}
+
+/// What a driver's stream is lent: its options.
+struct OptionsLent(#[allow(dead_code)] Box<COptions>);
+
+impl Lent for OptionsLent {}
+
+impl Connection for CConnection {
+    fn list_tables(&mut self) -> Result<Vec<String>> {
+        let Some(list) = self.raw.list_tables else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "the driver cannot list tables")
+                    .with_plugin(&self.plugin),
+            );
+        };
+        let mut out = FFI_ArrowArrayStream::empty();
+        let raw = &mut self.raw;
+        call(&self.plugin, "listing tables", |e| {
+            // SAFETY: the plugin's connection.
+            unsafe { list(raw, stream_ptr(&mut out), e) }
+        })?;
+        // SAFETY: the plugin filled `out`.
+        stream::strings(unsafe { CStream::new(out, &self.plugin, None) }?)
+    }
+
+    fn read(&mut self, source: &Source, options: &Options) -> Result<BoxReader> {
+        let Some(read) = self.raw.read else {
+            return Err(Error::new(ErrorKind::Unsupported, "the driver cannot read")
+                .with_plugin(&self.plugin));
+        };
+        let (what, text, doing) = match source {
+            Source::Table(t) => (IDP_READ_TABLE, t, "reading a table"),
+            Source::Query(q) => (IDP_READ_QUERY, q, "running a query"),
+        };
+        let text = cstring(text);
+        let opts = COptions::new(options);
+        let mut out = FFI_ArrowArrayStream::empty();
+        let raw = &mut self.raw;
+        call(&self.plugin, doing, |e| {
+            // SAFETY: the plugin's connection.
+            unsafe {
+                read(
+                    raw,
+                    what,
+                    text.as_ptr(),
+                    opts.as_ptr(),
+                    stream_ptr(&mut out),
+                    e,
+                )
+            }
+        })?;
+        // SAFETY: the plugin filled `out`.
+        let stream = unsafe { CStream::new(out, &self.plugin, Some(Box::new(OptionsLent(opts)))) }?;
+        Ok(Box::new(StreamReader::new(stream)?))
+    }
+
+    fn write(&mut self, table: &str, options: &Options) -> Result<BoxWriter> {
+        let Some(write) = self.raw.write else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "the driver cannot write")
+                    .with_plugin(&self.plugin),
+            );
+        };
+        let table = cstring(table);
+        let opts = COptions::new(options);
+        let mut out: IdpBatchWriter = zeroed();
+        let raw = &mut self.raw;
+        call(&self.plugin, "opening a table for writing", |e| {
+            // SAFETY: the plugin's connection.
+            unsafe { write(raw, table.as_ptr(), opts.as_ptr(), &mut out, e) }
+        })?;
+        Ok(Box::new(CWriter {
+            raw: out,
+            plugin: self.plugin.clone(),
+            text: false,
+            names: None,
+            rows: Vec::new(),
+            sink: None,
+            _options: opts,
+        }))
+    }
+}
+
+impl Drop for CConnection {
+    fn drop(&mut self) {
+        if let Some(release) = self.raw.release.take() {
+            // SAFETY: the plugin's release, called once.
+            unsafe { release(&mut self.raw) };
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rules
+
+/// A C plugin's rule.
+pub(crate) struct CRule {
+    info: RuleInfo,
+    raw: Raw<abi::IdpRule>,
+}
+
+impl CRule {
+    pub fn new(info: RuleInfo, raw: Raw<abi::IdpRule>) -> Self {
+        CRule { info, raw }
+    }
+}
+
+impl Rule for CRule {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn check(&self, value: &Value) -> std::result::Result<(), String> {
+        let mut out = Vec::new();
+        match self.check_batch(&[value], &mut out) {
+            Ok(()) => out.pop().flatten().map_or(Ok(()), Err),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
+        let plugin = &*self.raw.plugin;
+        let Some(check) = self.raw.raw.check else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "the rule has no check function")
+                    .with_plugin(plugin),
+            );
+        };
+        let array = crate::arrow::array_of(values, false)
+            .map_err(|e| Error::new(ErrorKind::Other, format!("values to Arrow: {e}")))?;
+        let data = array.into_data();
+        let mut schema = FFI_ArrowSchema::try_from(data.data_type())
+            .map_err(|e| Error::new(ErrorKind::Other, format!("values to Arrow: {e}")))?;
+        let mut array = FFI_ArrowArray::new(&data);
+        let mut verdicts = FFI_ArrowArray::empty();
+        let result = call(plugin, "checking values", |e| {
+            // SAFETY: the plugin's function; the schema and array are its to
+            // release or move; what it leaves is released when they drop.
+            unsafe {
+                check(
+                    self.raw.raw.data,
+                    schema_ptr(&mut schema),
+                    array_ptr(&mut array),
+                    array_ptr(&mut verdicts),
+                    e,
+                )
+            }
+        });
+        drop((schema, array));
+        result?;
+        let bad = |e: &dyn std::fmt::Display| bad_arrow(plugin, "reading a rule's verdicts", e);
+        if verdicts.is_released() {
+            return Err(bad(&"no verdicts were returned"));
+        }
+        // SAFETY: the plugin filled `verdicts`; it is validated before use.
+        let data =
+            unsafe { from_ffi_and_data_type(verdicts, DataType::Utf8) }.map_err(|e| bad(&e))?;
+        data.validate_full().map_err(|e| bad(&e))?;
+        if data.len() != values.len() {
+            return Err(bad(&format!(
+                "{} verdicts for {} values",
+                data.len(),
+                values.len()
+            )));
+        }
+        let strings = arrow_array::make_array(data);
+        let strings = strings.as_string::<i32>();
+        out.clear();
+        out.extend(
+            (0..strings.len()).map(|i| (!strings.is_null(i)).then(|| strings.value(i).to_owned())),
+        );
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Engines
+
+/// A C plugin's engine.
+pub(crate) struct CEngine {
+    info: EngineInfo,
+    raw: Raw<abi::IdpEngine>,
+}
+
+impl CEngine {
+    pub fn new(info: EngineInfo, raw: Raw<abi::IdpEngine>) -> Self {
+        CEngine { info, raw }
+    }
+}
+
+/// What an engine's result is lent: its input streams (each the engine's
+/// to release; those it leaves are released after the result), their
+/// names, and the options.
+struct EngineLent {
+    inputs: Vec<FFI_ArrowArrayStream>,
+    _names: Vec<std::ffi::CString>,
+    _name_ptrs: Vec<*const std::ffi::c_char>,
+    _options: Box<COptions>,
+}
+
+// SAFETY: the pointers point into `_names`, owned here; the streams are Send.
+unsafe impl Send for EngineLent {}
+
+impl Lent for EngineLent {}
+
+impl Drop for EngineLent {
+    fn drop(&mut self) {
+        // Inputs the engine neither released nor moved are released here
+        // (each FFI_ArrowArrayStream releases itself once when dropped).
+        self.inputs.clear();
+    }
+}
+
+impl Engine for CEngine {
+    fn info(&self) -> &EngineInfo {
+        &self.info
+    }
+
+    fn execute(
+        &self,
+        query: &str,
+        inputs: Vec<(String, BoxReader)>,
+        options: &Options,
+    ) -> Result<BoxReader> {
+        let plugin = &*self.raw.plugin;
+        let Some(execute) = self.raw.raw.execute else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "the engine cannot run queries")
+                    .with_plugin(plugin),
+            );
+        };
+        let names: Vec<std::ffi::CString> = inputs.iter().map(|(n, _)| cstring(n)).collect();
+        let name_ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|n| n.as_ptr()).collect();
+        let streams: Vec<FFI_ArrowArrayStream> = inputs
+            .into_iter()
+            .map(|(_, r)| stream::export_reader(r))
+            .collect();
+        let mut lent = Box::new(EngineLent {
+            inputs: streams,
+            _names: names,
+            _name_ptrs: name_ptrs,
+            _options: COptions::new(options),
+        });
+        let query = cstring(query);
+        let mut out = FFI_ArrowArrayStream::empty();
+        let n = lent.inputs.len();
+        let inputs_ptr = if n == 0 {
+            std::ptr::null_mut()
+        } else {
+            lent.inputs.as_mut_ptr().cast::<abi::ArrowArrayStream>()
+        };
+        let names_ptr = lent._name_ptrs.as_ptr();
+        let opts = lent._options.as_ptr();
+        call(plugin, "running a query", |e| {
+            // SAFETY: the plugin's function; the inputs, names and options
+            // stay alive until the result stream is released.
+            unsafe {
+                execute(
+                    self.raw.raw.data,
+                    query.as_ptr(),
+                    n,
+                    names_ptr,
+                    inputs_ptr,
+                    opts,
+                    stream_ptr(&mut out),
+                    e,
+                )
+            }
+        })?;
+        // SAFETY: the plugin filled `out`.
+        let stream = unsafe { CStream::new(out, plugin, Some(lent)) }?;
+        Ok(Box::new(StreamReader::new(stream)?))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hooks
+
+/// A C plugin's hook.
+pub(crate) struct CHook {
+    info: HookInfo,
+    raw: Raw<abi::IdpHook>,
+}
+
+impl CHook {
+    pub fn new(info: HookInfo, raw: Raw<abi::IdpHook>) -> Self {
+        CHook { info, raw }
+    }
+}
+
+impl Hook for CHook {
+    fn info(&self) -> &HookInfo {
+        &self.info
+    }
+
+    fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
+        let plugin = &*self.raw.plugin;
+        let Some(open) = self.raw.raw.open else {
+            return Err(
+                Error::new(ErrorKind::Unsupported, "the hook cannot open").with_plugin(plugin)
+            );
+        };
+        let (command, source, format) = (
+            cstring(&run.command),
+            cstring(&run.source),
+            cstring(&run.format),
+        );
+        let target = run.target.as_deref().map(cstring);
+        let info = IdpRunInfo {
+            struct_size: size_of::<IdpRunInfo>() as u32,
+            command: command.as_ptr(),
+            source: source.as_ptr(),
+            target: target.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
+            format: format.as_ptr(),
+        };
+        let opts = COptions::new(options);
+        let mut out: IdpObserver = zeroed();
+        call(plugin, "opening the hook", |e| {
+            // SAFETY: the plugin's function; the run info is read during the call.
+            unsafe { open(self.raw.raw.data, &info, opts.as_ptr(), &mut out, e) }
+        })?;
+        Ok(Box::new(CObserver {
+            raw: out,
+            plugin: plugin.to_owned(),
+            _options: opts,
+        }))
+    }
+}
+
+struct CObserver {
+    raw: IdpObserver,
+    plugin: String,
+    _options: Box<COptions>,
+}
+
+// SAFETY: the plugin's observer is used from one thread at a time.
+unsafe impl Send for CObserver {}
+
+impl RunObserver for CObserver {
+    fn batch(&mut self, batch: &Batch) -> Result<()> {
+        let Some(f) = self.raw.batch else {
+            return Ok(());
+        };
+        let (mut schema, mut array) = stream::export_batch(batch.names(), batch.rows(), false)?;
+        let raw = &mut self.raw;
+        let result = call(&self.plugin, "observing records", |e| {
+            // SAFETY: the plugin's observer; the batch is its to release or
+            // move; what it leaves is released when it drops.
+            unsafe { f(raw, schema_ptr(&mut schema), array_ptr(&mut array), e) }
+        });
+        drop((schema, array));
+        result.map_err(|e| {
+            if e.kind() == ErrorKind::Other {
+                Error::new(ErrorKind::Hook, e.message().to_owned()).with_plugin(&self.plugin)
+            } else {
+                e
+            }
+        })
+    }
+
+    fn error(&mut self, error: &Error) -> Result<()> {
+        let Some(f) = self.raw.failed else {
+            return Ok(());
+        };
+        let text = cstring(&error.to_string());
+        let raw = &mut self.raw;
+        call(&self.plugin, "observing an error", |e| {
+            // SAFETY: the plugin's observer.
+            unsafe { f(raw, text.as_ptr(), e) }
+        })
+    }
+
+    fn close(&mut self, summary: &RunSummary) -> Result<()> {
+        let Some(f) = self.raw.close else {
+            return Ok(());
+        };
+        let s = IdpRunSummary {
+            struct_size: size_of::<IdpRunSummary>() as u32,
+            records: summary.records,
+            bytes_read: summary.bytes_read,
+            ok: i32::from(summary.ok),
+        };
+        let raw = &mut self.raw;
+        call(&self.plugin, "closing the hook", |e| {
+            // SAFETY: the plugin's observer.
+            unsafe { f(raw, &s, e) }
+        })
+    }
+}
+
+impl Drop for CObserver {
+    fn drop(&mut self) {
+        if let Some(release) = self.raw.release.take() {
+            // SAFETY: the plugin's release, called once.
+            unsafe { release(&mut self.raw) };
+        }
+    }
+}
