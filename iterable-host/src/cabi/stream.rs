@@ -7,8 +7,10 @@
 //! never trusted blindly.
 
 use std::ffi::{CStr, c_int};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi_and_data_type};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
@@ -118,23 +120,47 @@ impl CStream {
             return Err(self.failure(code, "reading a batch"));
         }
         if array.is_released() {
+            // A released array ends the stream; one that holds data but has
+            // no release callback is a producer's bug, not the end: taking
+            // it for the end would drop the rest of the input unnoticed.
+            if !array.is_empty() || array.num_children() != 0 || array.num_buffers() != 0 {
+                return Err(bad_arrow(
+                    &self.plugin,
+                    "reading a batch",
+                    "a batch holds data but has no release callback",
+                ));
+            }
             return Ok(None);
         }
         let plugin = self.plugin.clone();
         let bad = |e: ArrowError| bad_arrow(&plugin, "reading a batch", e);
         let fields = self.schema.fields().clone();
+        if array.num_children() != fields.len() {
+            return Err(bad(ArrowError::InvalidArgumentError(format!(
+                "the batch has {} columns, its schema {}",
+                array.num_children(),
+                fields.len()
+            ))));
+        }
         // SAFETY: the array came from the plugin's stream; it is imported
-        // without trusting it, then validated in full before any read.
-        let data =
-            unsafe { from_ffi_and_data_type(array, DataType::Struct(fields)) }.map_err(bad)?;
-        data.validate_full().map_err(bad)?;
-        if data.offset() != 0 || data.null_count() != 0 {
-            // A row of the batch cannot be absent; slice offsets are fine.
-            if data.null_count() != 0 {
+        // without trusting it (arrow-rs asserts some of its claims, hence
+        // the catch), then validated in full before any read.
+        let imported = catch_unwind(AssertUnwindSafe(|| {
+            unsafe { from_ffi_and_data_type(array, DataType::Struct(fields)) }
+                .and_then(|data| data.validate_full().map(|()| data))
+        }));
+        let data = match imported {
+            Ok(r) => r.map_err(bad)?,
+            Err(_) => {
                 return Err(bad(ArrowError::InvalidArgumentError(
-                    "the batch's struct array has null rows".into(),
+                    "its layout contradicts its schema".into(),
                 )));
             }
+        };
+        if data.null_count() != 0 {
+            return Err(bad(ArrowError::InvalidArgumentError(
+                "the batch's struct array has null rows".into(),
+            )));
         }
         let rows = data.len();
         let columns = StructArray::from(data).into_parts().1;
@@ -160,7 +186,10 @@ impl Drop for CStream {
 enum Source {
     Direct(CStream),
     /// Another thread reads the plugin's stream one batch ahead.
-    Ahead(Receiver<Result<Option<RecordBatch>>>),
+    Ahead(
+        Receiver<Result<Option<RecordBatch>>>,
+        Option<JoinHandle<()>>,
+    ),
     Done,
 }
 
@@ -180,7 +209,7 @@ impl StreamReader {
             let (tx, rx) = sync_channel(1);
             let name = format!("plugin-{}", stream.plugin);
             let mut s = stream;
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(name)
                 .spawn(move || {
                     loop {
@@ -192,7 +221,7 @@ impl StreamReader {
                     }
                 })
                 .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start a thread: {e}")))?;
-            Source::Ahead(rx)
+            Source::Ahead(rx, Some(handle))
         } else {
             Source::Direct(stream)
         };
@@ -206,14 +235,37 @@ impl StreamReader {
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         let next = match &mut self.source {
             Source::Direct(s) => s.next_batch(),
-            Source::Ahead(rx) => rx.recv().unwrap_or(Ok(None)),
+            Source::Ahead(rx, _) => rx.recv().unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::Other,
+                    "the thread reading the plugin's stream stopped before its end",
+                ))
+            }),
             Source::Done => Ok(None),
         };
         if !matches!(next, Ok(Some(_))) {
-            // The end, or an error: release the stream now.
-            self.source = Source::Done;
+            // The end, or an error: the stream is released before this
+            // returns.
+            self.stop();
         }
         next
+    }
+
+    /// Releases the stream: directly, or by stopping the thread that owns
+    /// it and waiting for it (it finishes the batch it is reading, if any).
+    fn stop(&mut self) {
+        if let Source::Ahead(rx, handle) = std::mem::replace(&mut self.source, Source::Done) {
+            drop(rx);
+            if let Some(h) = handle {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+impl Drop for StreamReader {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -1,0 +1,102 @@
+//! Compiles the C plugins into shared libraries with the system C compiler
+//! (found by the cc crate), from `iterabledata_plugin.h` alone: no Rust is
+//! linked into them. Their paths reach the crate as `IDP_LIB_*` variables.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let include = root.join("../../iterable-plugin-api/include");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    for f in ["c/layout.c", "c/faults.c", "c/kinds.c", "c/arrow_util.h"] {
+        println!("cargo:rerun-if-changed={f}");
+    }
+    let fwf = root.join("../../plugins-examples/fwf/fwf.c");
+    println!("cargo:rerun-if-changed={}", fwf.display());
+    println!("cargo:rerun-if-changed={}", include.display());
+
+    // The layout table is linked into this crate, beside the Rust one.
+    cc::Build::new()
+        .file("c/layout.c")
+        .include(&include)
+        .compile("idp_layout");
+
+    // The 1.0 header, as released, and a future one (1.2) that adds a
+    // field to IdpFormat and to IdpPlugin.
+    let v10 = out.join("include-1.0");
+    fs::create_dir_all(&v10).unwrap();
+    fs::copy(
+        include.join("history/iterabledata_plugin-1.0.h"),
+        v10.join("iterabledata_plugin.h"),
+    )
+    .unwrap();
+    let future = out.join("include-future");
+    fs::create_dir_all(&future).unwrap();
+    let header = fs::read_to_string(include.join("iterabledata_plugin.h")).unwrap();
+    let later = header
+        .replace("#define IDP_ABI_MINOR 1", "#define IDP_ABI_MINOR 2")
+        .replace(
+            "  uint32_t flags;\n} IdpFormat;",
+            "  uint32_t flags;\n  /* Since 1.2 (a future version, for the tests). */\n  const char *future_field;\n} IdpFormat;",
+        )
+        .replace(
+            "  const IdpHook *const *hooks;\n} IdpPlugin;",
+            "  const IdpHook *const *hooks;\n  /* Since 1.2 (a future version, for the tests). */\n  size_t n_future;\n  const void *future;\n} IdpPlugin;",
+        );
+    assert!(later.contains("future_field") && later.contains("n_future"));
+    fs::write(future.join("iterabledata_plugin.h"), later).unwrap();
+
+    let cc = Compiler::new();
+    let c = root.join("c");
+    cc.shared(&out, "fwf", &fwf, &include, "FWF");
+    cc.shared(&out.join("v10"), "fwf", &fwf, &v10, "FWF_1_0");
+    cc.shared(&out.join("future"), "fwf", &fwf, &future, "FWF_FUTURE");
+    cc.shared(&out, "cfaults", &c.join("faults.c"), &include, "CFAULTS");
+    cc.shared(&out, "ckinds", &c.join("kinds.c"), &include, "CKINDS");
+}
+
+struct Compiler {
+    tool: cc::Tool,
+    os: String,
+}
+
+impl Compiler {
+    fn new() -> Compiler {
+        Compiler {
+            tool: cc::Build::new().opt_level(2).get_compiler(),
+            os: env::var("CARGO_CFG_TARGET_OS").unwrap_or_default(),
+        }
+    }
+
+    /// Compiles `src` into `dir/lib<name>.<so|dylib>` and exports its path as
+    /// `IDP_LIB_<var>`.
+    fn shared(&self, dir: &Path, name: &str, src: &Path, include: &Path, var: &str) {
+        fs::create_dir_all(dir).unwrap();
+        let file = match self.os.as_str() {
+            "macos" | "ios" => format!("lib{name}.dylib"),
+            "windows" => format!("{name}.dll"),
+            _ => format!("lib{name}.so"),
+        };
+        let lib = dir.join(file);
+        let mut cmd = self.tool.to_command();
+        cmd.arg("-std=c99")
+            .arg("-shared")
+            .arg("-fPIC")
+            .arg("-fvisibility=hidden")
+            .arg(format!("-I{}", include.display()))
+            .arg(src)
+            .arg("-o")
+            .arg(&lib);
+        let status = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run the C compiler ({cmd:?}): {e}"));
+        assert!(
+            status.success(),
+            "the C compiler failed on {}",
+            src.display()
+        );
+        println!("cargo:rustc-env=IDP_LIB_{var}={}", lib.display());
+    }
+}
