@@ -753,6 +753,14 @@ static IdpStatus writer_write(IdpBatchWriter *self, struct ArrowSchema *schema,
     size_t at = 0;
     for (c = 0; c < (int64_t)w->cols.n; c++) {
       const char *name = w->cols.cols[c].name;
+      size_t chars = count_chars(name, strlen(name));
+      if (c + 1 < (int64_t)w->cols.n && chars > w->cols.cols[c].width) {
+        st = idp_set_error(error, IDP_ERR_SCHEMA,
+                           "field '%s': its name (%zu characters) does not fit its column of "
+                           "width %zu",
+                           name, chars, w->cols.cols[c].width);
+        goto done;
+      }
       if (!put_cell(w, &at, name, strlen(name), w->cols.cols[c].width, c + 1 == (int64_t)w->cols.n)) {
         st = idp_set_error(error, IDP_ERR_OTHER, "out of memory");
         goto done;
@@ -769,7 +777,7 @@ static IdpStatus writer_write(IdpBatchWriter *self, struct ArrowSchema *schema,
       size_t len = 0, width = w->cols.cols[c].width;
       int last = c + 1 == (int64_t)w->cols.n;
       (void)cell_text(schema->children[c], batch->children[c], i, tmp, sizeof tmp, &text, &len);
-      if (!last && count_chars(text, len) >= width) {
+      if (!last && count_chars(text, len) > width) {
         st = idp_set_error(error, IDP_ERR_SCHEMA,
                            "record %lld: field '%s': a value of %zu characters does not fit its "
                            "column of width %zu; give wider columns with --option "

@@ -306,8 +306,10 @@ impl Manifest {
     /// Whether the plugin can provide hooks: it was built for ABI 1.1 or
     /// later. A 1.0 plugin loads and works, without them.
     pub fn supports_hooks(&self) -> bool {
-        parse_version(&self.plugin.api_version)
-            .is_some_and(|(major, minor, _)| (major, minor) >= (1, 1))
+        // The C ABI had all six kinds from its first version.
+        self.plugin.abi == Abi::C
+            || parse_version(&self.plugin.api_version)
+                .is_some_and(|(major, minor, _)| (major, minor) >= (1, 1))
     }
 
     /// The library's file name on this system: `library` as written, or,

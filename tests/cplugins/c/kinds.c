@@ -242,7 +242,11 @@ static IdpStatus short_check(void *data, struct ArrowSchema *schema, struct Arro
     for (i = 0; i < values->length; i++) {
       int64_t j = i + values->offset;
       if (valid && !(valid[j / 8] & (1u << (j % 8)))) continue;
-      if (off[j + 1] - off[j] > 5) out[i] = "longer than 5 characters";
+      const char *t = (const char *)values->buffers[2];
+      int32_t k, chars = 0;
+      for (k = off[j]; k < off[j + 1]; k++)
+        if (((unsigned char)t[k] & 0xC0) != 0x80) chars++;
+      if (chars > 5) out[i] = "longer than 5 characters";
     }
   }
   v = au_utf8(out, values->length);

@@ -37,6 +37,7 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
         "name",
         "version",
         "api_version",
+        "abi",
         "status",
         "reason",
         "description",

@@ -22,6 +22,7 @@ pub fn plugin_json(p: &Plugin) -> Json {
         "name": p.name(),
         "version": meta.map(|m| m.version.as_str()),
         "api_version": meta.map(|m| m.api_version.as_str()),
+        "abi": meta.map(|m| m.abi.as_str()),
         "path": p.path(),
         "library": p.library_path(),
         "source": p.origin().to_string(),
