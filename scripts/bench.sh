@@ -40,6 +40,10 @@ fi
 echo "== building (release)" >&2
 cargo build --release -p iterable-host-cli --bins >&2
 cargo build --release -p iterable-bench-corecsv --lib --examples >&2
+# The C ABI's benchmark plugin, from the header alone.
+mkdir -p target/bench/ccsv
+"${CC:-cc}" -O2 -std=c99 -shared -fPIC -fvisibility=hidden -I iterable-plugin-api/include \
+  tests/bench/ccsv/ccsv.c -o target/bench/ccsv/libccsv.so >&2
 
 # The previous release, built from its own sources (this repository's
 # history), so that its figures are measured side by side in the same run.

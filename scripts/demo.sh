@@ -20,6 +20,11 @@ echo "== installing the example plugins into $PLUGINS (each plugin.toml written 
 for name in ltsv lz4 sqlite idrules sqlengine audit parquet xlsx xml; do
   "$BIN" install "target/release/libiterable_plugin_$name.so" --dir "$PLUGINS"
 done
+echo "== compiling the fwf plugin, written in C, from iterabledata_plugin.h alone (${CC:-cc})"
+mkdir -p "$WORK/build"
+"${CC:-cc}" -O2 -std=c99 -shared -fPIC -fvisibility=hidden -I iterable-plugin-api/include \
+  plugins-examples/fwf/fwf.c -o "$WORK/build/libiterable_fwf.so"
+"$BIN" install "$WORK/build/libiterable_fwf.so" --dir "$PLUGINS"
 host() { "$BIN" --plugin-dir "$PLUGINS" "$@"; }
 
 echo
@@ -76,3 +81,9 @@ echo "== XML records   (plugin format xml)"
 host convert "$WORK/prices.parquet" "$WORK/prices.xml" --out-option root=prices --out-option tagname=item
 cat "$WORK/prices.xml"
 host cat "$WORK/prices.xml" --option tagname=item
+
+echo
+echo "== fixed-width text   (plugin format fwf, written in C; records cross as Arrow)"
+host convert "$WORK/prices.parquet" "$WORK/prices.fwf"
+cat "$WORK/prices.fwf"
+host cat "$WORK/prices.fwf" --option 'columns=id:4:int,name:6,price:7:float,day:10'

@@ -399,6 +399,19 @@ fn fwf_built_against_the_1_0_header_and_a_future_one_both_load() {
             "{lib}"
         );
     }
+    // The 1.1 flag IDP_FORMAT_WRITE_TEXT is read only from a struct long
+    // enough to hold it: the current build gets nested values as text, the
+    // 1.0 build gets them typed, and says it cannot write them.
+    let nested = "{\"k\":\"a\",\"v\":[1,2]}\n";
+    let s = Site::new(FWF);
+    fs::write(s.path().join("n.jsonl"), nested).unwrap();
+    s.run(&["convert", "n.jsonl", "n.fwf"]).ok();
+    assert_eq!(s.read("n.fwf"), "k  v\na  [1,2]\n");
+    let s = Site::new(FWF_1_0);
+    fs::write(s.path().join("n.jsonl"), nested).unwrap();
+    let err = s.run(&["convert", "n.jsonl", "n.fwf"]).err();
+    assert!(err.contains("plugin 'fwf'") && err.contains("not Arrow type '+l'"), "{err}");
+    assert!(!s.path().join("n.fwf").exists());
     // What each says it was built for.
     let s = Site::new(FWF_1_0);
     let info: serde_json::Value =

@@ -605,6 +605,46 @@ mod tests {
     }
 
     #[test]
+    fn arrow_maps_large_text_and_wide_integers_read_as_values() {
+        use arrow_array::builder::{Int64Builder, MapBuilder, StringBuilder};
+        use arrow_array::{LargeStringArray, UInt64Array};
+        let mut m = MapBuilder::new(None, StringBuilder::new(), Int64Builder::new());
+        m.keys().append_value("a");
+        m.values().append_value(1);
+        m.append(true).unwrap();
+        m.append(false).unwrap();
+        let batch = RecordBatch::try_from_iter([
+            ("m", Arc::new(m.finish()) as ArrayRef),
+            (
+                "t",
+                Arc::new(LargeStringArray::from(vec![Some("x"), None])) as ArrayRef,
+            ),
+            (
+                "u",
+                Arc::new(UInt64Array::from(vec![u64::MAX, 7])) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let n = names(&batch.schema());
+        let mut r = Record::new();
+        fill_record(&batch, &n, 0, &mut r);
+        assert_eq!(
+            r.values(),
+            [
+                Value::Map(vec![("a".into(), Value::Int(1))]),
+                Value::from("x"),
+                Value::Decimal(Box::new(Decimal {
+                    value: i128::from(u64::MAX),
+                    precision: 20,
+                    scale: 0
+                })),
+            ]
+        );
+        fill_record(&batch, &n, 1, &mut r);
+        assert_eq!(r.values(), [Value::Null, Value::Null, Value::Int(7)]);
+    }
+
+    #[test]
     fn dictionaries_read_as_their_values() {
         use arrow_array::DictionaryArray;
         let dict: DictionaryArray<Int32Type> = vec!["a", "b", "a"].into_iter().collect();

@@ -874,7 +874,10 @@ static const char DESCRIPTION[] =
 static const IdpFormat FWF = {
     sizeof(IdpFormat), "fwf", NULL, open_reader, open_writer,
 #if IDP_ABI_MINOR >= 1
-    0, /* flags: the writer reads typed columns itself */
+    /* Every column as text, rendered by the host (dates, decimals, nested
+     * values). Built against 1.0, the writer reads text, integers, floats
+     * and booleans itself and refuses other types. */
+    IDP_FORMAT_WRITE_TEXT,
 #endif
 };
 

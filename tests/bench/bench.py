@@ -38,6 +38,9 @@ GEN = ROOT / "target" / "release" / "examples" / "bench_gen"
 FIRST_USE = ROOT / "target" / "release" / "examples" / "first_use"
 PLUGIN_SO = ROOT / "target" / "release" / "libiterable_bench_corecsv.so"
 MANIFEST = ROOT / "tests" / "bench" / "corecsv" / "plugin.toml"
+# The C ABI's benchmark plugin: CSV read in C, handed over as Arrow (built by
+# scripts/bench.sh with the system C compiler).
+CCSV_SO = BENCH / "ccsv" / "libccsv.so"
 PYTHON = BENCH / "venv" / "bin" / "python"
 # The previous release (1.0), built by scripts/bench.sh from its own sources.
 PREV = BENCH / "release-1.0"
@@ -206,15 +209,18 @@ def prepare(rows):
                     f.write(line)
         stamp.write_text(want)
     for name in ("rows", "small"):
-        link = DATA / f"{name}.csvp"
-        link.unlink(missing_ok=True)
-        os.link(DATA / f"{name}.csv", link)
+        for ext in ("csvp", "ccsv"):
+            link = DATA / f"{name}.{ext}"
+            link.unlink(missing_ok=True)
+            os.link(DATA / f"{name}.csv", link)
     # One plugin directory with the benchmark plugin...
     plugins = BENCH / "plugins"
     shutil.rmtree(plugins, ignore_errors=True)
     (plugins / "corecsv").mkdir(parents=True)
     shutil.copy(MANIFEST, plugins / "corecsv" / "plugin.toml")
     os.link(PLUGIN_SO, plugins / "corecsv" / PLUGIN_SO.name)
+    # The C plugin lies there as it is: recognised by its entry symbol.
+    shutil.copy(CCSV_SO, plugins / CCSV_SO.name)
     # ...and one with a thousand of them (hard links of the same library).
     many = BENCH / "many"
     shutil.rmtree(many, ignore_errors=True)
@@ -325,10 +331,11 @@ def main():
 
     pd = ["--plugin-dir", str(plugins)]
     boundary = measure(
-        "4. count rows.csv (built-in csv) and rows.csvp (the same bytes, plugin csvp)",
+        "4. count rows.csv (built-in csv), rows.csvp (the same bytes, Rust plugin csvp) and rows.ccsv (C plugin, Arrow)",
         [
             Tool("built-in csv", [H, *pd, "count", str(csv)], expect_count(n)),
             Tool("plugin csvp", [H, *pd, "count", str(DATA / "rows.csvp")], expect_count(n)),
+            Tool("C plugin ccsv (Arrow)", [H, *pd, "count", str(DATA / "rows.ccsv")], expect_count(n)),
             *(
                 [
                     Tool("1.0: built-in csv", [P, "--plugin-dir", str(prev_plugins), "count", str(csv)], expect_count(n)),
@@ -396,7 +403,7 @@ def main():
                 f"| {fmt_ratio(t.med('wall'), mlr.med('wall'))} | {fmt_ratio(t.med('wall'), py.med('wall'))} "
                 f"| {fmt_ratio(t.med('cpu'), mlr.med('cpu'))} | {fmt_ratio(t.med('cpu'), py.med('cpu'))} |"
             )
-    b_csv, b_plug = boundary[0], boundary[1]
+    b_csv, b_plug, b_c = boundary[0], boundary[1], boundary[2]
     boundary_md = [
         f"| {t.name} | {fmt_time(t.med('wall'))} | {fmt_time(t.med('cpu'))} | {max(s.rss_kb for s in t.samples) / 1024:.1f} MiB |"
         for t in boundary
@@ -412,6 +419,7 @@ def main():
         ("count csv.gz, wall vs Miller", "≤ 0.5×", f"{r(count[0], c_mlr):.3f}×", r(count[0], c_mlr) <= 0.5),
         ("peak RSS of iterable-host, every case", "≤ 32 MiB", f"{host_rss:.1f} MiB", host_rss <= 32),
         ("reading through the plugin boundary, wall vs built-in", "≤ 1.10×", f"{r(b_plug, b_csv):.3f}× (CPU {b_plug.med('cpu') / b_csv.med('cpu'):.2f}×)", r(b_plug, b_csv) <= 1.10),
+        ("reading through the C ABI as Arrow, wall vs built-in", "≤ 1.2×", f"{r(b_c, b_csv):.3f}× (CPU {b_c.med('cpu') / b_csv.med('cpu'):.2f}×)", r(b_c, b_csv) <= 1.2),
         (f"list-plugins with {MANY} plugins", "≤ 30 ms, no library loaded", f"{listing.med('wall') * 1000:.1f} ms, {'no library loaded' if not loaded else f'{len(loaded)} loaded'}", listing.med("wall") <= 0.030 and not loaded),
         (f"list-plugins with {MANY} plugins, libraries symlinked", "≤ 30 ms", f"{more[0].med('wall') * 1000:.1f} ms", more[0].med("wall") <= 0.030),
         ("first use of a plugin (open + first record)", "≤ 1 ms", f"{first_us:.0f} µs", first_us <= 1000),
@@ -432,7 +440,8 @@ def main():
         *rows_md,
         "",
         f"Plugin boundary (case 4): `count` of the same {n:,}-row CSV file, uncompressed, through the "
-        "built-in `csv` and through the plugin `csvp` (tests/bench/corecsv: the core's CSV reader in a plugin):",
+        "built-in `csv`, through the Rust plugin `csvp` (tests/bench/corecsv: the core's CSV reader in a plugin) "
+        "and through the C plugin `ccsv` (tests/bench/ccsv: CSV parsed in C, handed over as Arrow batches):",
         "",
         "| Reader | Wall | CPU (user+sys) | Peak RSS |",
         "|---|---|---|---|",
