@@ -410,7 +410,10 @@ fn fwf_built_against_the_1_0_header_and_a_future_one_both_load() {
     let s = Site::new(FWF_1_0);
     fs::write(s.path().join("n.jsonl"), nested).unwrap();
     let err = s.run(&["convert", "n.jsonl", "n.fwf"]).err();
-    assert!(err.contains("plugin 'fwf'") && err.contains("not Arrow type '+l'"), "{err}");
+    assert!(
+        err.contains("plugin 'fwf'") && err.contains("not Arrow type '+l'"),
+        "{err}"
+    );
     assert!(!s.path().join("n.fwf").exists());
     // What each says it was built for.
     let s = Site::new(FWF_1_0);

@@ -54,6 +54,42 @@ fn main() {
     cc.shared(&out.join("v10"), "fwf", &fwf, &v10, "FWF_1_0");
     cc.shared(&out.join("future"), "fwf", &fwf, &future, "FWF_FUTURE");
     cc.shared(&out, "cfaults", &c.join("faults.c"), &include, "CFAULTS");
+    cc.shared(
+        &out,
+        "ccsv",
+        &root.join("../bench/ccsv/ccsv.c"),
+        &include,
+        "CCSV",
+    );
+    // The plugin guide's C example, with stubs for the functions it names,
+    // so that the guide keeps compiling.
+    let guide_md = root.join("../../docs/plugin-guide.md");
+    println!("cargo:rerun-if-changed={}", guide_md.display());
+    println!("cargo:rerun-if-changed=../bench/ccsv/ccsv.c");
+    let guide = fs::read_to_string(&guide_md).unwrap();
+    let after = guide
+        .split("### The entry point")
+        .nth(1)
+        .expect("the guide has \"### The entry point\"");
+    let snippet = after
+        .split("```c\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a ```c block after \"### The entry point\"");
+    let stubs = "#include \"iterabledata_plugin.h\"\n\
+        static IdpStatus open_reader(void *d, IdpByteSource *i, const IdpOptions *o,\n\
+          struct ArrowArrayStream *out, IdpError *e) {\n\
+          (void)d; (void)i; (void)o; (void)out;\n\
+          return idp_set_error(e, IDP_ERR_UNSUPPORTED, \"the guide's example reads nothing\");\n\
+        }\n\
+        static IdpStatus open_writer(void *d, IdpByteSink *s, const IdpOptions *o,\n\
+          IdpBatchWriter *out, IdpError *e) {\n\
+          (void)d; (void)s; (void)o; (void)out;\n\
+          return idp_set_error(e, IDP_ERR_UNSUPPORTED, \"the guide's example writes nothing\");\n\
+        }\n";
+    let guide_c = out.join("guide.c");
+    fs::write(&guide_c, format!("{stubs}{snippet}")).unwrap();
+    cc.shared(&out.join("guide"), "guide", &guide_c, &include, "GUIDE");
     cc.shared(&out, "ckinds", &c.join("kinds.c"), &include, "CKINDS");
 }
 

@@ -17,6 +17,10 @@ pub const FWF_FUTURE: &str = env!("IDP_LIB_FWF_FUTURE");
 pub const CFAULTS: &str = env!("IDP_LIB_CFAULTS");
 /// A codec, a driver, a rule, an engine and a hook (`c/kinds.c`).
 pub const CKINDS: &str = env!("IDP_LIB_CKINDS");
+/// The benchmark's CSV reader in C (`tests/bench/ccsv/ccsv.c`).
+pub const CCSV: &str = env!("IDP_LIB_CCSV");
+/// The C example of `docs/plugin-guide.md` ("The entry point"), with stubs.
+pub const GUIDE: &str = env!("IDP_LIB_GUIDE");
 
 #[repr(C)]
 struct Entry {

@@ -184,3 +184,41 @@ fn driver_writes_commit_on_finish_and_roll_back_otherwise() {
     assert_eq!(counter(&lib, "idp_test_committed"), before + 5000);
     assert_eq!(counter(&lib, "idp_test_live"), 0);
 }
+
+#[test]
+fn the_benchmark_csv_plugin_reads_what_the_built_in_reads() {
+    let d = tempfile::tempdir().unwrap();
+    let h = host(d.path(), &[iterable_test_cplugins::CCSV]);
+    // Quotes, doubled quotes, a line break and a comma inside quotes, CRLF,
+    // an empty field, non-ASCII, and a chunk boundary far away.
+    let mut text =
+        String::from("id,note,city\r\n1,\"a \"\"q\"\" b\",\"São, Paulo\"\r\n2,,\"two\nlines\"\r\n");
+    for i in 3..60_000 {
+        text.push_str(&format!("{i},n{i},\"c,{i}\"\n"));
+    }
+    fs::write(d.path().join("x.csv"), &text).unwrap();
+    fs::write(d.path().join("x.ccsv"), &text).unwrap();
+    let builtin = read_all(&h, &d.path().join("x.csv")).unwrap();
+    let c = read_all(&h, &d.path().join("x.ccsv")).unwrap();
+    assert_eq!(c.len(), 59_999);
+    assert_eq!(c, builtin);
+    assert_eq!(c[0].get("note"), Some(&Value::from("a \"q\" b")));
+    assert_eq!(c[1].get("city"), Some(&Value::from("two\nlines")));
+}
+
+#[test]
+fn the_guide_s_c_example_compiles_and_loads() {
+    let d = tempfile::tempdir().unwrap();
+    let h = host(d.path(), &[iterable_test_cplugins::GUIDE]);
+    let p = h
+        .plugin("fwf")
+        .expect("the guide's plugin is listed as fwf");
+    assert_eq!(p.provides().formats, ["fwf"]);
+    let data = d.path().join("x.fwf");
+    fs::write(&data, "a\n").unwrap();
+    let e = read_all(&h, &data).unwrap_err();
+    assert!(
+        e.to_string().contains("the guide's example reads nothing"),
+        "{e}"
+    );
+}
