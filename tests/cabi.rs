@@ -9,13 +9,9 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::json;
-use util::json_lines;
+use util::{Site, json_lines};
 
 use iterable_test_cplugins::{CFAULTS, CKINDS, FWF, FWF_1_0, FWF_FUTURE};
-
-struct Site {
-    dir: tempfile::TempDir,
-}
 
 const FWF_TEXT: &str = "\
 name      city      amount
@@ -24,58 +20,33 @@ Bob       Lyon
 Célia     Nice      7
 ";
 
-impl Site {
-    /// plugins/fwf/ holds the fwf library (built from `fwf_lib`) with its
-    /// manifest; ckinds and cfaults lie in plugins/ as they are, with no
-    /// manifest.
-    fn new(fwf_lib: &str) -> Site {
-        let site = Site {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let fwf = site.path().join("plugins/fwf");
-        fs::create_dir_all(&fwf).unwrap();
-        fs::copy(fwf_lib, fwf.join("libiterable_fwf.so")).unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins-examples/fwf");
-        fs::copy(root.join("plugin.toml"), fwf.join("plugin.toml")).unwrap();
-        for lib in [CKINDS, CFAULTS] {
-            let name = Path::new(lib).file_name().unwrap();
-            fs::copy(lib, site.path().join("plugins").join(name)).unwrap();
-        }
-        fs::write(site.path().join("a.fwf"), FWF_TEXT).unwrap();
-        fs::write(
-            site.path().join("a.csv"),
-            "name,city\nAnn,Paris\nBob,Lyon\nCélia,Nice\n",
-        )
-        .unwrap();
-        site
+/// A site whose plugins/fwf/ holds the fwf library (built from `fwf_lib`)
+/// with its manifest; ckinds and cfaults lie in plugins/ as they are, with
+/// no manifest.
+fn site(fwf_lib: &str) -> Site {
+    let site = Site::new();
+    let fwf = site.path().join("plugins/fwf");
+    fs::create_dir_all(&fwf).unwrap();
+    fs::copy(fwf_lib, fwf.join("libiterable_fwf.so")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins-examples/fwf");
+    fs::copy(root.join("plugin.toml"), fwf.join("plugin.toml")).unwrap();
+    for lib in [CKINDS, CFAULTS] {
+        let name = Path::new(lib).file_name().unwrap();
+        fs::copy(lib, site.path().join("plugins").join(name)).unwrap();
     }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn run(&self, args: &[&str]) -> util::Run {
-        let mut all = vec!["--plugin-dir", "plugins"];
-        all.extend_from_slice(args);
-        util::run(self.path(), &all)
-    }
-
-    fn read(&self, name: &str) -> String {
-        fs::read_to_string(self.path().join(name)).unwrap()
-    }
+    fs::write(site.path().join("a.fwf"), FWF_TEXT).unwrap();
+    fs::write(
+        site.path().join("a.csv"),
+        "name,city\nAnn,Paris\nBob,Lyon\nCélia,Nice\n",
+    )
+    .unwrap();
+    site
 }
 
 #[test]
 fn fwf_is_listed_without_loading_then_read_and_written() {
-    let s = Site::new(FWF);
-    let listed: serde_json::Value =
-        serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
-    let fwf = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "fwf")
-        .unwrap();
+    let s = site(FWF);
+    let fwf = s.listed("fwf");
     assert_eq!(fwf["status"], "available", "{fwf}");
 
     assert_eq!(
@@ -130,7 +101,7 @@ fn fwf_is_listed_without_loading_then_read_and_written() {
 
 #[test]
 fn fwf_errors_name_the_plugin_the_line_and_leave_no_output() {
-    let s = Site::new(FWF);
+    let s = site(FWF);
     fs::write(s.path().join("bad.fwf"), "id   n\n1    a\nx    b\n").unwrap();
     let err = s
         .run(&[
@@ -173,7 +144,7 @@ fn fwf_errors_name_the_plugin_the_line_and_leave_no_output() {
 
 #[test]
 fn install_writes_a_c_manifest_and_a_bare_library_is_recognised_by_its_symbol() {
-    let s = Site::new(FWF);
+    let s = site(FWF);
     s.run(&["install", FWF, "--dir", "more"]).ok();
     let manifests: Vec<_> = walk(&s.path().join("more"), "plugin.toml");
     assert_eq!(manifests.len(), 1, "{manifests:?}");
@@ -181,14 +152,7 @@ fn install_writes_a_c_manifest_and_a_bare_library_is_recognised_by_its_symbol() 
     assert!(text.contains("abi = \"c\""), "{text}");
     assert!(text.contains("id = \"fwf\""), "{text}");
     // ckinds has no manifest: the scan recognises it by its entry symbol.
-    let listed: serde_json::Value =
-        serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
-    let ckinds = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "ckinds")
-        .unwrap_or_else(|| panic!("{listed}"));
+    let ckinds = s.listed("ckinds");
     let provides = ckinds["provides"].to_string();
     for id in ["cxor", "cmem", "c.short", "c.union", "c.tally"] {
         assert!(provides.contains(id), "{id}: {ckinds}");
@@ -210,7 +174,7 @@ fn walk(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_codec_in_c_round_trips() {
-    let s = Site::new(FWF);
+    let s = site(FWF);
     s.run(&["convert", "a.csv", "a.jsonl.cxor"]).ok();
     let raw = fs::read(s.path().join("a.jsonl.cxor")).unwrap();
     assert!(!raw.starts_with(b"{\"name\""));
@@ -231,7 +195,7 @@ fn a_codec_in_c_round_trips() {
 
 #[test]
 fn a_driver_in_c_reads_tables_and_reports_its_errors() {
-    let s = Site::new(FWF);
+    let s = site(FWF);
     assert_eq!(
         json_lines(&s.run(&["cat", "cmem://db", "--table", "numbers"]).ok()),
         [
@@ -262,7 +226,7 @@ fn a_driver_in_c_reads_tables_and_reports_its_errors() {
 
 #[test]
 fn a_rule_an_engine_and_a_hook_in_c() {
-    let s = Site::new(FWF);
+    let s = site(FWF);
     fs::copy(s.path().join("a.fwf"), s.path().join("b.fwf")).unwrap();
     let out = s.run(&["validate", "a.csv", "--rule", "name=c.short"]).ok();
     let stats: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -353,7 +317,7 @@ fn a_rule_an_engine_and_a_hook_in_c() {
 
 #[test]
 fn c_plugins_that_fail_are_reported_with_their_name_and_leave_no_output() {
-    let s = Site::new(FWF);
+    let s = site(FWF);
     for f in ["x.cerror", "x.cbad", "x.cnorel", "x.ccount"] {
         fs::write(s.path().join(f), "").unwrap();
     }
@@ -390,7 +354,7 @@ fn c_plugins_that_fail_are_reported_with_their_name_and_leave_no_output() {
 #[test]
 fn fwf_built_against_the_1_0_header_and_a_future_one_both_load() {
     for lib in [FWF_1_0, FWF_FUTURE] {
-        let s = Site::new(lib);
+        let s = site(lib);
         assert_eq!(json_lines(&s.run(&["cat", "a.fwf"]).ok()).len(), 3, "{lib}");
         s.run(&["convert", "a.csv", "c.fwf"]).ok();
         assert_eq!(
@@ -403,11 +367,11 @@ fn fwf_built_against_the_1_0_header_and_a_future_one_both_load() {
     // enough to hold it: the current build gets nested values as text, the
     // 1.0 build gets them typed, and says it cannot write them.
     let nested = "{\"k\":\"a\",\"v\":[1,2]}\n";
-    let s = Site::new(FWF);
+    let s = site(FWF);
     fs::write(s.path().join("n.jsonl"), nested).unwrap();
     s.run(&["convert", "n.jsonl", "n.fwf"]).ok();
     assert_eq!(s.read("n.fwf"), "k  v\na  [1,2]\n");
-    let s = Site::new(FWF_1_0);
+    let s = site(FWF_1_0);
     fs::write(s.path().join("n.jsonl"), nested).unwrap();
     let err = s.run(&["convert", "n.jsonl", "n.fwf"]).err();
     assert!(
@@ -416,7 +380,7 @@ fn fwf_built_against_the_1_0_header_and_a_future_one_both_load() {
     );
     assert!(!s.path().join("n.fwf").exists());
     // What each says it was built for.
-    let s = Site::new(FWF_1_0);
+    let s = site(FWF_1_0);
     let info: serde_json::Value =
         serde_json::from_str(&s.run(&["info", "fwf", "--json"]).ok()).unwrap();
     assert_eq!(info["abi"], "c", "{info}");

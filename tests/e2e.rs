@@ -4,11 +4,11 @@
 mod util;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use iterable_host::manifest;
 use serde_json::json;
-use util::{gzip, json_lines, plugin_lib};
+use util::{Site, gzip, json_lines, plugin_lib};
 
 const PLUGINS: [&str; 5] = ["ltsv", "lz4", "sqlite", "idrules", "sqlengine"];
 
@@ -29,27 +29,24 @@ fn rows_json() -> Vec<serde_json::Value> {
     ]
 }
 
-struct Site {
-    dir: tempfile::TempDir,
+/// A site with the example plugins installed under plugins/, and the rows.
+fn site() -> Site {
+    let site = Site::new();
+    for name in PLUGINS {
+        site.install(name);
+    }
+    fs::write(site.path().join("rows.csv.gz"), gzip(ROWS.as_bytes())).unwrap();
+    site
 }
 
-impl Site {
-    /// A temporary directory with the five plugins installed under plugins/.
-    fn new() -> Site {
-        let site = Site {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        for name in PLUGINS {
-            site.install(name);
-        }
-        fs::write(site.path().join("rows.csv.gz"), gzip(ROWS.as_bytes())).unwrap();
-        site
-    }
+/// What these tests do with a site beyond running the binary in it.
+trait E2e {
+    fn plugin_dir(&self, name: &str) -> PathBuf;
+    fn install(&self, name: &str);
+    fn ld_trace(&self, args: &[&str]) -> String;
+}
 
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
+impl E2e for Site {
     fn plugin_dir(&self, name: &str) -> PathBuf {
         self.path().join("plugins").join(name)
     }
@@ -71,12 +68,6 @@ impl Site {
         .ok();
     }
 
-    fn run(&self, args: &[&str]) -> util::Run {
-        let mut all = vec!["--plugin-dir", "plugins"];
-        all.extend(args);
-        util::run(self.path(), &all)
-    }
-
     fn ld_trace(&self, args: &[&str]) -> String {
         let mut all = vec!["--plugin-dir", "plugins"];
         all.extend(args);
@@ -86,7 +77,7 @@ impl Site {
 
 #[test]
 fn csv_gz_to_ltsv_lz4_and_back() {
-    let s = Site::new();
+    let s = site();
     s.run(&["convert", "rows.csv.gz", "out.ltsv.lz4"]).ok();
     let bytes = fs::read(s.path().join("out.ltsv.lz4")).unwrap();
     assert!(bytes.starts_with(&[0x04, 0x22, 0x4d, 0x18]), "an LZ4 frame");
@@ -106,7 +97,7 @@ fn csv_gz_to_ltsv_lz4_and_back() {
 
 #[test]
 fn round_trip_through_sqlite() {
-    let s = Site::new();
+    let s = site();
     let uri = format!("sqlite://{}", s.path().join("a.db").display());
     s.run(&["convert", "rows.csv.gz", &uri, "--table", "people"])
         .ok();
@@ -135,7 +126,7 @@ fn round_trip_through_sqlite() {
 /// the batch's records named by the host, and nothing is written.
 #[test]
 fn a_batch_error_without_a_record_names_the_batchs_records() {
-    let s = Site::new();
+    let s = site();
     // SQLite compares column names without case: "a" and "A" collide when
     // the first batch creates the table.
     fs::write(s.path().join("clash.csv"), "a,A\n1,2\n3,4\n").unwrap();
@@ -156,7 +147,7 @@ fn a_batch_error_without_a_record_names_the_batchs_records() {
 
 #[test]
 fn validate_with_idrules() {
-    let s = Site::new();
+    let s = site();
     let out = s
         .run(&[
             "validate",
@@ -197,7 +188,7 @@ fn validate_with_idrules() {
 
 #[test]
 fn query_with_the_sql_engine() {
-    let s = Site::new();
+    let s = site();
     let out = s
         .run(&[
             "query",
@@ -229,7 +220,7 @@ fn query_with_the_sql_engine() {
 
 #[test]
 fn all_available_before_use_and_only_the_needed_library_loads() {
-    let s = Site::new();
+    let s = site();
     let listed: serde_json::Value =
         serde_json::from_str(&s.run(&["list-plugins", "--json"]).ok()).unwrap();
     let mut got: Vec<(String, String)> = listed
@@ -272,7 +263,7 @@ fn all_available_before_use_and_only_the_needed_library_loads() {
 
 #[test]
 fn one_broken_plugin_does_not_stop_the_others() {
-    let s = Site::new();
+    let s = site();
     let lib = s
         .plugin_dir("sqlengine")
         .join("libiterable_plugin_sqlengine.so");
@@ -318,7 +309,7 @@ fn one_broken_plugin_does_not_stop_the_others() {
 
 #[test]
 fn the_template_plugin_builds_installs_and_loads() {
-    let s = Site::new();
+    let s = site();
     let src = util::workspace().join("plugins-examples/template");
     let lib = plugin_lib("iterable_plugin_template");
     let out = s.run(&["check-plugin", lib.to_str().unwrap()]).ok();
@@ -353,7 +344,7 @@ fn the_template_plugin_builds_installs_and_loads() {
 
 #[test]
 fn plugin_records_keep_their_field_order() {
-    let s = Site::new();
+    let s = site();
     fs::write(s.path().join("o.ltsv"), "a:1\tb:2\nb:3\ta:4\na:5\tb:6\n").unwrap();
     let out = s.run(&["cat", "o.ltsv"]).ok();
     assert_eq!(

@@ -10,46 +10,26 @@ mod pytools;
 mod util;
 
 use std::fs;
-use std::path::Path;
 
 use pytools::{python, run_py};
-use util::{json_lines, plugin_lib};
+use util::{Site, json_lines, plugin_lib};
 
-struct Site {
-    dir: tempfile::TempDir,
-}
-
-impl Site {
-    /// A directory with the parquet, xlsx and xml plugins installed under
-    /// plugins/.
-    fn new() -> Site {
-        let site = Site {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        for name in ["parquet", "xlsx", "xml"] {
-            let lib = plugin_lib(&format!("iterable_plugin_{name}"));
-            site.run(&["install", lib.to_str().unwrap(), "--dir", "plugins"])
-                .ok();
-        }
-        site
+/// A site with the parquet, xlsx and xml plugins installed under plugins/.
+fn site() -> Site {
+    let site = Site::new();
+    for name in ["parquet", "xlsx", "xml"] {
+        let lib = plugin_lib(&format!("iterable_plugin_{name}"));
+        site.run(&["install", lib.to_str().unwrap(), "--dir", "plugins"])
+            .ok();
     }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn run(&self, args: &[&str]) -> util::Run {
-        let mut all = vec!["--plugin-dir", "plugins"];
-        all.extend_from_slice(args);
-        util::run(self.path(), &all)
-    }
+    site
 }
 
 const CSV: &str = "id,name,price,day\n1,Ann,2.50,2024-01-31\n2,Bö,,2024-02-01\n3,Cy,10.00,\n";
 
 #[test]
 fn csv_to_parquet_to_json_lines() {
-    let s = Site::new();
+    let s = site();
     fs::write(s.path().join("rows.csv"), CSV).unwrap();
     // Inferred schema: CSV values are text.
     s.run(&["convert", "rows.csv", "rows.parquet"]).ok();
@@ -95,7 +75,7 @@ fn csv_to_parquet_to_json_lines() {
 #[test]
 fn convert_between_parquet_files_keeps_every_columns_type() {
     let Some(python) = python() else { return };
-    let s = Site::new();
+    let s = site();
     let src = s.path().join("all.parquet");
     run_py(
         &python,
@@ -117,7 +97,7 @@ print("same rows" if a.to_pylist() == b.to_pylist() else "DIFFERENT ROWS")
 
 #[test]
 fn broken_parquet_is_a_one_line_error_and_leaves_no_output() {
-    let s = Site::new();
+    let s = site();
     fs::write(s.path().join("rows.csv"), CSV).unwrap();
     s.run(&["convert", "rows.csv", "good.parquet"]).ok();
     let good = fs::read(s.path().join("good.parquet")).unwrap();
@@ -141,7 +121,7 @@ fn broken_parquet_is_a_one_line_error_and_leaves_no_output() {
 
 #[test]
 fn a_sheet_of_a_workbook_and_xml_records() {
-    let s = Site::new();
+    let s = site();
     fs::write(s.path().join("rows.csv"), CSV).unwrap();
     let info = s.run(&["info", "xlsx"]).ok();
     assert!(

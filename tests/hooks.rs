@@ -5,55 +5,37 @@
 mod util;
 
 use std::fs;
-use std::path::Path;
 
 use serde_json::json;
-use util::{json_lines, plugin_lib};
+use util::{Site, json_lines, plugin_lib};
 
 const CSV: &str = "name,city,note\nAnn,Oslo,\nBob,,hello\nCéline,Paris,x\n";
 
-struct Site {
-    dir: tempfile::TempDir,
+/// A site with the audit and testkit plugins installed from their bare
+/// libraries, and a small CSV file.
+fn site() -> Site {
+    let site = Site::new();
+    for lib in ["iterable_plugin_audit", "iterable_testkit"] {
+        site.run(&[
+            "install",
+            plugin_lib(lib).to_str().unwrap(),
+            "--dir",
+            "plugins",
+        ])
+        .ok();
+    }
+    fs::write(site.path().join("a.csv"), CSV).unwrap();
+    site
 }
 
-impl Site {
-    /// A directory with the audit and testkit plugins installed from their
-    /// bare libraries, and a small CSV file.
-    fn new() -> Site {
-        let site = Site {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        for lib in ["iterable_plugin_audit", "iterable_testkit"] {
-            site.run(&[
-                "install",
-                plugin_lib(lib).to_str().unwrap(),
-                "--dir",
-                "plugins",
-            ])
-            .ok();
-        }
-        fs::write(site.path().join("a.csv"), CSV).unwrap();
-        site
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn run(&self, args: &[&str]) -> util::Run {
-        let mut all = vec!["--plugin-dir", "plugins"];
-        all.extend_from_slice(args);
-        util::run(self.path(), &all)
-    }
-
-    fn profile(&self, name: &str) -> serde_json::Value {
-        serde_json::from_str(&fs::read_to_string(self.path().join(name)).unwrap()).unwrap()
-    }
+/// A JSON profile the audit hook wrote.
+fn profile(site: &Site, name: &str) -> serde_json::Value {
+    serde_json::from_str(&site.read(name)).unwrap()
 }
 
 #[test]
 fn install_writes_the_manifest_from_a_bare_library() {
-    let site = Site::new();
+    let site = site();
     let text = fs::read_to_string(site.path().join("plugins/audit/plugin.toml")).unwrap();
     let m = iterable_host::Manifest::parse(&text).unwrap();
     assert_eq!(m.plugin.name, "audit");
@@ -101,7 +83,7 @@ fn install_writes_the_manifest_from_a_bare_library() {
 
 #[test]
 fn install_refuses_a_manifest_that_disagrees_with_its_library() {
-    let site = Site::new();
+    let site = site();
     let lib = util::ltsv_with_a_lying_manifest(&site.path().join("src"));
     let err = site
         .run(&[
@@ -125,7 +107,7 @@ fn install_refuses_a_manifest_that_disagrees_with_its_library() {
 
 #[test]
 fn hooks_are_listed_with_their_plugin() {
-    let site = Site::new();
+    let site = site();
     let list: serde_json::Value =
         serde_json::from_str(&site.run(&["hooks", "--json"]).ok()).unwrap();
     let ids: Vec<(&str, &str)> = list
@@ -154,7 +136,7 @@ fn hooks_are_listed_with_their_plugin() {
 
 #[test]
 fn the_audit_hook_profiles_a_known_file_exactly() {
-    let site = Site::new();
+    let site = site();
     site.run(&[
         "convert",
         "a.csv",
@@ -170,7 +152,7 @@ fn the_audit_hook_profiles_a_known_file_exactly() {
         3
     );
     assert_eq!(
-        site.profile("profile.json"),
+        profile(&site, "profile.json"),
         json!({
             "command": "convert", "source": "a.csv", "target": "b.jsonl", "format": "csv",
             "ok": true, "error": null, "records": 3, "bytes_read": CSV.len(),
@@ -194,7 +176,7 @@ fn the_audit_hook_profiles_a_known_file_exactly() {
         let mut all = args.clone();
         all.extend(["--hook", "audit", "--hook-option", "audit.path=p.json"]);
         site.run(&all).ok();
-        let p = site.profile("p.json");
+        let p = profile(&site, "p.json");
         assert_eq!(p["command"], command, "{p}");
         assert_eq!(p["records"], 3, "{p}");
         assert_eq!(p["bytes_read"], CSV.len(), "{p}");
@@ -203,7 +185,7 @@ fn the_audit_hook_profiles_a_known_file_exactly() {
 
 #[test]
 fn a_failed_run_is_told_to_the_hook() {
-    let site = Site::new();
+    let site = site();
     fs::write(site.path().join("bad.csv"), "a,b\n1,2\n\"3,4\n").unwrap();
     let err = site
         .run(&[
@@ -215,7 +197,7 @@ fn a_failed_run_is_told_to_the_hook() {
             "audit.path=p.json",
         ])
         .err();
-    let p = site.profile("p.json");
+    let p = profile(&site, "p.json");
     assert_eq!(p["ok"], false);
     assert_eq!(p["records"], 1);
     assert_eq!(
@@ -226,7 +208,7 @@ fn a_failed_run_is_told_to_the_hook() {
 
 #[test]
 fn a_hook_stops_the_run_and_is_named() {
-    let site = Site::new();
+    let site = site();
     let err = site
         .run(&[
             "convert",
@@ -269,7 +251,7 @@ fn a_hook_stops_the_run_and_is_named() {
 
 #[test]
 fn hooks_from_the_configuration_and_wrong_hooks() {
-    let site = Site::new();
+    let site = site();
     let conf = site.path().join("home/.iterabledata");
     fs::create_dir_all(&conf).unwrap();
     fs::write(conf.join("config.toml"), "hooks = [\"testkit.stop\"]\n").unwrap();

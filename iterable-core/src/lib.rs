@@ -65,7 +65,7 @@ pub use options::{OptionSpec, OptionType, Options, parse_bool, parse_char};
 pub use provider::{
     BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo,
     Format, FormatInfo, Hook, HookInfo, RecordReader, RecordWriter, Rule, RuleInfo, RunInfo,
-    RunObserver, RunSummary, Source, VecReader,
+    RunObserver, RunSummary, Source, VecReader, check_as_batch,
 };
 pub use record::{Batch, FieldNames, Record};
 pub use registry::{Entry, Provider, ProviderSource, Registry};

@@ -250,6 +250,20 @@ pub trait Rule: Send + Sync {
     }
 }
 
+/// [`Rule::check`] for a rule whose real work is [`Rule::check_batch`] (a
+/// rule across a plugin boundary): one value as a batch of one; a failed
+/// call is the message.
+pub fn check_as_batch(
+    rule: &(impl Rule + ?Sized),
+    value: &Value,
+) -> std::result::Result<(), String> {
+    let mut out = Vec::new();
+    match rule.check_batch(&[value], &mut out) {
+        Ok(()) => out.pop().flatten().map_or(Ok(()), Err),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// What an engine is. Its text form is a manifest's `[[engine]]` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineInfo {

@@ -401,3 +401,47 @@ pub fn interface(variant: &str) -> PathBuf {
     }
     dir
 }
+
+/// A temporary directory to run the binary in, with its plugins under
+/// `plugins/` (each test file installs what it needs).
+pub struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    /// An empty directory.
+    pub fn new() -> Site {
+        Site {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs the binary there with `--plugin-dir plugins` first.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--plugin-dir", "plugins"];
+        all.extend_from_slice(args);
+        run(self.path(), &all)
+    }
+
+    /// A file of the directory, as text.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path().join(name)).unwrap()
+    }
+
+    /// The plugin `name` as `list-plugins --json` shows it.
+    pub fn listed(&self, name: &str) -> serde_json::Value {
+        let all: serde_json::Value =
+            serde_json::from_str(&self.run(&["list-plugins", "--json"]).ok()).unwrap();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no plugin {name} in {all}"))
+            .clone()
+    }
+}

@@ -19,11 +19,7 @@ impl Rule for LazyRule {
     }
 
     fn check(&self, value: &Value) -> std::result::Result<(), String> {
-        let mut out = Vec::new();
-        match self.check_batch(&[value], &mut out) {
-            Ok(()) => out.pop().flatten().map_or(Ok(()), Err),
-            Err(e) => Err(e.to_string()),
-        }
+        iterable_core::check_as_batch(self, value)
     }
 
     fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
