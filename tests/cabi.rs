@@ -151,6 +151,11 @@ fn install_writes_a_c_manifest_and_a_bare_library_is_recognised_by_its_symbol() 
     let text = fs::read_to_string(&manifests[0]).unwrap();
     assert!(text.contains("abi = \"c\""), "{text}");
     assert!(text.contains("id = \"fwf\""), "{text}");
+    let checked = s.run(&["check-plugin", CKINDS]).ok();
+    assert!(
+        checked.starts_with("ckinds 0.2.0 (C ABI 1.1): ok"),
+        "{checked}"
+    );
     // ckinds has no manifest: the scan recognises it by its entry symbol.
     let ckinds = s.listed("ckinds");
     let provides = ckinds["provides"].to_string();

@@ -71,6 +71,7 @@ pub fn run(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
             "name": found.plugin.name,
             "version": found.plugin.version,
             "api_version": found.plugin.api_version,
+            "abi": found.plugin.abi.as_str(),
             "description": found.plugin.description,
             "provides": provides_json(&found.provides()),
             "problems": problems,
@@ -82,9 +83,13 @@ pub fn run(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
             1 => "its manifest disagrees with the library".to_owned(),
             n => format!("its manifest disagrees with the library on {n} points"),
         };
+        let abi = match found.plugin.abi {
+            iterable_host::manifest::Abi::C => "C ABI",
+            iterable_host::manifest::Abi::Rust => "plugin API",
+        };
         writeln!(
             out,
-            "{} {} (plugin API {}): {verdict}",
+            "{} {} ({abi} {}): {verdict}",
             found.plugin.name, found.plugin.version, found.plugin.api_version
         )?;
         writeln!(out, "library   {}", lib.display())?;
