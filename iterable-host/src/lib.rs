@@ -45,6 +45,7 @@
 // crate: `loader` (loading), `adapters` and `convert` (between plugin
 // objects and the core's traits).
 mod adapters;
+mod adbc;
 pub mod arrow;
 mod builder;
 mod cabi;
@@ -65,6 +66,7 @@ mod typed;
 
 pub use iterable_core;
 
+pub use adbc::describe_driver as describe_adbc_driver;
 pub use builder::HostBuilder;
 pub use cache::ScanCache;
 pub use config::{Config, DirOrigin};

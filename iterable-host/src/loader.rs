@@ -47,12 +47,14 @@ pub struct Library {
     pub typed: bool,
 }
 
-/// The two flavours of plugin: Rust (abi_stable) and C (the C ABI).
+/// How a library's providers are reached: through abi_stable's objects,
+/// bridged by the adapters (Rust plugins), or as objects that implement the
+/// core's traits themselves (C plugins, ADBC drivers).
 pub(crate) enum Flavour {
     /// A library built with `export_plugin!`.
     Rust(RustLib),
-    /// A library that exports `iterabledata_plugin_entry`.
-    C(crate::cabi::CLibrary),
+    /// A C plugin (`iterabledata_plugin_entry`) or an ADBC driver.
+    Native(crate::cabi::Native),
 }
 
 /// A Rust plugin's providers, in the order it lists them.
@@ -146,11 +148,27 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
             path: path.to_path_buf(),
             name: description.plugin.name.clone(),
             description,
-            flavour: Flavour::C(lib),
+            flavour: Flavour::Native(lib),
             typed: true,
         });
     }
     load_rust(path, name, file_name)
+}
+
+/// A library made of providers that stand behind the core's traits
+/// themselves (an ADBC driver), described by `description`.
+pub(crate) fn native(
+    path: &Path,
+    description: Manifest,
+    providers: crate::cabi::Native,
+) -> Library {
+    Library {
+        path: path.to_path_buf(),
+        name: description.plugin.name.clone(),
+        description,
+        flavour: Flavour::Native(providers),
+        typed: true,
+    }
 }
 
 /// Loads a Rust (abi_stable) plugin library.
@@ -215,6 +233,7 @@ fn load_rust(path: &Path, name: &str, file_name: String) -> Result<Library, Erro
         engines: engines.iter().map(|(i, _)| i.clone()).collect(),
         // Filled in by `Library::description_with_hooks`.
         hooks: Vec::new(),
+        adbc: None,
     };
     tracing::debug!(plugin = name, "plugin library loaded");
     Ok(Library {
@@ -296,14 +315,14 @@ impl Library {
     pub fn abi(&self) -> Abi {
         match self.flavour {
             Flavour::Rust(_) => Abi::Rust,
-            Flavour::C(_) => Abi::C,
+            Flavour::Native(_) => self.description.plugin.abi,
         }
     }
 
     /// The descriptions of its hooks.
     pub fn hook_infos(&self) -> Result<Vec<&iterable_core::HookInfo>, Error> {
         match &self.flavour {
-            Flavour::C(_) => Ok(self.description.hooks.iter().collect()),
+            Flavour::Native(_) => Ok(self.description.hooks.iter().collect()),
             Flavour::Rust(_) => Ok(self
                 .hooks()?
                 .into_iter()
@@ -315,7 +334,7 @@ impl Library {
 
     /// Its whole self-description, hooks included.
     pub fn description_with_hooks(&self) -> Result<Manifest, Error> {
-        if let Flavour::C(_) = self.flavour {
+        if let Flavour::Native(_) = self.flavour {
             return Ok(self.description.clone());
         }
         let mut d = self.description.clone();

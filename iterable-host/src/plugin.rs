@@ -12,7 +12,7 @@ use crate::config::DirOrigin;
 use crate::context::Context;
 use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::{self, Library};
-use crate::manifest::{Manifest, Provides};
+use crate::manifest::{Abi, Manifest, Provides};
 
 /// A plugin's state, as `list-plugins` shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -247,6 +247,11 @@ impl Plugin {
         {
             crate::trust::verify_sha256(&self.library, pinned, &self.name)?;
         }
+        if let Some(m) = self.manifest.as_ref().filter(|m| m.plugin.abi == Abi::Adbc) {
+            // An ADBC driver is described by its manifest alone; the driver
+            // manager loads it (it exports no IterableData symbol to scan).
+            return crate::adbc::load(&self.library, m);
+        }
         let known = matches!(
             lock(&self.ctx.cache).lookup(&self.library),
             Some(Outcome::Scanned { .. })
@@ -285,6 +290,7 @@ impl Plugin {
                     match lib.abi() {
                         crate::manifest::Abi::Rust => "Rust (abi_stable)",
                         crate::manifest::Abi::C => "C",
+                        crate::manifest::Abi::Adbc => "ADBC",
                     }
                 ),
             )),

@@ -149,7 +149,36 @@ pub struct CheckArgs {
 pub struct InstallArgs {
     /// A built library, a plugin directory (with or without plugin.toml),
     /// or a plugin.toml.
-    pub path: std::path::PathBuf,
+    #[arg(required_unless_present = "adbc", conflicts_with = "adbc")]
+    pub path: Option<std::path::PathBuf>,
+
+    /// Install an ADBC driver library as it is (for example the
+    /// libadbc_driver_postgresql.so of the PyPI package
+    /// adbc-driver-postgresql): a manifest is written for it, and
+    /// `cat SCHEME://...` then goes through it. Needs --scheme.
+    #[arg(long, value_name = "LIB", requires = "scheme")]
+    pub adbc: Option<std::path::PathBuf>,
+
+    /// With --adbc: a URI scheme the driver serves (repeatable), such as
+    /// postgresql.
+    #[arg(long, value_name = "SCHEME", requires = "adbc")]
+    pub scheme: Vec<String>,
+
+    /// With --adbc: the plugin's name (default: adbc-DRIVER, from the file
+    /// name, such as adbc-postgresql).
+    #[arg(long, requires = "adbc")]
+    pub name: Option<String>,
+
+    /// With --adbc: the driver's init function, when the library's name does
+    /// not imply it.
+    #[arg(long, value_name = "SYMBOL", requires = "adbc")]
+    pub entrypoint: Option<String>,
+
+    /// With --adbc: what the driver is given as its URI: `as-is`, or `path`
+    /// (only the path of SCHEME:///abs/path.db, for a file database; the
+    /// default for SQLite and DuckDB drivers).
+    #[arg(long, value_name = "STYLE", value_parser = ["as-is", "path"], requires = "adbc")]
+    pub uri: Option<String>,
 
     /// Where to install: defaults to the first --plugin-dir, else
     /// ~/.iterabledata/plugins.

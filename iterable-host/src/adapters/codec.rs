@@ -30,7 +30,7 @@ impl Codec for LazyCodec {
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.codecs) {
-            Which::C(c) => return c.decoder(input),
+            Which::Native(c) => return c.decoder(input),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();
@@ -47,7 +47,7 @@ impl Codec for LazyCodec {
     fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.codecs) {
-            Which::C(c) => return c.encoder(output, level),
+            Which::Native(c) => return c.encoder(output, level),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();

@@ -26,7 +26,7 @@ impl Driver for LazyDriver {
     fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.drivers) {
-            Which::C(d) => return d.connect(uri, options),
+            Which::Native(d) => return d.connect(uri, options),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();

@@ -26,7 +26,7 @@ impl Engine for LazyEngine {
     ) -> Result<BoxReader> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.engines) {
-            Which::C(e) => return e.execute(query, inputs, options),
+            Which::Native(e) => return e.execute(query, inputs, options),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();

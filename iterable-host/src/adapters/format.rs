@@ -31,7 +31,7 @@ impl Format for LazyFormat {
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.formats) {
-            Which::C(f) => return f.reader(input, options),
+            Which::Native(f) => return f.reader(input, options),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();
@@ -68,7 +68,7 @@ impl Format for LazyFormat {
     fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.formats) {
-            Which::C(f) => return f.writer(output, options),
+            Which::Native(f) => return f.writer(output, options),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();

@@ -24,7 +24,7 @@ impl Hook for LazyHook {
 
     fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
         let (lib, i) = self.provider()?;
-        if let Which::C(h) = which(&lib, i, |c| &c.hooks) {
+        if let Which::Native(h) = which(&lib, i, |c| &c.hooks) {
             return h.open(run, options);
         }
         let name = self.plugin.name();

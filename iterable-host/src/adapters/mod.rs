@@ -116,24 +116,24 @@ impl<I: Declared> Lazy<I> {
     }
 }
 
-/// Which flavour of provider index `i` of `lib` is: a Rust plugin's
-/// (to call through abi_stable) or a C plugin's (which stands behind the
-/// core's traits itself).
-pub(crate) enum Which<'a, C> {
+/// Which flavour of provider index `i` of `lib` is: a Rust plugin's (to
+/// call through abi_stable) or one that stands behind the core's traits
+/// itself (a C plugin's, an ADBC driver).
+pub(crate) enum Which<'a, T: ?Sized> {
     Rust(&'a RustLib),
-    C(&'a C),
+    Native(&'a T),
 }
 
-/// Picks the flavour of a library's provider: `c` chooses among a C
-/// plugin's providers.
-pub(crate) fn which<'a, C>(
+/// Picks the flavour of a library's provider: `pick` chooses among the
+/// native providers of its kind.
+pub(crate) fn which<'a, T: ?Sized>(
     lib: &'a Library,
     i: usize,
-    c: impl FnOnce(&'a crate::cabi::CLibrary) -> &'a [C],
-) -> Which<'a, C> {
+    pick: impl FnOnce(&'a crate::cabi::Native) -> &'a [Box<T>],
+) -> Which<'a, T> {
     match &lib.flavour {
         Flavour::Rust(r) => Which::Rust(r),
-        Flavour::C(l) => Which::C(&c(l)[i]),
+        Flavour::Native(n) => Which::Native(&*pick(n)[i]),
     }
 }
 

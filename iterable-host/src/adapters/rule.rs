@@ -25,7 +25,7 @@ impl Rule for LazyRule {
     fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.rules) {
-            Which::C(r) => return r.check_batch(values, out),
+            Which::Native(r) => return r.check_batch(values, out),
             Which::Rust(r) => r,
         };
         let mut batch = RBatch::new();

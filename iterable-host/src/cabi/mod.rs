@@ -39,14 +39,16 @@ pub(crate) struct Raw<T: 'static> {
 unsafe impl<T> Send for Raw<T> {}
 unsafe impl<T> Sync for Raw<T> {}
 
-/// A loaded C plugin's providers, in its description's order.
-pub(crate) struct CLibrary {
-    pub formats: Vec<kinds::CFormat>,
-    pub codecs: Vec<kinds::CCodec>,
-    pub drivers: Vec<kinds::CDriver>,
-    pub rules: Vec<kinds::CRule>,
-    pub engines: Vec<kinds::CEngine>,
-    pub hooks: Vec<kinds::CHook>,
+/// Providers that stand behind the core's traits themselves (a C plugin's,
+/// an ADBC driver's), in their description's order.
+#[derive(Default)]
+pub(crate) struct Native {
+    pub formats: Vec<Box<dyn iterable_core::Format>>,
+    pub codecs: Vec<Box<dyn iterable_core::Codec>>,
+    pub drivers: Vec<Box<dyn iterable_core::Driver>>,
+    pub rules: Vec<Box<dyn iterable_core::Rule>>,
+    pub engines: Vec<Box<dyn iterable_core::Engine>>,
+    pub hooks: Vec<Box<dyn iterable_core::Hook>>,
 }
 
 /// Whether the library at `lib` is a C plugin, and its entry point.
@@ -70,7 +72,7 @@ pub(crate) fn load(
     entry: IdpEntryFn,
     name: &str,
     file_name: &str,
-) -> Result<(Manifest, CLibrary), Error> {
+) -> Result<(Manifest, Native), Error> {
     let fail = |kind, msg: String| Error::plugin(kind, name, msg);
     // SAFETY: the header's entry point; a C plugin cannot unwind.
     let plugin = unsafe { entry(C_ABI_MAJOR, C_ABI_MINOR) };
@@ -157,14 +159,14 @@ pub(crate) fn load(
                         ),
                     ));
                 }
-                out.push($make(
+                out.push(Box::new($make(
                     info.clone(),
                     Raw {
                         raw: *raw,
                         size: raw.struct_size,
                         plugin: Arc::clone(&plugin_name),
                     },
-                ));
+                )) as Box<_>);
             }
             if raws.len() != out.len() {
                 return Err(fail(
@@ -180,7 +182,7 @@ pub(crate) fn load(
             out
         }};
     }
-    let lib = CLibrary {
+    let lib = Native {
         formats: providers!(
             abi::IdpFormat,
             n_formats,

@@ -182,9 +182,27 @@ impl Drop for CStream {
     }
 }
 
+/// A stream of Arrow batches, each checked and ready to be read as records
+/// (a C plugin's stream, an ADBC driver's result).
+pub(crate) trait Batches: Send + 'static {
+    /// The next batch; `None` at the end.
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>>;
+    /// Who produces it, to name the reading thread.
+    fn producer(&self) -> &str;
+}
+
+impl Batches for CStream {
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        CStream::next_batch(self)
+    }
+    fn producer(&self) -> &str {
+        &self.plugin
+    }
+}
+
 /// Where a reader's batches come from.
 enum Source {
-    Direct(CStream),
+    Direct(Box<dyn Batches>),
     /// Another thread reads the plugin's stream one batch ahead.
     Ahead(
         Receiver<Result<Option<RecordBatch>>>,
@@ -203,11 +221,11 @@ pub(crate) struct StreamReader {
 }
 
 impl StreamReader {
-    pub fn new(stream: CStream) -> Result<StreamReader> {
+    pub fn new(stream: impl Batches) -> Result<StreamReader> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let source = if cores > 1 {
             let (tx, rx) = sync_channel(1);
-            let name = format!("plugin-{}", stream.plugin);
+            let name = format!("plugin-{}", stream.producer());
             let mut s = stream;
             let handle = std::thread::Builder::new()
                 .name(name)
@@ -223,7 +241,7 @@ impl StreamReader {
                 .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start a thread: {e}")))?;
             Source::Ahead(rx, Some(handle))
         } else {
-            Source::Direct(stream)
+            Source::Direct(Box::new(stream))
         };
         Ok(StreamReader {
             source,

@@ -46,6 +46,9 @@ pub struct Manifest {
     /// `[[hook]]` entries (ABI 1.1; a 1.0 host ignores them).
     #[serde(default, rename = "hook", skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookInfo>,
+    /// `[adbc]`: how to load an ADBC driver (`abi = "adbc"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adbc: Option<AdbcSection>,
 }
 
 /// The `[plugin]` table.
@@ -83,6 +86,39 @@ pub struct PluginSection {
     pub abi: Abi,
 }
 
+/// The `[adbc]` table of an ADBC driver's manifest (`abi = "adbc"`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdbcSection {
+    /// The driver's init function, when it is not the one the library's
+    /// name implies (`AdbcDriverInit`, or `AdbcDriverSqliteInit` for
+    /// `libadbc_driver_sqlite`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<String>,
+    /// What the driver is given as its `uri`: `"as-is"` (the default: the
+    /// URI the user wrote, `postgresql://user@host/db`), or `"path"` (only the
+    /// path of `SCHEME:///abs/path.db`: a file database such as SQLite's).
+    #[serde(default, skip_serializing_if = "UriStyle::is_as_is")]
+    pub uri: UriStyle,
+}
+
+/// What an ADBC driver is given as its `uri`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UriStyle {
+    /// The URI as the user wrote it.
+    #[default]
+    AsIs,
+    /// The path of `SCHEME:///abs/path`.
+    Path,
+}
+
+impl UriStyle {
+    /// Whether it is the default.
+    pub fn is_as_is(&self) -> bool {
+        *self == UriStyle::AsIs
+    }
+}
+
 /// The flavour of a plugin library.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,6 +128,9 @@ pub enum Abi {
     Rust,
     /// Built in any language against `iterabledata_plugin.h`.
     C,
+    /// An ADBC driver (Arrow Database Connectivity), used as it is:
+    /// `api_version` is the ADBC API's, and `[adbc]` says how to load it.
+    Adbc,
 }
 
 impl Abi {
@@ -105,6 +144,7 @@ impl Abi {
         match self {
             Abi::Rust => "rust",
             Abi::C => "c",
+            Abi::Adbc => "adbc",
         }
     }
 }

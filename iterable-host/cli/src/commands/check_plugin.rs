@@ -86,6 +86,7 @@ pub fn run(a: &CheckArgs, scanner: &iterable_host::Scanner) -> CliResult {
         let abi = match found.plugin.abi {
             iterable_host::manifest::Abi::C => "C ABI",
             iterable_host::manifest::Abi::Rust => "plugin API",
+            iterable_host::manifest::Abi::Adbc => "ADBC API",
         };
         writeln!(
             out,

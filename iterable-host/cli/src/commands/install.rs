@@ -13,11 +13,11 @@ use crate::output::{CliResult, stdout};
 use iterable_host::{PluginErrorExt, PluginErrorKind};
 
 /// The library to install and the hand-written manifest beside it, if any.
-fn locate(a: &InstallArgs) -> Result<(PathBuf, Option<Manifest>), Error> {
-    let manifest_path = if a.path.is_dir() {
-        Some(a.path.join(MANIFEST_FILE)).filter(|p| p.is_file())
-    } else if a.path.file_name().is_some_and(|n| n == MANIFEST_FILE) {
-        Some(a.path.clone())
+fn locate(a: &InstallArgs, path: &Path) -> Result<(PathBuf, Option<Manifest>), Error> {
+    let manifest_path = if path.is_dir() {
+        Some(path.join(MANIFEST_FILE)).filter(|p| p.is_file())
+    } else if path.file_name().is_some_and(|n| n == MANIFEST_FILE) {
+        Some(path.to_path_buf())
     } else {
         None
     };
@@ -28,16 +28,16 @@ fn locate(a: &InstallArgs) -> Result<(PathBuf, Option<Manifest>), Error> {
     let lib = match (&a.library, &manifest_path, &manifest) {
         (Some(lib), _, _) => lib.clone(),
         (None, Some(mp), Some(m)) => m.library_path(mp),
-        (None, _, _) if a.path.is_dir() => {
+        (None, _, _) if path.is_dir() => {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 format!(
                     "{} holds no {MANIFEST_FILE}; name the built library with --library FILE",
-                    a.path.display()
+                    path.display()
                 ),
             ));
         }
-        (None, _, _) => a.path.clone(),
+        (None, _, _) => path.to_path_buf(),
     };
     if !lib.is_file() {
         return Err(Error::new(
@@ -83,12 +83,97 @@ fn manifest_for(
     Ok(found)
 }
 
+/// The manifest of an ADBC driver library: the driver's name and version
+/// as it reports them (or, for a driver that needs a server to answer, the
+/// version of the wheel it came in), the schemes given, and how to load it.
+fn adbc_manifest(lib: &Path, a: &InstallArgs) -> Result<Manifest, Error> {
+    use iterable_host::manifest::{Abi, AdbcSection, PluginSection, UriStyle};
+    if !lib.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is not a file", lib.display()),
+        ));
+    }
+    let file = lib
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // libadbc_driver_postgresql.so -> postgresql
+    let stem = file.split('.').next().unwrap_or_default();
+    let short = stem
+        .trim_start_matches("lib")
+        .trim_start_matches("adbc_driver_")
+        .to_owned();
+    let name = a.name.clone().unwrap_or_else(|| format!("adbc-{short}"));
+    let (driver_name, version) =
+        match iterable_host::describe_adbc_driver(lib, a.entrypoint.as_deref()) {
+            Ok((n, v)) => (n, v.trim_start_matches('v').to_owned()),
+            Err(why) if why.starts_with("not an ADBC driver") => {
+                return Err(Error::plugin(PluginErrorKind::LoadFailed, &name, why));
+            }
+            Err(_) => (
+                format!("ADBC {short} driver"),
+                wheel_version(lib, &short).unwrap_or_else(|| "unknown".into()),
+            ),
+        };
+    let uri = match a.uri.as_deref() {
+        Some("path") => UriStyle::Path,
+        Some(_) => UriStyle::AsIs,
+        None if matches!(short.as_str(), "sqlite" | "duckdb") => UriStyle::Path,
+        None => UriStyle::AsIs,
+    };
+    let driver = iterable_core::DriverInfo {
+        id: name.clone(),
+        schemes: a.scheme.clone(),
+        description: format!("{driver_name} {version} (ADBC)"),
+    };
+    Ok(Manifest {
+        plugin: PluginSection {
+            name: name.clone(),
+            version,
+            api_version: "1.1.0".into(),
+            library: file,
+            description: format!("{driver_name}, an ADBC driver used as it is"),
+            abi: Abi::Adbc,
+            ..PluginSection::default()
+        },
+        drivers: vec![driver],
+        adbc: Some(AdbcSection {
+            entrypoint: a.entrypoint.clone(),
+            uri,
+        }),
+        ..Manifest::default()
+    })
+}
+
+/// The version of the Python wheel a driver library came in
+/// (`site-packages/adbc_driver_X-1.2.3.dist-info` beside its package).
+fn wheel_version(lib: &Path, short: &str) -> Option<String> {
+    let site = lib.parent()?.parent()?;
+    let prefix = format!("adbc_driver_{short}-");
+    std::fs::read_dir(site).ok()?.flatten().find_map(|e| {
+        let n = e.file_name().to_string_lossy().into_owned();
+        n.strip_prefix(&prefix)?
+            .strip_suffix(".dist-info")
+            .map(str::to_owned)
+    })
+}
+
 /// `install PATH`: examines the library, then copies it and a manifest
 /// written from it into `<dir>/<name>/`. Files are written under a
 /// temporary name and renamed, so a failed install leaves nothing half-done.
 pub fn run(plugin_dirs: &[PathBuf], a: &InstallArgs, scanner: &Scanner) -> CliResult {
-    let (lib, written) = locate(a)?;
-    let manifest = manifest_for(&lib, written, scanner)?;
+    let (lib, manifest) = match (&a.adbc, &a.path) {
+        (Some(lib), _) => (lib.clone(), adbc_manifest(lib, a)?),
+        (None, Some(path)) => {
+            let (lib, written) = locate(a, path)?;
+            let manifest = manifest_for(&lib, written, scanner)?;
+            (lib, manifest)
+        }
+        (None, None) => {
+            return Err(Error::new(ErrorKind::InvalidInput, "give a PATH or --adbc LIB").into());
+        }
+    };
     let root = match a.dir.clone().or_else(|| plugin_dirs.first().cloned()) {
         Some(d) => d,
         None => iterable_host::config::user_dir()
@@ -117,6 +202,14 @@ pub fn run(plugin_dirs: &[PathBuf], a: &InstallArgs, scanner: &Scanner) -> CliRe
             "# Written by `iterable-host install` from what the library says of itself.\n{}",
             manifest.to_toml()
         );
+        let text = if a.adbc.is_some() {
+            text.replace(
+                "from what the library says of itself",
+                "for an ADBC driver, used as it is",
+            )
+        } else {
+            text
+        };
         std::fs::write(staging.join(MANIFEST_FILE), text)
             .map_err(|e| io("cannot write the manifest", e))?;
         if target.exists() {

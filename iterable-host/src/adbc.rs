@@ -1,0 +1,412 @@
+//! ADBC drivers (Arrow Database Connectivity) used as driver plugins, as
+//! they are: `libadbc_driver_sqlite.so`, `libadbc_driver_postgresql.so`, or
+//! any other.
+//!
+//! A manifest with `abi = "adbc"` (written by `install --adbc`) declares the
+//! driver and its URI schemes; the driver manager (`adbc_driver_manager`)
+//! loads the library on first use. Results come back as Arrow streams and
+//! are read through the same checked reader as a C plugin's; writes are
+//! bulk ingestion inside a transaction, committed by `finish` and rolled
+//! back otherwise.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use adbc_core::options::{
+    AdbcVersion, IngestMode, ObjectDepth, OptionConnection, OptionDatabase, OptionStatement,
+    OptionValue,
+};
+use adbc_core::{Connection as _, Database as _, Driver as _, Optionable, Statement as _};
+use adbc_driver_manager::{ManagedConnection, ManagedDriver, ManagedStatement};
+use arrow_array::{RecordBatch, RecordBatchReader};
+
+use iterable_core::{
+    Batch, BoxReader, BoxWriter, Connection, Driver, DriverInfo, Error, ErrorKind, FieldNames,
+    Options, Record, RecordWriter, Result, Source, Value,
+};
+
+use crate::cabi::Native;
+use crate::cabi::stream::{BATCH_ROWS, Batches, StreamReader};
+use crate::error::{PluginErrorExt, PluginErrorKind};
+use crate::loader::Library;
+use crate::manifest::{Manifest, UriStyle};
+
+/// Loads the ADBC driver a manifest describes.
+pub(crate) fn load(path: &Path, manifest: &Manifest) -> Result<Library> {
+    let name = manifest.plugin.name.as_str();
+    let section = manifest.adbc.clone().unwrap_or_default();
+    let entrypoint = section.entrypoint.as_deref().map(str::as_bytes);
+    let driver = ManagedDriver::load_dynamic_from_filename(path, entrypoint, AdbcVersion::V110)
+        .or_else(|_| ManagedDriver::load_dynamic_from_filename(path, entrypoint, AdbcVersion::V100))
+        .map_err(|e| {
+            Error::plugin(
+                PluginErrorKind::LoadFailed,
+                name,
+                format!(
+                    "cannot load the ADBC driver {}: {}",
+                    path.display(),
+                    one_line(&e)
+                ),
+            )
+        })?;
+    let drivers = manifest
+        .drivers
+        .iter()
+        .map(|info| {
+            Box::new(AdbcDriver {
+                info: info.clone(),
+                driver: Mutex::new(driver.clone()),
+                uri: section.uri,
+                plugin: Arc::from(name),
+            }) as Box<dyn Driver>
+        })
+        .collect();
+    tracing::debug!(plugin = name, path = %path.display(), "ADBC driver loaded");
+    Ok(crate::loader::native(
+        path,
+        manifest.clone(),
+        Native {
+            drivers,
+            ..Native::default()
+        },
+    ))
+}
+
+/// An ADBC error on one line (drivers put details on further lines).
+fn one_line(e: &adbc_core::error::Error) -> String {
+    let text = e.message.trim();
+    let first = text.lines().next().unwrap_or("").trim();
+    if first.is_empty() {
+        format!("{:?}", e.status)
+    } else {
+        first.to_owned()
+    }
+}
+
+fn driver_error(plugin: &str, what: &str, e: &adbc_core::error::Error) -> Error {
+    Error::new(ErrorKind::Driver, format!("{what}: {}", one_line(e))).with_plugin(plugin)
+}
+
+/// One ADBC driver, as the core's driver.
+struct AdbcDriver {
+    info: DriverInfo,
+    driver: Mutex<ManagedDriver>,
+    uri: UriStyle,
+    plugin: Arc<str>,
+}
+
+impl Driver for AdbcDriver {
+    fn info(&self) -> &DriverInfo {
+        &self.info
+    }
+
+    fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>> {
+        let plugin = &*self.plugin;
+        let target = match self.uri {
+            UriStyle::AsIs => uri.to_owned(),
+            UriStyle::Path => match uri.split_once("://") {
+                Some((_, rest)) if rest.starts_with('/') => rest.to_owned(),
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidInput,
+                        format!("{uri}: expected SCHEME:///absolute/path"),
+                    ));
+                }
+            },
+        };
+        let mut opts = vec![(OptionDatabase::Uri, OptionValue::String(target))];
+        for (k, v) in options.iter() {
+            opts.push((
+                OptionDatabase::Other(k.to_owned()),
+                OptionValue::String(v.to_owned()),
+            ));
+        }
+        let database = self
+            .driver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .new_database_with_opts(opts)
+            .map_err(|e| driver_error(plugin, "opening the database", &e))?;
+        let conn = database
+            .new_connection()
+            .map_err(|e| driver_error(plugin, "connecting", &e))?;
+        Ok(Box::new(AdbcConnection {
+            conn,
+            plugin: self.plugin.clone(),
+        }))
+    }
+}
+
+struct AdbcConnection {
+    conn: ManagedConnection,
+    plugin: Arc<str>,
+}
+
+/// A quoted SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl Connection for AdbcConnection {
+    fn list_tables(&mut self) -> Result<Vec<String>> {
+        let plugin = &*self.plugin;
+        let reader = self
+            .conn
+            .get_objects(ObjectDepth::Tables, None, None, None, None, None)
+            .map_err(|e| driver_error(plugin, "listing tables", &e))?;
+        let mut out = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| {
+                Error::new(ErrorKind::Driver, format!("listing tables: {e}")).with_plugin(plugin)
+            })?;
+            let names = crate::arrow::names(&batch.schema());
+            let mut rec = Record::new();
+            for row in 0..batch.num_rows() {
+                crate::arrow::fill_record(&batch, &names, row, &mut rec);
+                collect_tables(rec.get("catalog_db_schemas"), &mut out);
+            }
+        }
+        Ok(out)
+    }
+
+    fn read(&mut self, source: &Source, _options: &Options) -> Result<BoxReader> {
+        let plugin = &*self.plugin;
+        let (sql, what) = match source {
+            Source::Table(t) => (format!("SELECT * FROM {}", quoted(t)), "reading a table"),
+            Source::Query(q) => (q.clone(), "running a query"),
+        };
+        let mut stmt = self
+            .conn
+            .new_statement()
+            .map_err(|e| driver_error(plugin, what, &e))?;
+        stmt.set_sql_query(&sql)
+            .map_err(|e| driver_error(plugin, what, &e))?;
+        let reader = stmt.execute().map_err(|e| driver_error(plugin, what, &e))?;
+        Ok(Box::new(StreamReader::new(AdbcBatches {
+            reader,
+            plugin: plugin.to_owned(),
+            _statement: stmt,
+        })?))
+    }
+
+    fn write(&mut self, table: &str, _options: &Options) -> Result<BoxWriter> {
+        let plugin = &*self.plugin;
+        let mut conn = self.conn.clone();
+        conn.set_option(
+            OptionConnection::AutoCommit,
+            OptionValue::String("false".into()),
+        )
+        .map_err(|e| driver_error(plugin, "starting a transaction", &e))?;
+        Ok(Box::new(AdbcWriter {
+            conn,
+            table: table.to_owned(),
+            plugin: plugin.to_owned(),
+            names: None,
+            rows: Vec::new(),
+            written: 0,
+            done: false,
+        }))
+    }
+}
+
+/// The table names inside `get_objects`'s nested catalog schemas.
+fn collect_tables(schemas: Option<&Value>, out: &mut Vec<String>) {
+    let Some(Value::List(schemas)) = schemas else {
+        return;
+    };
+    for s in schemas {
+        if let Some(Value::List(tables)) = s.get("db_schema_tables") {
+            for t in tables {
+                if let Some(Value::String(name)) = t.get("table_name") {
+                    out.push(name.clone());
+                }
+            }
+        }
+    }
+}
+
+/// An ADBC result, checked batch by batch like a C plugin's.
+struct AdbcBatches {
+    reader: Box<dyn RecordBatchReader + Send>,
+    plugin: String,
+    /// The statement lives as long as its result.
+    _statement: ManagedStatement,
+}
+
+impl Batches for AdbcBatches {
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        let plugin = &self.plugin;
+        match self.reader.next() {
+            None => Ok(None),
+            Some(Err(e)) => Err(
+                Error::new(ErrorKind::Driver, format!("reading results: {e}")).with_plugin(plugin),
+            ),
+            Some(Ok(batch)) => {
+                let bad = |e| crate::cabi::bad_arrow(plugin, "reading results", e);
+                for c in batch.columns() {
+                    c.to_data().validate_full().map_err(bad)?;
+                }
+                crate::arrow::flatten_dictionaries(batch)
+                    .map(Some)
+                    .map_err(bad)
+            }
+        }
+    }
+
+    fn producer(&self) -> &str {
+        &self.plugin
+    }
+}
+
+/// Records into a table by bulk ingestion, one Arrow batch per call, in one
+/// transaction: committed by `finish`, rolled back if dropped or failed.
+struct AdbcWriter {
+    conn: ManagedConnection,
+    table: String,
+    plugin: String,
+    names: Option<FieldNames>,
+    rows: Vec<Vec<Value>>,
+    written: u64,
+    done: bool,
+}
+
+impl AdbcWriter {
+    fn flush(&mut self) -> Result<()> {
+        let Some(names) = self.names.clone() else {
+            return Ok(());
+        };
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        self.ingest(&names, &rows)
+    }
+
+    fn ingest(&mut self, names: &[String], rows: &[Vec<Value>]) -> Result<()> {
+        let plugin = self.plugin.clone();
+        let batch = crate::arrow::record_batch(names, rows, false)
+            .map_err(|e| Error::new(ErrorKind::Schema, format!("records to Arrow: {e}")))?;
+        let fail = |e: adbc_core::error::Error| {
+            driver_error(&plugin, &format!("writing into table {}", self.table), &e)
+        };
+        let mut stmt = self.conn.new_statement().map_err(fail)?;
+        stmt.set_option(
+            OptionStatement::TargetTable,
+            OptionValue::String(self.table.clone()),
+        )
+        .map_err(fail)?;
+        stmt.set_option(OptionStatement::IngestMode, IngestMode::CreateAppend.into())
+            .map_err(fail)?;
+        stmt.bind(batch).map_err(fail)?;
+        stmt.execute_update().map_err(fail)?;
+        self.written += rows.len() as u64;
+        Ok(())
+    }
+}
+
+impl RecordWriter for AdbcWriter {
+    fn write_record(&mut self, record: &Record) -> Result<()> {
+        let same = self.names.as_ref().is_some_and(|n| {
+            Arc::ptr_eq(n, record.field_names()) || n.as_slice() == record.names()
+        });
+        if !same {
+            self.flush()?;
+            self.names = Some(Arc::clone(record.field_names()));
+        }
+        self.rows.push(record.values().to_vec());
+        if self.rows.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        self.flush()?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.names = Some(Arc::clone(batch.names()));
+        self.ingest(batch.names(), batch.rows())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.flush()?;
+        self.conn
+            .commit()
+            .map_err(|e| driver_error(&self.plugin, "committing", &e))?;
+        self.done = true;
+        tracing::debug!(plugin = %self.plugin, table = %self.table, rows = self.written, "committed");
+        Ok(())
+    }
+}
+
+impl Drop for AdbcWriter {
+    fn drop(&mut self) {
+        if !self.done
+            && let Err(e) = self.conn.rollback()
+        {
+            tracing::warn!(plugin = %self.plugin, error = %one_line(&e), "rollback failed");
+        }
+    }
+}
+
+/// What an ADBC driver library says of itself: its driver name and version
+/// (`ADBC_INFO_DRIVER_NAME`, `ADBC_INFO_DRIVER_VERSION`), asked of a
+/// connection opened with no options, which file databases (SQLite, DuckDB)
+/// allow. `None` for a driver that needs a server to answer, or that cannot
+/// be loaded; the error says which.
+pub fn describe_driver(
+    path: &Path,
+    entrypoint: Option<&str>,
+) -> std::result::Result<(String, String), String> {
+    let mut driver = ManagedDriver::load_dynamic_from_filename(
+        path,
+        entrypoint.map(str::as_bytes),
+        AdbcVersion::V110,
+    )
+    .or_else(|_| {
+        ManagedDriver::load_dynamic_from_filename(
+            path,
+            entrypoint.map(str::as_bytes),
+            AdbcVersion::V100,
+        )
+    })
+    .map_err(|e| format!("not an ADBC driver: {}", one_line(&e)))?;
+    let conn = driver
+        .new_database()
+        .and_then(|db| db.new_connection())
+        .map_err(|e| format!("it cannot connect without a URI: {}", one_line(&e)))?;
+    let codes = [
+        adbc_core::options::InfoCode::DriverName,
+        adbc_core::options::InfoCode::DriverVersion,
+    ];
+    let reader = conn
+        .get_info(Some(codes.into_iter().collect()))
+        .map_err(|e| one_line(&e))?;
+    let (mut name, mut version) = (String::new(), String::new());
+    for batch in reader {
+        let batch = batch.map_err(|e| e.to_string())?;
+        let names = crate::arrow::names(&batch.schema());
+        let mut rec = Record::new();
+        for row in 0..batch.num_rows() {
+            crate::arrow::fill_record(&batch, &names, row, &mut rec);
+            let code = rec.values().first().and_then(Value::as_i64);
+            let mut text = String::new();
+            if let Some(v) = rec.values().get(1) {
+                v.write_text(&mut text);
+            }
+            // The value is a dense union; its text is `{type_id=value}`.
+            let text = text
+                .split_once('=')
+                .map_or(text.as_str(), |(_, v)| v)
+                .trim_end_matches('}')
+                .to_owned();
+            match code {
+                Some(100) => name = text,
+                Some(101) => version = text,
+                _ => {}
+            }
+        }
+    }
+    Ok((name, version))
+}
