@@ -54,5 +54,11 @@ if [ "$fuzz_secs" != 0 ]; then
   fi
 fi
 
+echo "== PostgreSQL: a throwaway cluster under target/pg, for the ADBC driver tests"
+ITERABLE_PG_URI=$(bash scripts/pg.sh start)
+ITERABLE_PSQL=$(bash scripts/pg.sh psql)
+export ITERABLE_PG_URI ITERABLE_PSQL ITERABLE_REQUIRE_PG=1
+trap 'bash scripts/pg.sh stop || true' EXIT
+
 echo "== cargo test"
 cargo test --workspace --no-fail-fast

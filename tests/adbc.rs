@@ -179,3 +179,127 @@ fn driver_errors_are_one_line_and_name_the_plugin() {
         "{err}"
     );
 }
+
+/// The throwaway PostgreSQL server of `scripts/pg.sh` (its URI in
+/// `ITERABLE_PG_URI`, its psql in `ITERABLE_PSQL`), which `scripts/test.sh`
+/// starts; without it these tests say so and pass, unless
+/// `ITERABLE_REQUIRE_PG` is set.
+fn postgres() -> Option<(String, PathBuf)> {
+    match (
+        std::env::var("ITERABLE_PG_URI"),
+        std::env::var_os("ITERABLE_PSQL"),
+    ) {
+        (Ok(uri), Some(psql)) => Some((uri, PathBuf::from(psql))),
+        _ => {
+            assert!(
+                std::env::var_os("ITERABLE_REQUIRE_PG").is_none(),
+                "ITERABLE_REQUIRE_PG is set but ITERABLE_PG_URI or ITERABLE_PSQL is not"
+            );
+            eprintln!("note: no PostgreSQL server (scripts/pg.sh start); skipped");
+            None
+        }
+    }
+}
+
+/// psql's unaligned output of `sql` (fields separated by `|`).
+fn psql(psql: &Path, uri: &str, sql: &str) -> String {
+    let out = std::process::Command::new(psql)
+        .args([uri, "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn postgresql_csv_to_table_to_json_lines_as_psql_sees_it() {
+    let Some((uri, ps)) = postgres() else { return };
+    let Some((s, _)) = site() else { return };
+    psql(&ps, &uri, "DROP TABLE IF EXISTS t_round");
+    s.run(&["convert", "people.csv", &uri, "--table", "t_round"])
+        .ok();
+    assert_eq!(
+        psql(&ps, &uri, "SELECT id, name, city FROM t_round ORDER BY id"),
+        "1|Ann|Oslo\n2|Bö|\n3|Cé|Riga, LV\n"
+    );
+    s.run(&["convert", &uri, "out.jsonl", "--table", "t_round"])
+        .ok();
+    assert_eq!(
+        json_lines(&s.read("out.jsonl")),
+        [
+            json!({"id": "1", "name": "Ann", "city": "Oslo"}),
+            json!({"id": "2", "name": "Bö", "city": ""}),
+            json!({"id": "3", "name": "Cé", "city": "Riga, LV"}),
+        ]
+    );
+    assert_eq!(
+        s.run(&["count", &uri, "--table", "t_round"]).ok().trim(),
+        "3"
+    );
+}
+
+#[test]
+fn postgresql_types_come_back_typed() {
+    let Some((uri, ps)) = postgres() else { return };
+    let Some((s, _)) = site() else { return };
+    psql(
+        &ps,
+        &uri,
+        "DROP TABLE IF EXISTS t_types; \
+         CREATE TABLE t_types (i int, b bigint, n numeric(10, 2), t timestamptz, s text, f double precision); \
+         INSERT INTO t_types VALUES (1, 9007199254740993, 12.34, '2024-01-31 13:05:07.5+01', 'Zürich ✓', 0.5), \
+                                    (NULL, NULL, NULL, NULL, NULL, NULL)",
+    );
+    assert_eq!(
+        json_lines(&s.run(&["cat", &uri, "--table", "t_types"]).ok()),
+        [
+            json!({"i": 1, "b": 9007199254740993_i64, "n": "12.34",
+                   "t": "2024-01-31T12:05:07.5Z", "s": "Zürich ✓", "f": 0.5}),
+            json!({"i": null, "b": null, "n": null, "t": null, "s": null, "f": null}),
+        ]
+    );
+    assert_eq!(
+        json_lines(
+            &s.run(&[
+                "cat",
+                &uri,
+                "--query",
+                "SELECT 1 AS one, 'é' AS s, NULL::text AS z"
+            ])
+            .ok()
+        ),
+        [json!({"one": 1, "s": "é", "z": null})]
+    );
+}
+
+#[test]
+fn postgresql_errors_are_one_line_and_writes_are_transactional() {
+    let Some((uri, ps)) = postgres() else { return };
+    let Some((s, _)) = site() else { return };
+    let err = s.run(&["cat", &uri, "--table", "no_such_table"]).err();
+    assert!(
+        err.contains("plugin 'adbc-postgresql'")
+            && err.contains("\"no_such_table\" does not exist"),
+        "{err}"
+    );
+    let wrong = uri.replacen(":secret@", ":wrong@", 1);
+    let err = s.run(&["cat", &wrong, "--table", "t"]).err();
+    assert!(err.contains("password authentication failed"), "{err}");
+    // A failed convert leaves the table as it was.
+    psql(&ps, &uri, "DROP TABLE IF EXISTS t_tx");
+    s.run(&["convert", "people.csv", &uri, "--table", "t_tx"])
+        .ok();
+    let mut big = String::from("id,name,city\n");
+    for i in 0..10_000 {
+        big.push_str(&format!("{i},n{i},c\n"));
+    }
+    big.push_str("\"broken\n");
+    fs::write(s.path().join("big.csv"), big).unwrap();
+    s.run(&["convert", "big.csv", &uri, "--table", "t_tx"])
+        .err();
+    assert_eq!(psql(&ps, &uri, "SELECT count(*) FROM t_tx"), "3\n");
+}
