@@ -72,4 +72,15 @@ if [ "${1:-}" = "--typed" ]; then
   exec "$VENV/bin/python" tests/bench/typed.py "$@"
 fi
 
+# `--adbc`: CSV into PostgreSQL through the ADBC driver, against psql \copy
+# (tests/bench/adbc.py), on a throwaway server (scripts/pg.sh).
+if [ "${1:-}" = "--adbc" ]; then
+  shift
+  bash scripts/pytools.sh >/dev/null
+  uri=$(bash scripts/pg.sh start)
+  trap 'bash scripts/pg.sh stop || true' EXIT
+  "$VENV/bin/python" tests/bench/adbc.py --uri "$uri" --psql "$(bash scripts/pg.sh psql)" "$@"
+  exit
+fi
+
 exec "$VENV/bin/python" tests/bench/bench.py "$@"

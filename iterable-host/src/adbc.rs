@@ -26,7 +26,7 @@ use iterable_core::{
 };
 
 use crate::cabi::Native;
-use crate::cabi::stream::{BATCH_ROWS, Batches, StreamReader};
+use crate::cabi::stream::{Batches, StreamReader};
 use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::Library;
 use crate::manifest::{Manifest, UriStyle};
@@ -197,15 +197,7 @@ impl Connection for AdbcConnection {
             OptionValue::String("false".into()),
         )
         .map_err(|e| driver_error(plugin, "starting a transaction", &e))?;
-        Ok(Box::new(AdbcWriter {
-            conn,
-            table: table.to_owned(),
-            plugin: plugin.to_owned(),
-            names: None,
-            rows: Vec::new(),
-            written: 0,
-            done: false,
-        }))
+        Ok(Box::new(AdbcWriter::new(conn, table, plugin)?))
     }
 }
 
@@ -258,19 +250,62 @@ impl Batches for AdbcBatches {
     }
 }
 
-/// Records into a table by bulk ingestion, one Arrow batch per call, in one
-/// transaction: committed by `finish`, rolled back if dropped or failed.
+/// Rows gathered into one bulk ingestion (each is a statement and a COPY
+/// on the server).
+const INGEST_ROWS: usize = 8192;
+
+/// Records into a table by bulk ingestion, in one transaction: committed by
+/// `finish`, rolled back if dropped or failed. Batches are ingested on a
+/// thread of their own (one in flight), so that turning records into Arrow
+/// here overlaps the driver's encoding and the server's work.
 struct AdbcWriter {
     conn: ManagedConnection,
     table: String,
     plugin: String,
     names: Option<FieldNames>,
     rows: Vec<Vec<Value>>,
-    written: u64,
+    ingest: Option<Ingest>,
     done: bool,
 }
 
+/// The ingesting thread and the way to it.
+struct Ingest {
+    batches: std::sync::mpsc::SyncSender<RecordBatch>,
+    thread: std::thread::JoinHandle<Result<u64>>,
+}
+
 impl AdbcWriter {
+    fn new(conn: ManagedConnection, table: &str, plugin: &str) -> Result<AdbcWriter> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(1);
+        let (mut c, t, p) = (conn.clone(), table.to_owned(), plugin.to_owned());
+        let thread = std::thread::Builder::new()
+            .name(format!("adbc-{plugin}"))
+            .spawn(move || -> Result<u64> {
+                let mut written = 0;
+                for batch in rx {
+                    let rows = batch.num_rows() as u64;
+                    ingest_one(&mut c, &t, batch)
+                        .map_err(|e| driver_error(&p, &format!("writing into table {t}"), &e))?;
+                    written += rows;
+                }
+                Ok(written)
+            })
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start a thread: {e}")))?;
+        Ok(AdbcWriter {
+            conn,
+            table: table.to_owned(),
+            plugin: plugin.to_owned(),
+            names: None,
+            rows: Vec::new(),
+            ingest: Some(Ingest {
+                batches: tx,
+                thread,
+            }),
+            done: false,
+        })
+    }
+
+    /// Hands the gathered rows to the ingesting thread.
     fn flush(&mut self) -> Result<()> {
         let Some(names) = self.names.clone() else {
             return Ok(());
@@ -279,29 +314,53 @@ impl AdbcWriter {
             return Ok(());
         }
         let rows = std::mem::take(&mut self.rows);
-        self.ingest(&names, &rows)
+        let batch = crate::arrow::record_batch(&names, &rows, false)
+            .map_err(|e| Error::new(ErrorKind::Schema, format!("records to Arrow: {e}")))?;
+        let sent = self
+            .ingest
+            .as_ref()
+            .is_some_and(|i| i.batches.send(batch).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The thread stopped: its error says why.
+            Err(self.stop().err().unwrap_or_else(|| {
+                Error::new(ErrorKind::Driver, "the ingesting thread stopped")
+                    .with_plugin(&self.plugin)
+            }))
+        }
     }
 
-    fn ingest(&mut self, names: &[String], rows: &[Vec<Value>]) -> Result<()> {
-        let plugin = self.plugin.clone();
-        let batch = crate::arrow::record_batch(names, rows, false)
-            .map_err(|e| Error::new(ErrorKind::Schema, format!("records to Arrow: {e}")))?;
-        let fail = |e: adbc_core::error::Error| {
-            driver_error(&plugin, &format!("writing into table {}", self.table), &e)
+    /// Waits for the ingesting thread to finish what it was given.
+    fn stop(&mut self) -> Result<u64> {
+        let Some(Ingest { batches, thread }) = self.ingest.take() else {
+            return Ok(0);
         };
-        let mut stmt = self.conn.new_statement().map_err(fail)?;
-        stmt.set_option(
-            OptionStatement::TargetTable,
-            OptionValue::String(self.table.clone()),
-        )
-        .map_err(fail)?;
-        stmt.set_option(OptionStatement::IngestMode, IngestMode::CreateAppend.into())
-            .map_err(fail)?;
-        stmt.bind(batch).map_err(fail)?;
-        stmt.execute_update().map_err(fail)?;
-        self.written += rows.len() as u64;
-        Ok(())
+        drop(batches);
+        thread.join().unwrap_or_else(|_| {
+            Err(
+                Error::new(ErrorKind::Other, "the ingesting thread panicked")
+                    .with_plugin(&self.plugin),
+            )
+        })
     }
+}
+
+/// One bulk ingestion: the batch appended to `table`, created if missing.
+fn ingest_one(
+    conn: &mut ManagedConnection,
+    table: &str,
+    batch: RecordBatch,
+) -> std::result::Result<(), adbc_core::error::Error> {
+    let mut stmt = conn.new_statement()?;
+    stmt.set_option(
+        OptionStatement::TargetTable,
+        OptionValue::String(table.to_owned()),
+    )?;
+    stmt.set_option(OptionStatement::IngestMode, IngestMode::CreateAppend.into())?;
+    stmt.bind(batch)?;
+    stmt.execute_update()?;
+    Ok(())
 }
 
 impl RecordWriter for AdbcWriter {
@@ -314,34 +373,43 @@ impl RecordWriter for AdbcWriter {
             self.names = Some(Arc::clone(record.field_names()));
         }
         self.rows.push(record.values().to_vec());
-        if self.rows.len() >= BATCH_ROWS {
+        if self.rows.len() >= INGEST_ROWS {
             self.flush()?;
         }
         Ok(())
     }
 
     fn write_batch(&mut self, batch: &Batch) -> Result<()> {
-        self.flush()?;
-        if batch.is_empty() {
-            return Ok(());
+        let same = self
+            .names
+            .as_ref()
+            .is_some_and(|n| Arc::ptr_eq(n, batch.names()) || n == batch.names());
+        if !same {
+            self.flush()?;
+            self.names = Some(Arc::clone(batch.names()));
         }
-        self.names = Some(Arc::clone(batch.names()));
-        self.ingest(batch.names(), batch.rows())
+        self.rows.extend(batch.rows().iter().cloned());
+        if self.rows.len() >= INGEST_ROWS {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn finish(mut self: Box<Self>) -> Result<()> {
         self.flush()?;
+        let written = self.stop()?;
         self.conn
             .commit()
             .map_err(|e| driver_error(&self.plugin, "committing", &e))?;
         self.done = true;
-        tracing::debug!(plugin = %self.plugin, table = %self.table, rows = self.written, "committed");
+        tracing::debug!(plugin = %self.plugin, table = %self.table, rows = written, "committed");
         Ok(())
     }
 }
 
 impl Drop for AdbcWriter {
     fn drop(&mut self) {
+        let _ = self.stop();
         if !self.done
             && let Err(e) = self.conn.rollback()
         {
