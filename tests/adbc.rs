@@ -54,6 +54,17 @@ fn site() -> Option<(Site, PathBuf)> {
     Some((s, py))
 }
 
+/// big.csv: 10,000 good rows (more than one batch is ingested), then a
+/// broken one.
+fn broken_csv(s: &Site) {
+    let mut big = String::from("id,name,city\n");
+    for i in 0..10_000 {
+        big.push_str(&format!("{i},n{i},c\n"));
+    }
+    big.push_str("\"broken\n");
+    fs::write(s.path().join("big.csv"), big).unwrap();
+}
+
 fn uri(s: &Site) -> String {
     format!("adbcsqlite://{}", s.path().join("a.db").display())
 }
@@ -128,13 +139,7 @@ fn a_failed_convert_leaves_the_table_as_it_was() {
     let uri = uri(&s);
     s.run(&["convert", "people.csv", &uri, "--table", "people"])
         .ok();
-    // 10,000 good rows (more than one batch is ingested), then a broken one.
-    let mut big = String::from("id,name,city\n");
-    for i in 0..10_000 {
-        big.push_str(&format!("{i},n{i},c\n"));
-    }
-    big.push_str("\"broken\n");
-    fs::write(s.path().join("big.csv"), big).unwrap();
+    broken_csv(&s);
     let err = s
         .run(&["convert", "big.csv", &uri, "--table", "people"])
         .err();
@@ -293,12 +298,7 @@ fn postgresql_errors_are_one_line_and_writes_are_transactional() {
     psql(&ps, &uri, "DROP TABLE IF EXISTS t_tx");
     s.run(&["convert", "people.csv", &uri, "--table", "t_tx"])
         .ok();
-    let mut big = String::from("id,name,city\n");
-    for i in 0..10_000 {
-        big.push_str(&format!("{i},n{i},c\n"));
-    }
-    big.push_str("\"broken\n");
-    fs::write(s.path().join("big.csv"), big).unwrap();
+    broken_csv(&s);
     s.run(&["convert", "big.csv", &uri, "--table", "t_tx"])
         .err();
     assert_eq!(psql(&ps, &uri, "SELECT count(*) FROM t_tx"), "3\n");

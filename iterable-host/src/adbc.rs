@@ -21,8 +21,8 @@ use adbc_driver_manager::{ManagedConnection, ManagedDriver, ManagedStatement};
 use arrow_array::{RecordBatch, RecordBatchReader};
 
 use iterable_core::{
-    Batch, BoxReader, BoxWriter, Connection, Driver, DriverInfo, Error, ErrorKind, FieldNames,
-    Options, Record, RecordWriter, Result, Source, Value,
+    Batch, BoxReader, BoxWriter, Connection, Driver, DriverInfo, Error, ErrorKind, Options, Record,
+    RecordWriter, Result, Source, Value,
 };
 
 use crate::cabi::Native;
@@ -262,8 +262,7 @@ struct AdbcWriter {
     conn: ManagedConnection,
     table: String,
     plugin: String,
-    names: Option<FieldNames>,
-    rows: Vec<Vec<Value>>,
+    gather: crate::arrow::Gather,
     ingest: Option<Ingest>,
     done: bool,
 }
@@ -295,8 +294,7 @@ impl AdbcWriter {
             conn,
             table: table.to_owned(),
             plugin: plugin.to_owned(),
-            names: None,
-            rows: Vec::new(),
+            gather: crate::arrow::Gather::new(INGEST_ROWS),
             ingest: Some(Ingest {
                 batches: tx,
                 thread,
@@ -305,16 +303,9 @@ impl AdbcWriter {
         })
     }
 
-    /// Hands the gathered rows to the ingesting thread.
-    fn flush(&mut self) -> Result<()> {
-        let Some(names) = self.names.clone() else {
-            return Ok(());
-        };
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let rows = std::mem::take(&mut self.rows);
-        let batch = crate::arrow::record_batch(&names, &rows, false)
+    /// Hands rows to the ingesting thread, as one Arrow batch.
+    fn send(&mut self, names: &[String], rows: &[Vec<Value>]) -> Result<()> {
+        let batch = crate::arrow::record_batch(names, rows, false)
             .map_err(|e| Error::new(ErrorKind::Schema, format!("records to Arrow: {e}")))?;
         let sent = self
             .ingest
@@ -365,38 +356,27 @@ fn ingest_one(
 
 impl RecordWriter for AdbcWriter {
     fn write_record(&mut self, record: &Record) -> Result<()> {
-        let same = self.names.as_ref().is_some_and(|n| {
-            Arc::ptr_eq(n, record.field_names()) || n.as_slice() == record.names()
-        });
-        if !same {
-            self.flush()?;
-            self.names = Some(Arc::clone(record.field_names()));
-        }
-        self.rows.push(record.values().to_vec());
-        if self.rows.len() >= INGEST_ROWS {
-            self.flush()?;
+        for (names, rows) in self
+            .gather
+            .add(record.field_names(), [record.values().to_vec()])
+        {
+            self.send(&names, &rows)?;
         }
         Ok(())
     }
 
     fn write_batch(&mut self, batch: &Batch) -> Result<()> {
-        let same = self
-            .names
-            .as_ref()
-            .is_some_and(|n| Arc::ptr_eq(n, batch.names()) || n == batch.names());
-        if !same {
-            self.flush()?;
-            self.names = Some(Arc::clone(batch.names()));
-        }
-        self.rows.extend(batch.rows().iter().cloned());
-        if self.rows.len() >= INGEST_ROWS {
-            self.flush()?;
+        // Small batches are gathered: each ingestion is a statement.
+        for (names, rows) in self.gather.add(batch.names(), batch.rows().iter().cloned()) {
+            self.send(&names, &rows)?;
         }
         Ok(())
     }
 
     fn finish(mut self: Box<Self>) -> Result<()> {
-        self.flush()?;
+        if let Some((names, rows)) = self.gather.take() {
+            self.send(&names, &rows)?;
+        }
         let written = self.stop()?;
         self.conn
             .commit()

@@ -530,6 +530,63 @@ pub fn record_batch(
     )
 }
 
+/// Rows that share their field names, ready to become one Arrow batch.
+pub(crate) type Rows = (iterable_core::FieldNames, Vec<Vec<Value>>);
+
+/// Records gathered into batches of rows that share their field names, for
+/// a writer that hands batches on: a batch is ready when the names change
+/// and when `limit` rows are gathered.
+pub(crate) struct Gather {
+    names: Option<iterable_core::FieldNames>,
+    rows: Vec<Vec<Value>>,
+    limit: usize,
+}
+
+impl Gather {
+    /// Batches of at most `limit` rows.
+    pub fn new(limit: usize) -> Gather {
+        Gather {
+            names: None,
+            rows: Vec::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Adds rows over `names`; returns the batches this made ready, in order.
+    pub fn add(
+        &mut self,
+        names: &iterable_core::FieldNames,
+        rows: impl IntoIterator<Item = Vec<Value>>,
+    ) -> Vec<Rows> {
+        let mut ready = Vec::new();
+        let same = self
+            .names
+            .as_ref()
+            .is_some_and(|n| Arc::ptr_eq(n, names) || n == names);
+        if !same {
+            ready.extend(self.take());
+            self.names = Some(Arc::clone(names));
+        }
+        for row in rows {
+            self.rows.push(row);
+            if self.rows.len() >= self.limit {
+                ready.extend(self.take());
+            }
+        }
+        ready
+    }
+
+    /// The rows gathered so far, if any.
+    pub fn take(&mut self) -> Option<Rows> {
+        match &self.names {
+            Some(n) if !self.rows.is_empty() => {
+                Some((Arc::clone(n), std::mem::take(&mut self.rows)))
+            }
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -642,6 +699,26 @@ mod tests {
         );
         fill_record(&batch, &n, 1, &mut r);
         assert_eq!(r.values(), [Value::Null, Value::Null, Value::Int(7)]);
+    }
+
+    #[test]
+    fn gathered_rows_split_where_the_names_change_and_at_the_limit() {
+        let a: iterable_core::FieldNames = Arc::new(vec!["a".into()]);
+        let b: iterable_core::FieldNames = Arc::new(vec!["b".into()]);
+        let mut g = Gather::new(2);
+        let row = |i| vec![Value::Int(i)];
+        assert!(g.add(&a, [row(1)]).is_empty());
+        let ready = g.add(&a, [row(2), row(3)]);
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].1, [row(1), row(2)]);
+        let ready = g.add(&b, [row(4)]);
+        assert_eq!(
+            (ready[0].0.as_slice(), ready[0].1.as_slice()),
+            (a.as_slice(), &[row(3)][..])
+        );
+        let (names, rows) = g.take().unwrap();
+        assert_eq!((names, rows), (b, vec![row(4)]));
+        assert!(g.take().is_none());
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The six kinds of a C plugin behind the core's traits.
 
 use std::mem::{offset_of, size_of};
-use std::sync::Arc;
 
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
@@ -13,7 +12,7 @@ use crate::error::PluginErrorExt;
 use iterable_core::io::{BoxRead, BoxSink};
 use iterable_core::{
     Batch, BoxReader, BoxWriter, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine,
-    EngineInfo, Error, ErrorKind, FieldNames, Format, FormatInfo, Hook, HookInfo, Options, Record,
+    EngineInfo, Error, ErrorKind, Format, FormatInfo, Hook, HookInfo, Options, Record,
     RecordWriter, Result, Rule, RuleInfo, RunInfo, RunObserver, RunSummary, Source, Value,
 };
 use iterable_plugin_api::c::{
@@ -131,15 +130,13 @@ impl Format for CFormat {
             unsafe { open(self.raw.raw.data, sink.as_ptr(), opts.as_ptr(), &mut out, e) }
         })
         .map_err(|e| sink.take_error().unwrap_or(e))?;
-        Ok(Box::new(CWriter {
-            raw: out,
-            plugin: plugin.to_owned(),
-            text: self.flags() & IDP_FORMAT_WRITE_TEXT != 0,
-            names: None,
-            rows: Vec::new(),
-            sink: Some(sink),
-            _options: opts,
-        }))
+        Ok(Box::new(CWriter::new(
+            out,
+            plugin,
+            self.flags() & IDP_FORMAT_WRITE_TEXT != 0,
+            Some(sink),
+            opts,
+        )))
     }
 }
 
@@ -164,8 +161,7 @@ struct CWriter {
     plugin: String,
     /// Every column as text (IDP_FORMAT_WRITE_TEXT).
     text: bool,
-    names: Option<FieldNames>,
-    rows: Vec<Vec<Value>>,
+    gather: crate::arrow::Gather,
     /// The host's output, for a format's writer.
     sink: Option<HostSink>,
     _options: Box<COptions>,
@@ -175,15 +171,28 @@ struct CWriter {
 unsafe impl Send for CWriter {}
 
 impl CWriter {
-    fn flush(&mut self) -> Result<()> {
-        let Some(names) = self.names.clone() else {
-            return Ok(());
-        };
-        if self.rows.is_empty() {
-            return Ok(());
+    fn new(
+        raw: IdpBatchWriter,
+        plugin: &str,
+        text: bool,
+        sink: Option<HostSink>,
+        options: Box<COptions>,
+    ) -> CWriter {
+        CWriter {
+            raw,
+            plugin: plugin.to_owned(),
+            text,
+            gather: crate::arrow::Gather::new(BATCH_ROWS),
+            sink,
+            _options: options,
         }
-        let rows = std::mem::take(&mut self.rows);
-        self.send(&names, &rows)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        match self.gather.take() {
+            Some((names, rows)) => self.send(&names, &rows),
+            None => Ok(()),
+        }
     }
 
     fn send(&mut self, names: &[String], rows: &[Vec<Value>]) -> Result<()> {
@@ -213,26 +222,21 @@ impl CWriter {
 
 impl RecordWriter for CWriter {
     fn write_record(&mut self, record: &Record) -> Result<()> {
-        let same = self.names.as_ref().is_some_and(|n| {
-            Arc::ptr_eq(n, record.field_names()) || n.as_slice() == record.names()
-        });
-        if !same {
-            self.flush()?;
-            self.names = Some(Arc::clone(record.field_names()));
-        }
-        self.rows.push(record.values().to_vec());
-        if self.rows.len() >= BATCH_ROWS {
-            self.flush()?;
+        for (names, rows) in self
+            .gather
+            .add(record.field_names(), [record.values().to_vec()])
+        {
+            self.send(&names, &rows)?;
         }
         Ok(())
     }
 
     fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        // A whole batch goes as it is, after what was gathered before it.
         self.flush()?;
         if batch.is_empty() {
             return Ok(());
         }
-        self.names = Some(Arc::clone(batch.names()));
         self.send(batch.names(), batch.rows())
     }
 
@@ -458,15 +462,7 @@ impl Connection for CConnection {
             // SAFETY: the plugin's connection.
             unsafe { write(raw, table.as_ptr(), opts.as_ptr(), &mut out, e) }
         })?;
-        Ok(Box::new(CWriter {
-            raw: out,
-            plugin: self.plugin.clone(),
-            text: false,
-            names: None,
-            rows: Vec::new(),
-            sink: None,
-            _options: opts,
-        }))
+        Ok(Box::new(CWriter::new(out, &self.plugin, false, None, opts)))
     }
 }
 
