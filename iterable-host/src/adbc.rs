@@ -35,20 +35,17 @@ use crate::manifest::{Manifest, UriStyle};
 pub(crate) fn load(path: &Path, manifest: &Manifest) -> Result<Library> {
     let name = manifest.plugin.name.as_str();
     let section = manifest.adbc.clone().unwrap_or_default();
-    let entrypoint = section.entrypoint.as_deref().map(str::as_bytes);
-    let driver = ManagedDriver::load_dynamic_from_filename(path, entrypoint, AdbcVersion::V110)
-        .or_else(|_| ManagedDriver::load_dynamic_from_filename(path, entrypoint, AdbcVersion::V100))
-        .map_err(|e| {
-            Error::plugin(
-                PluginErrorKind::LoadFailed,
-                name,
-                format!(
-                    "cannot load the ADBC driver {}: {}",
-                    path.display(),
-                    one_line(&e)
-                ),
-            )
-        })?;
+    let driver = load_driver(path, section.entrypoint.as_deref()).map_err(|e| {
+        Error::plugin(
+            PluginErrorKind::LoadFailed,
+            name,
+            format!(
+                "cannot load the ADBC driver {}: {}",
+                path.display(),
+                one_line(&e)
+            ),
+        )
+    })?;
     let drivers = manifest
         .drivers
         .iter()
@@ -70,6 +67,17 @@ pub(crate) fn load(path: &Path, manifest: &Manifest) -> Result<Library> {
             ..Native::default()
         },
     ))
+}
+
+/// Loads an ADBC driver library through the driver manager, as ADBC 1.1
+/// or, for an older driver, 1.0.
+fn load_driver(
+    path: &Path,
+    entrypoint: Option<&str>,
+) -> std::result::Result<ManagedDriver, adbc_core::error::Error> {
+    let entrypoint = entrypoint.map(str::as_bytes);
+    ManagedDriver::load_dynamic_from_filename(path, entrypoint, AdbcVersion::V110)
+        .or_else(|_| ManagedDriver::load_dynamic_from_filename(path, entrypoint, AdbcVersion::V100))
 }
 
 /// An ADBC error on one line (drivers put details on further lines).
@@ -407,19 +415,8 @@ pub fn describe_driver(
     path: &Path,
     entrypoint: Option<&str>,
 ) -> std::result::Result<(String, String), String> {
-    let mut driver = ManagedDriver::load_dynamic_from_filename(
-        path,
-        entrypoint.map(str::as_bytes),
-        AdbcVersion::V110,
-    )
-    .or_else(|_| {
-        ManagedDriver::load_dynamic_from_filename(
-            path,
-            entrypoint.map(str::as_bytes),
-            AdbcVersion::V100,
-        )
-    })
-    .map_err(|e| format!("not an ADBC driver: {}", one_line(&e)))?;
+    let mut driver = load_driver(path, entrypoint)
+        .map_err(|e| format!("not an ADBC driver: {}", one_line(&e)))?;
     let conn = driver
         .new_database()
         .and_then(|db| db.new_connection())

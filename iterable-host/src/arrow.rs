@@ -155,29 +155,28 @@ pub fn value(col: &dyn Array, row: usize) -> Value {
         DataType::Map(..) => {
             let entries = col.as_map().value(row);
             let (keys, values) = (entries.column(0), entries.column(1));
-            (0..entries.len())
-                .map(|i| match value(keys.as_ref(), i) {
-                    Value::String(k) => Ok((k, value(values.as_ref(), i))),
-                    key => Err(Value::Map(vec![
-                        ("key".to_owned(), key),
-                        ("value".to_owned(), value(values.as_ref(), i)),
-                    ])),
-                })
-                .collect::<Result<Vec<_>, _>>()
+            let pairs: Vec<(Value, Value)> = (0..entries.len())
+                .map(|i| (value(keys.as_ref(), i), value(values.as_ref(), i)))
+                .collect();
+            if pairs.iter().all(|(k, _)| matches!(k, Value::String(_))) {
+                Value::Map(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| match k {
+                            Value::String(k) => (k, v),
+                            _ => unreachable!("checked above: every key is text"),
+                        })
+                        .collect(),
+                )
+            } else {
                 // Keys that are not text: a list of {key, value} maps.
-                .map(Value::Map)
-                .unwrap_or_else(|_| {
-                    Value::List(
-                        (0..entries.len())
-                            .map(|i| {
-                                Value::Map(vec![
-                                    ("key".to_owned(), value(keys.as_ref(), i)),
-                                    ("value".to_owned(), value(values.as_ref(), i)),
-                                ])
-                            })
-                            .collect(),
-                    )
-                })
+                Value::List(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| Value::Map(vec![("key".into(), k), ("value".into(), v)]))
+                        .collect(),
+                )
+            }
         }
         DataType::Dictionary(..) => {
             let dict = col.as_any_dictionary();

@@ -144,19 +144,13 @@ pub fn load(path: &Path, name: &str) -> Result<Library, Error> {
     let opened: &'static libloading::Library = Box::leak(Box::new(opened));
     if let Some(entry) = crate::cabi::entry(opened) {
         let (description, lib) = crate::cabi::load(entry, name, &file_name)?;
-        return Ok(Library {
-            path: path.to_path_buf(),
-            name: description.plugin.name.clone(),
-            description,
-            flavour: Flavour::Native(lib),
-            typed: true,
-        });
+        return Ok(native(path, description, lib));
     }
     load_rust(path, name, file_name)
 }
 
 /// A library made of providers that stand behind the core's traits
-/// themselves (an ADBC driver), described by `description`.
+/// themselves (a C plugin's, an ADBC driver), described by `description`.
 pub(crate) fn native(
     path: &Path,
     description: Manifest,

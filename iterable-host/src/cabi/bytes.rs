@@ -272,10 +272,7 @@ impl Read for PluginSource {
 
 impl Drop for PluginSource {
     fn drop(&mut self) {
-        if let Some(release) = self.raw.release.take() {
-            // SAFETY: the plugin's release, called once.
-            unsafe { release(&mut self.raw) };
-        }
+        super::release(&mut self.raw);
         self.input.take();
     }
 }
@@ -349,10 +346,7 @@ impl ByteSink for PluginSink {
 
 impl Drop for PluginSink {
     fn drop(&mut self) {
-        if let Some(release) = self.raw.release.take() {
-            // SAFETY: the plugin's release, called once.
-            unsafe { release(&mut self.raw) };
-        }
+        super::release(&mut self.raw);
         self.output.take();
     }
 }

@@ -23,7 +23,7 @@ use iterable_plugin_api::c::{
 
 use super::bytes::{HostSink, HostSource, PluginSink, PluginSource};
 use super::stream::{self, BATCH_ROWS, CStream, Lent, StreamReader};
-use super::{COptions, Raw, bad_arrow, call, cstring, has};
+use super::{COptions, Raw, bad_arrow, call, cstring, function, release};
 
 /// A zeroed struct for a plugin to fill: what it leaves out (fields of a
 /// later minor, a release it does not set) stays null.
@@ -62,7 +62,7 @@ impl CFormat {
 
     /// The 1.1 flags, or none for a 1.0 plugin.
     fn flags(&self) -> u32 {
-        if has(
+        if abi::has_field(
             self.raw.size,
             offset_of!(abi::IdpFormat, flags),
             size_of::<u32>(),
@@ -81,13 +81,11 @@ impl Format for CFormat {
 
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
         let plugin = &*self.raw.plugin;
-        let Some(open) = self.raw.raw.open_reader.filter(|_| self.info.can_read) else {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("format '{}' cannot read", self.info.id),
-            )
-            .with_plugin(plugin));
-        };
+        let open = function(
+            self.raw.raw.open_reader.filter(|_| self.info.can_read),
+            plugin,
+            format!("format '{}' cannot read", self.info.id),
+        )?;
         let mut lent = Box::new(ReaderLent {
             source: HostSource::new(input, None),
             _options: COptions::new(options),
@@ -114,13 +112,11 @@ impl Format for CFormat {
 
     fn writer(&self, output: BoxSink, options: &Options) -> Result<BoxWriter> {
         let plugin = &*self.raw.plugin;
-        let Some(open) = self.raw.raw.open_writer.filter(|_| self.info.can_write) else {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("format '{}' cannot write", self.info.id),
-            )
-            .with_plugin(plugin));
-        };
+        let open = function(
+            self.raw.raw.open_writer.filter(|_| self.info.can_write),
+            plugin,
+            format!("format '{}' cannot write", self.info.id),
+        )?;
         let mut sink = HostSink::new(output);
         let opts = COptions::new(options);
         let mut out: IdpBatchWriter = zeroed();
@@ -198,12 +194,11 @@ impl CWriter {
     fn send(&mut self, names: &[String], rows: &[Vec<Value>]) -> Result<()> {
         let (mut schema, mut array) = stream::export_batch(names, rows, self.text)
             .map_err(|e| e.with_plugin(&self.plugin))?;
-        let Some(write) = self.raw.write else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "the writer has no write function")
-                    .with_plugin(&self.plugin),
-            );
-        };
+        let write = function(
+            self.raw.write,
+            &self.plugin,
+            "the writer has no write function",
+        )?;
         let raw = &mut self.raw;
         let result = call(&self.plugin, "writing records", |e| {
             // SAFETY: the plugin's writer; the schema and array are its to
@@ -257,10 +252,7 @@ impl RecordWriter for CWriter {
         }
         // The plugin is done with the output: release it, then complete
         // the host's side.
-        if let Some(release) = self.raw.release.take() {
-            // SAFETY: the plugin's release, called once.
-            unsafe { release(&mut self.raw) };
-        }
+        release(&mut self.raw);
         match self.sink.take() {
             Some(s) => s.finish(),
             None => Ok(()),
@@ -270,10 +262,7 @@ impl RecordWriter for CWriter {
 
 impl Drop for CWriter {
     fn drop(&mut self) {
-        if let Some(release) = self.raw.release.take() {
-            // SAFETY: the plugin's release, called once.
-            unsafe { release(&mut self.raw) };
-        }
+        release(&mut self.raw);
         // Then the host's output, unfinished: abandoned.
         self.sink.take();
     }
@@ -301,11 +290,7 @@ impl Codec for CCodec {
 
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
         let plugin = &*self.raw.plugin;
-        let Some(decoder) = self.raw.raw.decoder else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "this codec cannot decode").with_plugin(plugin),
-            );
-        };
+        let decoder = function(self.raw.raw.decoder, plugin, "this codec cannot decode")?;
         let mut source = HostSource::new(input, None);
         let mut out: IdpByteSource = zeroed();
         call(plugin, "starting to decode", |e| {
@@ -319,11 +304,7 @@ impl Codec for CCodec {
 
     fn encoder(&self, output: BoxSink, level: Option<i32>) -> Result<BoxSink> {
         let plugin = &*self.raw.plugin;
-        let Some(encoder) = self.raw.raw.encoder else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "this codec cannot encode").with_plugin(plugin),
-            );
-        };
+        let encoder = function(self.raw.raw.encoder, plugin, "this codec cannot encode")?;
         let mut sink = HostSink::new(output);
         let mut out: IdpByteSink = zeroed();
         call(plugin, "starting to encode", |e| {
@@ -366,11 +347,7 @@ impl Driver for CDriver {
 
     fn connect(&self, uri: &str, options: &Options) -> Result<Box<dyn Connection>> {
         let plugin = &*self.raw.plugin;
-        let Some(connect) = self.raw.raw.connect else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "the driver cannot connect").with_plugin(plugin),
-            );
-        };
+        let connect = function(self.raw.raw.connect, plugin, "the driver cannot connect")?;
         let uri = cstring(uri);
         let opts = COptions::new(options);
         let mut out: IdpConnection = zeroed();
@@ -400,12 +377,11 @@ impl Lent for OptionsLent {}
 
 impl Connection for CConnection {
     fn list_tables(&mut self) -> Result<Vec<String>> {
-        let Some(list) = self.raw.list_tables else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "the driver cannot list tables")
-                    .with_plugin(&self.plugin),
-            );
-        };
+        let list = function(
+            self.raw.list_tables,
+            &self.plugin,
+            "the driver cannot list tables",
+        )?;
         let mut out = FFI_ArrowArrayStream::empty();
         let raw = &mut self.raw;
         call(&self.plugin, "listing tables", |e| {
@@ -417,10 +393,7 @@ impl Connection for CConnection {
     }
 
     fn read(&mut self, source: &Source, options: &Options) -> Result<BoxReader> {
-        let Some(read) = self.raw.read else {
-            return Err(Error::new(ErrorKind::Unsupported, "the driver cannot read")
-                .with_plugin(&self.plugin));
-        };
+        let read = function(self.raw.read, &self.plugin, "the driver cannot read")?;
         let (what, text, doing) = match source {
             Source::Table(t) => (IDP_READ_TABLE, t, "reading a table"),
             Source::Query(q) => (IDP_READ_QUERY, q, "running a query"),
@@ -448,12 +421,7 @@ impl Connection for CConnection {
     }
 
     fn write(&mut self, table: &str, options: &Options) -> Result<BoxWriter> {
-        let Some(write) = self.raw.write else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "the driver cannot write")
-                    .with_plugin(&self.plugin),
-            );
-        };
+        let write = function(self.raw.write, &self.plugin, "the driver cannot write")?;
         let table = cstring(table);
         let opts = COptions::new(options);
         let mut out: IdpBatchWriter = zeroed();
@@ -468,10 +436,7 @@ impl Connection for CConnection {
 
 impl Drop for CConnection {
     fn drop(&mut self) {
-        if let Some(release) = self.raw.release.take() {
-            // SAFETY: the plugin's release, called once.
-            unsafe { release(&mut self.raw) };
-        }
+        release(&mut self.raw);
     }
 }
 
@@ -501,12 +466,7 @@ impl Rule for CRule {
 
     fn check_batch(&self, values: &[&Value], out: &mut Vec<Option<String>>) -> Result<()> {
         let plugin = &*self.raw.plugin;
-        let Some(check) = self.raw.raw.check else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "the rule has no check function")
-                    .with_plugin(plugin),
-            );
-        };
+        let check = function(self.raw.raw.check, plugin, "the rule has no check function")?;
         let array = crate::arrow::array_of(values, false)
             .map_err(|e| Error::new(ErrorKind::Other, format!("values to Arrow: {e}")))?;
         let data = array.into_data();
@@ -604,12 +564,11 @@ impl Engine for CEngine {
         options: &Options,
     ) -> Result<BoxReader> {
         let plugin = &*self.raw.plugin;
-        let Some(execute) = self.raw.raw.execute else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "the engine cannot run queries")
-                    .with_plugin(plugin),
-            );
-        };
+        let execute = function(
+            self.raw.raw.execute,
+            plugin,
+            "the engine cannot run queries",
+        )?;
         let names: Vec<std::ffi::CString> = inputs.iter().map(|(n, _)| cstring(n)).collect();
         let name_ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|n| n.as_ptr()).collect();
         let streams: Vec<FFI_ArrowArrayStream> = inputs
@@ -676,11 +635,7 @@ impl Hook for CHook {
 
     fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
         let plugin = &*self.raw.plugin;
-        let Some(open) = self.raw.raw.open else {
-            return Err(
-                Error::new(ErrorKind::Unsupported, "the hook cannot open").with_plugin(plugin)
-            );
-        };
+        let open = function(self.raw.raw.open, plugin, "the hook cannot open")?;
         let (command, source, format) = (
             cstring(&run.command),
             cstring(&run.source),
@@ -771,9 +726,6 @@ impl RunObserver for CObserver {
 
 impl Drop for CObserver {
     fn drop(&mut self) {
-        if let Some(release) = self.raw.release.take() {
-            // SAFETY: the plugin's release, called once.
-            unsafe { release(&mut self.raw) };
-        }
+        release(&mut self.raw);
     }
 }

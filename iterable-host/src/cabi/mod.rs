@@ -373,10 +373,7 @@ pub(crate) fn take_error(e: &mut IdpError, status: IdpStatus, plugin: &str, what
     let message = unsafe { text(e.message) }
         .map(str::to_owned)
         .filter(|m| !m.is_empty());
-    if let Some(release) = e.release.take() {
-        // SAFETY: the plugin's release callback, called once.
-        unsafe { release(e) };
-    }
+    release(e);
     let code = if e.code != 0 { e.code } else { status };
     let message = message.unwrap_or_else(|| format!("{what} failed (status {status})"));
     Error::new(kind_of(code), message).with_plugin(plugin)
@@ -391,11 +388,8 @@ pub(crate) fn call(
     let mut e = IdpError::empty();
     let status = f(&mut e);
     if status == abi::IDP_OK {
-        if let Some(release) = e.release.take() {
-            // A message set on success is released all the same.
-            // SAFETY: the plugin's release callback, called once.
-            unsafe { release(&mut e) };
-        }
+        // A message set on success is released all the same.
+        release(&mut e);
         return Ok(());
     }
     Err(take_error(&mut e, status, plugin, what))
@@ -436,9 +430,48 @@ pub(crate) fn bad_arrow(plugin: &str, what: &str, e: impl std::fmt::Display) -> 
     )
 }
 
-/// Whether a struct of `size` bytes holds the field at `offset` (of `len`).
-pub(crate) fn has(size: u32, offset: usize, len: usize) -> bool {
-    abi::has_field(size, offset, len)
+/// A struct of the header that carries its owner's release callback.
+pub(crate) trait Owned: Sized {
+    /// Its `release` field.
+    fn release_fn(&mut self) -> &mut Option<unsafe extern "C" fn(*mut Self)>;
+}
+
+macro_rules! owned {
+    ($($t:ty),*) => {$(
+        impl Owned for $t {
+            fn release_fn(&mut self) -> &mut Option<unsafe extern "C" fn(*mut Self)> {
+                &mut self.release
+            }
+        }
+    )*};
+}
+
+owned!(
+    IdpError,
+    abi::IdpByteSource,
+    abi::IdpByteSink,
+    abi::IdpBatchWriter,
+    abi::IdpConnection,
+    abi::IdpObserver
+);
+
+/// Calls `raw`'s release callback, once: it is taken out of the struct
+/// first, so a second call finds none.
+pub(crate) fn release<T: Owned>(raw: &mut T) {
+    if let Some(f) = raw.release_fn().take() {
+        // SAFETY: the owner's release callback, on its own struct, once.
+        unsafe { f(raw) }
+    }
+}
+
+/// A function a plugin's struct may leave NULL, or, when it did, an
+/// `unsupported` error naming the plugin that says what cannot be done.
+pub(crate) fn function<F>(
+    f: Option<F>,
+    plugin: &str,
+    cannot: impl Into<String>,
+) -> Result<F, Error> {
+    f.ok_or_else(|| Error::new(ErrorKind::Unsupported, cannot).with_plugin(plugin))
 }
 
 #[cfg(test)]
@@ -464,12 +497,12 @@ mod tests {
         // What a plugin built against the 1.0 header has: the 1.1 fields
         // are past its end.
         let format_1_0 = size_1_0!(abi::IdpFormat, open_writer) as u32;
-        assert!(!has(
+        assert!(!abi::has_field(
             format_1_0,
             std::mem::offset_of!(abi::IdpFormat, flags),
             4
         ));
-        assert!(has(
+        assert!(abi::has_field(
             std::mem::size_of::<abi::IdpFormat>() as u32,
             std::mem::offset_of!(abi::IdpFormat, flags),
             4

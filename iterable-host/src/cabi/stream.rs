@@ -204,10 +204,7 @@ impl Batches for CStream {
 enum Source {
     Direct(Box<dyn Batches>),
     /// Another thread reads the plugin's stream one batch ahead.
-    Ahead(
-        Receiver<Result<Option<RecordBatch>>>,
-        Option<JoinHandle<()>>,
-    ),
+    Ahead(Receiver<Result<Option<RecordBatch>>>, JoinHandle<()>),
     Done,
 }
 
@@ -239,7 +236,7 @@ impl StreamReader {
                     }
                 })
                 .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start a thread: {e}")))?;
-            Source::Ahead(rx, Some(handle))
+            Source::Ahead(rx, handle)
         } else {
             Source::Direct(Box::new(stream))
         };
@@ -274,9 +271,7 @@ impl StreamReader {
     fn stop(&mut self) {
         if let Source::Ahead(rx, handle) = std::mem::replace(&mut self.source, Source::Done) {
             drop(rx);
-            if let Some(h) = handle {
-                let _ = h.join();
-            }
+            let _ = handle.join();
         }
     }
 }
@@ -367,7 +362,8 @@ impl RecordsAsArrow {
     }
 
     /// Up to BATCH_ROWS records, over the first record's names (a record
-    /// with other names ends the batch).
+    /// with other names is aligned to them by name; a field they lack is an
+    /// error).
     fn read_batch(&mut self) -> std::result::Result<RecordBatch, ArrowError> {
         let mut rows: Vec<Vec<iterable_core::Value>> = Vec::new();
         let mut names: Option<Vec<String>> = None;
