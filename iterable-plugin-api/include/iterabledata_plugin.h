@@ -48,7 +48,9 @@
  *     when the engine's result is released).
  *   - Every Arrow array a plugin hands over is validated by the host before
  *     it is read; a malformed array is refused with an error that names the
- *     plugin.
+ *     plugin. The C Data Interface carries no buffer sizes: the host derives
+ *     them from lengths and offsets, so a buffer shorter than its array says
+ *     cannot be seen, and is the plugin's bug.
  *
  * THREADS AND ERRORS
  *   Calls on one object come from one thread at a time, not always the

@@ -70,9 +70,12 @@ static int get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
     if (b > 0) return 0;
     good_batch(out, b);
     if (strcmp(st->how, "offsets") == 0) {
-      /* The second name ends 100 bytes into a 1-byte buffer. */
+      /* The offsets go backwards: the first name ends 100 bytes into a
+       * buffer whose last offset says it holds 1. (An offset past the end
+       * of the buffer cannot be seen: the C Data Interface does not carry
+       * buffer sizes, the importer takes the last offset for the size.) */
       int32_t *off = (int32_t *)out->children[1]->buffers[1];
-      off[2] = 100;
+      off[1] = 100;
     } else if (strcmp(st->how, "utf8") == 0) {
       char *data = (char *)out->children[1]->buffers[2];
       data[0] = (char)0xff;
