@@ -198,7 +198,12 @@ pub fn value(col: &dyn Array, row: usize) -> Value {
             ArrowUnit::Microsecond => col.as_primitive::<DurationMicrosecondType>().value(row),
             ArrowUnit::Nanosecond => col.as_primitive::<DurationNanosecondType>().value(row),
         }),
-        // Anything else (intervals, unions, run ends): its text, as Arrow prints it.
+        DataType::Union(..) => {
+            let u = col.as_union();
+            let child = u.child(u.type_id(row));
+            value(child.as_ref(), u.value_offset(row))
+        }
+        // Anything else (intervals, run ends): its text, as Arrow prints it.
         _ => Value::String(
             arrow_cast::display::ArrayFormatter::try_new(col, &Default::default())
                 .map(|f| f.value(row).to_string())
@@ -529,6 +534,142 @@ pub fn record_batch(
     )
 }
 
+/// Rows of records as one Arrow batch that gives back exactly the same
+/// values (the runner's wire): like [`record_batch`], except that a column
+/// whose values disagree is a dense union with a child per kind of value,
+/// lists and maps nest the same way, and maps are Arrow maps (each keeps
+/// its own keys, in order).
+pub fn exact_batch(names: &[String], rows: &[Vec<Value>]) -> Result<RecordBatch, ArrowError> {
+    let mut fields = Vec::with_capacity(names.len());
+    let mut columns = Vec::with_capacity(names.len());
+    let mut col: Vec<&Value> = Vec::with_capacity(rows.len());
+    for (i, name) in names.iter().enumerate() {
+        col.clear();
+        col.extend(rows.iter().map(|r| r.get(i).unwrap_or(&NULL)));
+        let array = exact_array(&col)?;
+        fields.push(Field::new(name, array.data_type().clone(), true));
+        columns.push(array);
+    }
+    RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
+    )
+}
+
+/// One column as an array that gives back exactly its values.
+fn exact_array(values: &[&Value]) -> Result<ArrayRef, ArrowError> {
+    // Ints and floats stay apart: an int read back as a float is not the
+    // value that was written.
+    let mut kind = Kind::Null;
+    for v in values {
+        kind = match (kind, kind_of(v)) {
+            (a, Kind::Null) => a,
+            (Kind::Null, b) => b,
+            (a, b) if a == b => a,
+            _ => {
+                kind = Kind::Mixed;
+                break;
+            }
+        };
+    }
+    let empty = Vec::new();
+    match kind {
+        Kind::Mixed => union_of(values),
+        Kind::List => {
+            let items: Vec<&Vec<Value>> = values
+                .iter()
+                .map(|v| match v {
+                    Value::List(l) => l,
+                    _ => &empty,
+                })
+                .collect();
+            let flat: Vec<&Value> = items.iter().flat_map(|l| l.iter()).collect();
+            let child = exact_array(&flat)?;
+            let field = Arc::new(Field::new("item", child.data_type().clone(), true));
+            Ok(Arc::new(ListArray::try_new(
+                field,
+                OffsetBuffer::from_lengths(items.iter().map(|l| l.len())),
+                child,
+                validity(values),
+            )?))
+        }
+        Kind::Map => {
+            let no_map = Vec::new();
+            let maps: Vec<&iterable_core::Map> = values
+                .iter()
+                .map(|v| match v {
+                    Value::Map(m) => m,
+                    _ => &no_map,
+                })
+                .collect();
+            let keys =
+                StringArray::from_iter_values(maps.iter().flat_map(|m| m.iter().map(|(k, _)| k)));
+            let vals: Vec<&Value> = maps.iter().flat_map(|m| m.iter().map(|(_, v)| v)).collect();
+            let vals = exact_array(&vals)?;
+            let entries = StructArray::try_new(
+                Fields::from(vec![
+                    Field::new("key", DataType::Utf8, false),
+                    Field::new("value", vals.data_type().clone(), true),
+                ]),
+                vec![Arc::new(keys), vals],
+                None,
+            )?;
+            let field = Arc::new(Field::new("entries", entries.data_type().clone(), false));
+            Ok(Arc::new(arrow_array::MapArray::try_new(
+                field,
+                OffsetBuffer::from_lengths(maps.iter().map(|m| m.len())),
+                entries,
+                validity(values),
+                false,
+            )?))
+        }
+        _ => array_of(values, false),
+    }
+}
+
+/// Values of several kinds as a dense union: a child per kind, in the order
+/// the kinds first appear.
+fn union_of(values: &[&Value]) -> Result<ArrayRef, ArrowError> {
+    let mut kinds: Vec<Kind> = Vec::new();
+    let mut groups: Vec<Vec<&Value>> = Vec::new();
+    let mut type_ids: Vec<i8> = Vec::with_capacity(values.len());
+    let mut offsets: Vec<i32> = Vec::with_capacity(values.len());
+    for v in values {
+        let k = kind_of(v);
+        let i = match kinds.iter().position(|x| *x == k) {
+            Some(i) => i,
+            None => {
+                kinds.push(k);
+                groups.push(Vec::new());
+                kinds.len() - 1
+            }
+        };
+        let id = i8::try_from(i)
+            .map_err(|_| ArrowError::InvalidArgumentError("too many kinds of values".into()))?;
+        type_ids.push(id);
+        offsets.push(groups[i].len() as i32);
+        groups[i].push(v);
+    }
+    let children: Vec<ArrayRef> = groups
+        .iter()
+        .map(|g| exact_array(g))
+        .collect::<Result<_, _>>()?;
+    let fields = arrow_schema::UnionFields::try_new(
+        (0..children.len() as i8).collect::<Vec<_>>(),
+        children
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Field::new(format!("k{i}"), c.data_type().clone(), true)),
+    )?;
+    Ok(Arc::new(arrow_array::UnionArray::try_new(
+        fields,
+        type_ids.into(),
+        Some(offsets.into()),
+        children,
+    )?))
+}
+
 /// Rows that share their field names, ready to become one Arrow batch.
 pub(crate) type Rows = (iterable_core::FieldNames, Vec<Vec<Value>>);
 
@@ -643,6 +784,45 @@ mod tests {
             ],
         ];
         assert_eq!(round_trip(rows.clone()), rows);
+    }
+
+    #[test]
+    fn exact_batches_give_back_every_value_as_it_was() {
+        let rows = vec![
+            vec![
+                Value::Int(1),
+                Value::Map(vec![
+                    ("b".into(), Value::Int(1)),
+                    ("a".into(), Value::from("x")),
+                ]),
+                Value::List(vec![Value::Int(1), Value::from("two"), Value::Null]),
+                Value::Float(1.0),
+            ],
+            vec![
+                Value::from("x"),
+                Value::Map(vec![("c".into(), Value::List(vec![]))]),
+                Value::Null,
+                Value::Null,
+            ],
+            vec![
+                Value::Float(2.5),
+                Value::Map(vec![]),
+                Value::List(vec![Value::Map(vec![("k".into(), Value::Bytes(vec![1]))])]),
+                Value::Bool(true),
+            ],
+            vec![Value::Null, Value::Null, Value::Null, Value::Int(7)],
+        ];
+        let names: Vec<String> = (0..4).map(|i| format!("c{i}")).collect();
+        let batch = exact_batch(&names, &rows).unwrap();
+        let n = super::names(&batch.schema());
+        let mut r = Record::new();
+        let back: Vec<Vec<Value>> = (0..batch.num_rows())
+            .map(|i| {
+                fill_record(&batch, &n, i, &mut r);
+                r.values().to_vec()
+            })
+            .collect();
+        assert_eq!(back, rows);
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub struct HostBuilder {
     allow_override: Vec<String>,
     scanner: Option<Scanner>,
     scan_timeout: Option<Duration>,
+    isolate: Option<bool>,
+    plugin_timeout: Option<Option<Duration>>,
+    memory_limit: Option<u64>,
+    plugin_settings: Vec<(String, crate::config::PluginConfig)>,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -66,6 +70,10 @@ impl Default for HostBuilder {
             allow_override: Vec::new(),
             scanner: None,
             scan_timeout: None,
+            isolate: None,
+            plugin_timeout: None,
+            memory_limit: None,
+            plugin_settings: Vec::new(),
         }
     }
 }
@@ -184,6 +192,42 @@ impl HostBuilder {
         self
     }
 
+    /// Runs every plugin out of process, each in a sandboxed runner (the
+    /// scanner program in its runner mode): a plugin that crashes, hangs or
+    /// runs out of memory in the middle of a call fails that call with an
+    /// error, and the application goes on. Over `ITERABLEDATA_ISOLATE` and
+    /// the configuration's `isolate`.
+    pub fn isolate_plugins(mut self, yes: bool) -> Self {
+        self.isolate = Some(yes);
+        self
+    }
+
+    /// How long an isolated plugin may take to answer one call before it is
+    /// killed (default 120 s); `None` for no limit.
+    pub fn plugin_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.plugin_timeout = Some(timeout);
+        self
+    }
+
+    /// The memory limit (address space, in bytes) of each isolated plugin's
+    /// runner.
+    pub fn runner_memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// One plugin's settings, as `[plugins.NAME]` in the configuration
+    /// would give them (and over them): where it runs, its limits, whether
+    /// it may use the network.
+    pub fn plugin_settings(
+        mut self,
+        name: impl Into<String>,
+        settings: crate::config::PluginConfig,
+    ) -> Self {
+        self.plugin_settings.push((name.into(), settings));
+        self
+    }
+
     /// Registers a provider from code. It stands after the built-ins and
     /// before every plugin; a duplicate id is an error when building.
     pub fn register(mut self, provider: Provider) -> Self {
@@ -288,6 +332,7 @@ impl HostBuilder {
                     }
                 })
                 .unwrap_or(scan::DEFAULT_TIMEOUT),
+            isolation: self.policy(&config),
         });
 
         let disabled_all = self.no_plugins || (!self.no_env && config::plugins_disabled_by_env());
@@ -336,6 +381,43 @@ impl HostBuilder {
             search,
             hooks: config.hooks.clone(),
         })
+    }
+}
+
+impl HostBuilder {
+    /// Where plugins run: the builder's settings, then the environment
+    /// (when read), then the configuration.
+    fn policy(&self, config: &Config) -> crate::isolate::Policy {
+        use crate::isolate;
+        let env = !self.no_env;
+        let mut plugins = config.plugins.clone();
+        for (name, s) in &self.plugin_settings {
+            plugins.insert(name.clone(), s.clone());
+        }
+        isolate::Policy {
+            force: self
+                .isolate
+                .unwrap_or_else(|| env && isolate::isolate_from_env()),
+            config_isolate: config.isolate,
+            timeout: self
+                .plugin_timeout
+                .or_else(|| {
+                    if env {
+                        isolate::timeout_from_env()
+                    } else {
+                        None
+                    }
+                })
+                .or_else(|| config.plugin_timeout.map(isolate::seconds))
+                .unwrap_or(Some(isolate::DEFAULT_CALL_TIMEOUT)),
+            memory_limit: self.memory_limit.or_else(|| {
+                config
+                    .memory_limit
+                    .as_deref()
+                    .and_then(isolate::parse_bytes)
+            }),
+            plugins,
+        }
     }
 }
 

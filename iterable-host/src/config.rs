@@ -17,7 +17,7 @@ pub const ENV_NO_PLUGINS: &str = "ITERABLEDATA_NO_PLUGINS";
 pub const ENV_HOME: &str = "ITERABLEDATA_HOME";
 
 /// The user's configuration. Every key is optional.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     /// Extra plugin directories, searched after the command line and the
@@ -36,6 +36,40 @@ pub struct Config {
     /// Hooks that observe every run of the command line, by id (added to
     /// those given with `--hook`).
     pub hooks: Vec<String>,
+    /// Run every plugin out of process, in a sandboxed runner (as
+    /// `--isolate-plugins` and `ITERABLEDATA_ISOLATE=1`).
+    pub isolate: bool,
+    /// How long an isolated plugin may take to answer one call, in seconds
+    /// (`0` for no limit; default 120).
+    pub plugin_timeout: Option<f64>,
+    /// The memory limit of each isolated plugin's runner (`512MiB`, `2GiB`).
+    pub memory_limit: Option<String>,
+    /// Settings of one plugin, by name: `[plugins.NAME]`.
+    pub plugins: std::collections::BTreeMap<String, PluginConfig>,
+}
+
+/// A plugin's own settings: `[plugins.NAME]` in `config.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PluginConfig {
+    /// Where it runs: `"process"` (a sandboxed runner of its own) or
+    /// `"none"` (in the host). Wins over the manifest and over `isolate`.
+    pub isolation: Option<crate::isolate::Isolation>,
+    /// Its runner's memory limit (`512MiB`), over the global one.
+    pub memory_limit: Option<String>,
+    /// Its per-call deadline in seconds, over the global one.
+    pub timeout: Option<f64>,
+    /// Whether its runner may use the network (a database driver needs
+    /// it); default no.
+    pub network: bool,
+    /// Whether its runner is sandboxed (default yes).
+    pub sandbox: Option<bool>,
+    /// Files or directories its sandboxed runner may also read (`~/` is the
+    /// home directory).
+    pub read: Vec<PathBuf>,
+    /// Files or directories its sandboxed runner may write (a hook's report,
+    /// say).
+    pub write: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -47,6 +81,10 @@ impl Default for Config {
             trust: Trust::Any,
             check_permissions: true,
             hooks: Vec::new(),
+            isolate: false,
+            plugin_timeout: None,
+            memory_limit: None,
+            plugins: Default::default(),
         }
     }
 }
@@ -70,6 +108,37 @@ impl Config {
             )
             .with_path(path)
         })?;
+        let bad = |what: String| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid configuration: {what}"),
+            )
+            .with_path(path)
+        };
+        let sizes = std::iter::once(("memory_limit".to_owned(), &cfg.memory_limit)).chain(
+            cfg.plugins
+                .iter()
+                .map(|(n, p)| (format!("plugins.{n}.memory_limit"), &p.memory_limit)),
+        );
+        for (key, v) in sizes {
+            if let Some(v) = v
+                && crate::isolate::parse_bytes(v).is_none()
+            {
+                return Err(bad(format!(
+                    "{key} = {v:?} is not a size (say 512MiB or 2GiB)"
+                )));
+            }
+        }
+        let times = std::iter::once(("plugin_timeout".to_owned(), cfg.plugin_timeout)).chain(
+            cfg.plugins
+                .iter()
+                .map(|(n, p)| (format!("plugins.{n}.timeout"), p.timeout)),
+        );
+        for (key, t) in times {
+            if t.is_some_and(|t| !t.is_finite() || t < 0.0) {
+                return Err(bad(format!("{key} must be a number of seconds, 0 or more")));
+            }
+        }
         // Relative plugin directories are relative to the file's directory.
         let base = path.parent().unwrap_or(Path::new("."));
         for d in &mut cfg.plugin_dirs {

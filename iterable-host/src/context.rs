@@ -17,6 +17,8 @@ pub(crate) struct Context {
     pub(crate) scanner: std::sync::OnceLock<Option<Scanner>>,
     pub(crate) find_scanner: bool,
     pub(crate) timeout: Duration,
+    /// Where plugins run, and within what limits.
+    pub(crate) isolation: crate::isolate::Policy,
 }
 
 impl Context {

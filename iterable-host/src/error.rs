@@ -36,6 +36,9 @@ pub enum PluginErrorKind {
     CallFailed,
     /// The plugin handed over Arrow data that fails validation (C ABI).
     BadArrow,
+    /// An isolated plugin's runner process died or stopped answering in
+    /// the middle of a call (the message says which call and why).
+    Died,
     /// Any other load failure.
     LoadFailed,
 }
@@ -57,6 +60,7 @@ impl PluginErrorKind {
             PluginErrorKind::ManifestMismatch => "manifest-mismatch",
             PluginErrorKind::CallFailed => "call-failed",
             PluginErrorKind::BadArrow => "bad-arrow",
+            PluginErrorKind::Died => "died",
             PluginErrorKind::LoadFailed => "load-failed",
         }
     }
@@ -78,6 +82,7 @@ impl PluginErrorKind {
             ManifestMismatch,
             CallFailed,
             BadArrow,
+            Died,
             LoadFailed,
         ]
         .into_iter()

@@ -101,11 +101,15 @@ pub fn check_library(path: &Path, scanner: &Scanner, timeout: Duration) -> Resul
 /// its own executable as the plugin scanner
 /// ([`HostBuilder::scan_with_current_exe`]): when this process was started
 /// as a scanner, it examines the library it was given, prints the report
-/// and exits; otherwise it returns at once.
+/// and exits; started as an isolated plugin's runner, it serves that
+/// plugin's calls and exits; otherwise it returns at once.
 pub fn run_scanner_if_requested() {
     let mut args = std::env::args_os().skip(1);
     if args.next().is_some_and(|a| a == scan::SCAN_ARG) {
         let code = match (args.next(), args.next()) {
+            (Some(flag), Some(spec)) if flag == crate::isolate::SERVE_ARG => {
+                crate::isolate::serve(&spec.to_string_lossy())
+            }
             (Some(lib), None) => scan::scanner_main(Path::new(&lib)),
             _ => 2,
         };

@@ -57,6 +57,7 @@ pub mod discovery;
 mod error;
 mod examine;
 mod host;
+pub mod isolate;
 mod loader;
 pub mod manifest;
 mod plugin;

@@ -219,6 +219,7 @@ fn load_rust(path: &Path, name: &str, file_name: String) -> Result<Library, Erro
             dependencies: meta.dependencies.iter().map(|d| d.to_string()).collect(),
             sha256: None,
             abi: Abi::Rust,
+            isolation: None,
         },
         formats: formats.iter().map(|(i, _)| i.clone()).collect(),
         codecs: codecs.iter().map(|(i, _)| i.clone()).collect(),

@@ -107,6 +107,31 @@ impl Plugin {
         }
     }
 
+    /// A plugin whose library is loaded already (in a runner process),
+    /// described by the library itself.
+    pub(crate) fn preloaded(lib: Library, name: &str) -> Arc<Plugin> {
+        let ctx = Arc::new(Context {
+            cache: Mutex::new(crate::cache::ScanCache::in_memory()),
+            scanner: std::sync::OnceLock::from(None),
+            find_scanner: false,
+            timeout: crate::scan::DEFAULT_TIMEOUT,
+            isolation: Default::default(),
+        });
+        let dir = lib.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let plugin = Plugin::new(
+            name.to_owned(),
+            lib.path.clone(),
+            lib.path.clone(),
+            dir,
+            DirOrigin::Explicit,
+            Some(lib.description.clone()),
+            true,
+            ctx,
+        );
+        *lock(&plugin.state) = State::Loaded(Arc::new(lib));
+        Arc::new(plugin)
+    }
+
     /// The plugin's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -148,6 +173,19 @@ impl Plugin {
             .as_ref()
             .map(Manifest::provides)
             .unwrap_or_default()
+    }
+
+    /// Where the plugin runs: in the host, or in a runner process of its
+    /// own (see [`crate::isolate`]).
+    pub fn isolation(&self) -> crate::isolate::Isolation {
+        self.ctx
+            .isolation
+            .isolation(&self.name, self.manifest.as_ref())
+    }
+
+    /// The limits of its runners, when it runs out of process.
+    pub fn limits(&self) -> crate::isolate::Limits {
+        self.ctx.isolation.limits(&self.name)
     }
 
     /// The current status.
@@ -247,6 +285,9 @@ impl Plugin {
         {
             crate::trust::verify_sha256(&self.library, pinned, &self.name)?;
         }
+        if self.isolation() == crate::isolate::Isolation::Process {
+            return self.load_isolated();
+        }
         if let Some(m) = self.manifest.as_ref().filter(|m| m.plugin.abi == Abi::Adbc) {
             // An ADBC driver is described by its manifest alone; the driver
             // manager loads it (it exports no IterableData symbol to scan).
@@ -273,6 +314,36 @@ impl Plugin {
             cache.save();
         }
         loader::load(&self.library, &self.name)
+    }
+
+    /// Starts the plugin's first runner process, which loads the library
+    /// (it is never loaded here) and says what it provides.
+    fn load_isolated(&self) -> Result<Library, Error> {
+        let program = self
+            .ctx
+            .scanner()
+            .and_then(|s| s.command())
+            .ok_or_else(|| {
+                Error::plugin(
+                    PluginErrorKind::LoadFailed,
+                    &self.name,
+                    "it is to run out of process, and this host has no scanner program to run it in: \
+                     call HostBuilder::scan_with_current_exe() or give HostBuilder::scanner a program",
+                )
+            })?;
+        let adbc = self
+            .manifest
+            .as_ref()
+            .is_some_and(|m| m.plugin.abi == Abi::Adbc);
+        crate::isolate::library(crate::isolate::Plan {
+            name: &self.name,
+            library: &self.library,
+            dir: &self.dir,
+            manifest_file: (adbc && self.has_manifest_file).then(|| self.path.clone()),
+            declared: self.manifest.as_ref().filter(|_| self.has_manifest_file),
+            program,
+            limits: self.ctx.isolation.limits(&self.name),
+        })
     }
 
     /// A library whose flavour is not the one its manifest declares is

@@ -119,6 +119,15 @@ impl Scanner {
         }
     }
 
+    /// The program and its leading arguments, for a scanner that runs one
+    /// (isolated plugins run in it too, in its runner mode).
+    pub(crate) fn command(&self) -> Option<(&Path, &[OsString])> {
+        match &self.0 {
+            Kind::Program { path, args } => Some((path, args)),
+            Kind::InProcess => None,
+        }
+    }
+
     /// The user's scanner: `ITERABLEDATA_SCANNER`, else
     /// `iterable-plugin-scanner` beside the running executable, else on
     /// `PATH`. Used only by hosts that opted into the user's environment.

@@ -44,6 +44,20 @@ pub struct Cli {
     #[arg(long = "hook-option", value_name = "ID.KEY=VALUE", global = true)]
     pub hook_options: Vec<String>,
 
+    /// Run every plugin out of process, in a sandboxed runner of its own: a
+    /// plugin that crashes, hangs or runs out of memory fails the command
+    /// with a message, never takes it down (also ITERABLEDATA_ISOLATE=1, or
+    /// isolate = true in config.toml; one plugin: [plugins.NAME]
+    /// isolation = "process").
+    #[arg(long, global = true)]
+    pub isolate_plugins: bool,
+
+    /// How long an isolated plugin may take to answer one call before it is
+    /// killed, in seconds; 0 for no limit (default 120; also
+    /// ITERABLEDATA_PLUGIN_TIMEOUT, or plugin_timeout in config.toml).
+    #[arg(long, value_name = "SECS", global = true)]
+    pub plugin_timeout: Option<f64>,
+
     /// No progress bar (it is shown on stderr only when stderr is a terminal).
     #[arg(short, long, global = true)]
     pub quiet: bool,

@@ -9,6 +9,17 @@ mod progress;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `iterable-host __scan --serve SPEC`: this program as an isolated
+    // plugin's runner (before anything else, so that it starts fast).
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == "__scan")
+        && args
+            .next()
+            .is_some_and(|a| a == iterable_host::isolate::SERVE_ARG)
+    {
+        let spec = args.next().unwrap_or_default();
+        std::process::exit(iterable_host::isolate::serve(&spec.to_string_lossy()));
+    }
     // One line on stderr for any internal error, never a backtrace dump.
     std::panic::set_hook(Box::new(|info| {
         let msg = info

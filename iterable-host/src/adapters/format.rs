@@ -44,6 +44,15 @@ impl Format for LazyFormat {
     }
 
     fn path_reader(&self, path: &std::path::Path, options: &Options) -> Option<Result<BoxReader>> {
+        if let Some(native) = self.native(options) {
+            return match native {
+                Ok((lib, i)) => match which(&lib, i, |c| &c.formats) {
+                    Which::Native(f) => f.path_reader(path, options),
+                    Which::Rust(_) => None,
+                },
+                Err(e) => Some(Err(e)),
+            };
+        }
         let name = self.plugin.name();
         self.call_path(path, options, "opening a file", |entry, path, opts| {
             entry.open_path(path, opts)
@@ -56,6 +65,15 @@ impl Format for LazyFormat {
     }
 
     fn path_schema(&self, path: &std::path::Path, options: &Options) -> Option<Result<String>> {
+        if let Some(native) = self.native(options) {
+            return match native {
+                Ok((lib, i)) => match which(&lib, i, |c| &c.formats) {
+                    Which::Native(f) => f.path_schema(path, options),
+                    Which::Rust(_) => None,
+                },
+                Err(e) => Some(Err(e)),
+            };
+        }
         self.call_path(
             path,
             options,
@@ -90,6 +108,22 @@ impl Format for LazyFormat {
 }
 
 impl LazyFormat {
+    /// For a format that reads paths and whose library's providers stand
+    /// behind the core's traits themselves (an isolated plugin's, a C
+    /// plugin's): the library and the index, to ask the provider itself.
+    fn native(&self, _options: &Options) -> Option<Result<(Arc<Library>, usize)>> {
+        if !self.info().reads_paths {
+            return None;
+        }
+        match self.provider() {
+            Ok((lib, i)) if matches!(lib.flavour, crate::loader::Flavour::Native(_)) => {
+                Some(Ok((lib, i)))
+            }
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
     /// Calls one of the format's file-path entry points (the files
     /// capability) on `path`: `None` when the format does not declare that it
     /// reads paths, the path is not UTF-8, the library lacks the capability,

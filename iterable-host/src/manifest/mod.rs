@@ -84,6 +84,10 @@ pub struct PluginSection {
     /// `"c"` (`iterabledata_plugin.h`; `api_version` is then the C ABI's).
     #[serde(default, skip_serializing_if = "Abi::is_rust")]
     pub abi: Abi,
+    /// Where the plugin asks to run: `"process"` for a runner process of
+    /// its own (the user's configuration has the last word).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<crate::isolate::Isolation>,
 }
 
 /// The `[adbc]` table of an ADBC driver's manifest (`abi = "adbc"`).

@@ -6,17 +6,19 @@
  *   .cerror  fails: at the second batch, or when opened (--option at=open)
  *   .cbad    hands over malformed Arrow (--option how=offsets|utf8|children|length)
  *   .cnorel  hands over a batch with data but no release callback
+ *   .csegv   segfaults in the third batch of a read (run it isolated)
  */
 #include "arrow_util.h"
 
 #include <errno.h>
 
-enum mode { M_COUNT, M_ERROR, M_BAD, M_NOREL };
+enum mode { M_COUNT, M_ERROR, M_BAD, M_NOREL, M_SEGV };
 
 typedef struct {
   enum mode mode;
   const char *how;
   int batch;
+  intptr_t batch_zero; /* always 0: a NULL the compiler cannot see */
   char error[128];
 } Stream;
 
@@ -57,6 +59,10 @@ static int get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
     }
     snprintf(st->error, sizeof st->error, "line 3: broken on purpose");
     return EINVAL;
+  case M_SEGV:
+    if (b == 2) *(volatile int *)(intptr_t)st->batch_zero = 1; /* NULL: the fault */
+    if (b < 5) good_batch(out, b);
+    return 0;
   case M_NOREL:
     if (b == 0) {
       good_batch(out, b);
@@ -173,16 +179,18 @@ static const char DESCRIPTION[] =
     "[[format.option]]\nname = \"at\"\nchoices = [\"open\", \"batch\"]\n"
     "[[format]]\nid = \"cbad\"\nextensions = [\"cbad\"]\n"
     "[[format.option]]\nname = \"how\"\nchoices = [\"offsets\", \"utf8\", \"children\", \"length\"]\n"
-    "[[format]]\nid = \"cnorel\"\nextensions = [\"cnorel\"]\n";
+    "[[format]]\nid = \"cnorel\"\nextensions = [\"cnorel\"]\n"
+    "[[format]]\nid = \"csegv\"\nextensions = [\"csegv\"]\n";
 
 static const IdpFormat COUNT = {sizeof(IdpFormat), "ccount", (void *)M_COUNT, open_reader, open_writer, 0};
 static const IdpFormat ERROR = {sizeof(IdpFormat), "cerror", (void *)M_ERROR, open_reader, NULL, 0};
 static const IdpFormat BAD = {sizeof(IdpFormat), "cbad", (void *)M_BAD, open_reader, NULL, 0};
 static const IdpFormat NOREL = {sizeof(IdpFormat), "cnorel", (void *)M_NOREL, open_reader, NULL, 0};
-static const IdpFormat *const LIST[] = {&COUNT, &ERROR, &BAD, &NOREL};
+static const IdpFormat SEGV = {sizeof(IdpFormat), "csegv", (void *)M_SEGV, open_reader, NULL, 0};
+static const IdpFormat *const LIST[] = {&COUNT, &ERROR, &BAD, &NOREL, &SEGV};
 
 static const IdpPlugin PLUGIN = {sizeof(IdpPlugin), IDP_ABI_MAJOR, IDP_ABI_MINOR, DESCRIPTION,
-                                 4, LIST, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL};
+                                 5, LIST, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL};
 
 AU_EXPORT int64_t idp_test_rows_written(void) { return rows_written; }
 

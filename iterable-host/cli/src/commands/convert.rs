@@ -54,12 +54,17 @@ pub fn run(s: &Session<'_>, a: &ConvertArgs) -> CliResult {
             writer.write(&rec)?;
             progress.record();
         }
-        let n = writer.finish()?;
-        tracing::info!(records = n, input = %a.input, output = %a.output, "converted");
         Ok(())
     })();
     progress.finish();
-    s.finish(run, result)
+    // Hooks hear how the run ended before the output is committed: a hook
+    // that fails as it closes (or dies, isolated) fails the command, and
+    // then no output appears either. (A commit that fails afterwards, a
+    // full disk at the last flush, is the command's error all the same.)
+    s.finish(run, result)?;
+    let n = writer.finish()?;
+    tracing::info!(records = n, input = %a.input, output = %a.output, "converted");
+    Ok(())
 }
 
 /// Between two files of the same typed format (Parquet to Parquet, say),

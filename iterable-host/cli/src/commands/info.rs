@@ -39,6 +39,7 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
         "api_version",
         "abi",
         "status",
+        "isolation_detail",
         "reason",
         "description",
         "author",
@@ -53,7 +54,14 @@ pub fn run(host: &Host, name: &str, as_json: bool) -> CliResult {
         match &j[key] {
             Json::Null => {}
             Json::String(s) if s.is_empty() => {}
-            Json::String(s) => writeln!(out, "{key:<13} {s}")?,
+            Json::String(s) => {
+                let key = if key == "isolation_detail" {
+                    "isolation"
+                } else {
+                    key
+                };
+                writeln!(out, "{key:<13} {s}")?
+            }
             other => writeln!(out, "{key:<13} {other}")?,
         }
     }

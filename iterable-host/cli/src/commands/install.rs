@@ -135,6 +135,7 @@ fn adbc_manifest(lib: &Path, a: &InstallArgs) -> Result<Manifest, Error> {
             library: file,
             description: format!("{driver_name}, an ADBC driver used as it is"),
             abi: Abi::Adbc,
+            isolation: None,
             ..PluginSection::default()
         },
         drivers: vec![driver],

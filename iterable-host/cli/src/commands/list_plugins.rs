@@ -26,7 +26,7 @@ pub fn run(host: &Host, as_json: bool) -> CliResult {
         out.flush()?;
         return Ok(());
     }
-    let rows: Vec<[String; 5]> = host
+    let rows: Vec<[String; 6]> = host
         .plugins()
         .iter()
         .map(|p| {
@@ -36,30 +36,33 @@ pub fn run(host: &Host, as_json: bool) -> CliResult {
                     .map(|m| m.plugin.version.clone())
                     .unwrap_or_else(|| "-".into()),
                 p.status().to_string(),
+                p.isolation().to_string(),
                 provides_text(&p.provides()),
                 p.path().display().to_string(),
             ]
         })
         .collect();
-    let header = ["NAME", "VERSION", "STATUS", "PROVIDES", "PATH"];
+    let header = ["NAME", "VERSION", "STATUS", "ISOLATION", "PROVIDES", "PATH"];
     let mut w = header.map(str::len);
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: [&str; 6]| {
         format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:<w4$}  {}",
             cells[0],
             cells[1],
             cells[2],
             cells[3],
             cells[4],
+            cells[5],
             w0 = w[0],
             w1 = w[1],
             w2 = w[2],
-            w3 = w[3]
+            w3 = w[3],
+            w4 = w[4]
         )
     };
     writeln!(out, "{}", line(header).trim_end())?;
@@ -67,7 +70,7 @@ pub fn run(host: &Host, as_json: bool) -> CliResult {
         writeln!(
             out,
             "{}",
-            line([&r[0], &r[1], &r[2], &r[3], &r[4]]).trim_end()
+            line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]).trim_end()
         )?;
         if let Some(reason) = p.reason() {
             writeln!(out, "    {}: {reason}", p.status())?;

@@ -53,6 +53,19 @@ pub fn run(cli: Cli) -> CliResult {
     for d in &cli.plugin_dirs {
         builder = builder.plugin_dir(d);
     }
+    if cli.isolate_plugins {
+        builder = builder.isolate_plugins(true);
+    }
+    if let Some(t) = cli.plugin_timeout {
+        if !t.is_finite() || t < 0.0 {
+            return Err(Error::new(
+                iterable_core::ErrorKind::InvalidInput,
+                "--plugin-timeout takes a number of seconds, 0 or more",
+            )
+            .into());
+        }
+        builder = builder.plugin_timeout(iterable_host::isolate::seconds(t));
+    }
     let host = builder.build()?;
     let registry = host.registry();
     let mut hooks = host.configured_hooks().to_vec();

@@ -23,6 +23,8 @@ pub fn plugin_json(p: &Plugin) -> Json {
         "version": meta.map(|m| m.version.as_str()),
         "api_version": meta.map(|m| m.api_version.as_str()),
         "abi": meta.map(|m| m.abi.as_str()),
+        "isolation": p.isolation().as_str(),
+        "isolation_detail": isolation_text(p),
         "path": p.path(),
         "library": p.library_path(),
         "source": p.origin().to_string(),
@@ -42,6 +44,38 @@ pub fn plugin_json(p: &Plugin) -> Json {
         "hooks_supported": m.map(|m| m.supports_hooks()),
         "warnings": p.warnings(),
     })
+}
+
+/// Where a plugin runs, in words: `none`, or `process (sandboxed, no
+/// network, timeout 120 s)`.
+pub fn isolation_text(p: &Plugin) -> String {
+    use iterable_host::isolate::Isolation;
+    if p.isolation() == Isolation::None {
+        return "none (in this process)".into();
+    }
+    let l = p.limits();
+    let mut parts = vec![
+        if l.sandbox {
+            "sandboxed"
+        } else {
+            "not sandboxed"
+        }
+        .to_owned(),
+        if l.network {
+            "network granted"
+        } else {
+            "no network"
+        }
+        .to_owned(),
+    ];
+    parts.push(match l.timeout {
+        Some(t) => format!("timeout {} s", t.as_secs_f64()),
+        None => "no timeout".into(),
+    });
+    if let Some(m) = l.memory_limit {
+        parts.push(format!("memory limit {} MiB", m >> 20));
+    }
+    format!("process ({})", parts.join(", "))
 }
 
 /// What a plugin provides, on one line.

@@ -1,0 +1,304 @@
+//! What the host and a runner say to each other: frames over a pair of
+//! pipes. A frame is its length (u32, little-endian, tag included), a tag
+//! byte and a payload. Calls and answers are JSON; records travel as Arrow
+//! IPC batches (one self-contained IPC stream per batch, so that a batch's
+//! field names can differ from the last one's); bytes travel as they are.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use arrow_array::RecordBatch;
+use serde::{Deserialize, Serialize};
+
+use iterable_core::{Error, ErrorKind, Options, Origin, Position, Value};
+
+use crate::error::{PluginErrorExt, PluginErrorKind};
+
+/// Host → runner: a [`Call`] (JSON).
+pub const CALL: u8 = 1;
+/// Either way: bytes of a stream (a reader's input, a writer's output).
+pub const BYTES: u8 = 2;
+/// Either way: the end of a stream of bytes or batches (host → runner:
+/// finish the writer).
+pub const END: u8 = 3;
+/// Either way: one Arrow IPC batch (host → runner, for an engine's input,
+/// after a u32 naming the input).
+pub const BATCH: u8 = 4;
+/// Runner → host: a call's answer (JSON).
+pub const OK: u8 = 5;
+/// Either way: an error ([`WireError`], JSON). Host → runner: the host's
+/// input failed.
+pub const ERR: u8 = 6;
+/// Runner → host: an engine wants the next batch of input number (u32).
+pub const NEED: u8 = 7;
+/// Runner → host, once, first: the library's description ([`Ready`]).
+pub const READY: u8 = 8;
+
+/// The largest frame either side accepts.
+const MAX_FRAME: usize = 1 << 30;
+
+/// What the host asks of a runner.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "kebab-case")]
+pub enum Call {
+    /// Read records from the bytes that follow (BYTES…, END).
+    Read { format: usize, options: Opts },
+    /// Read a plain file by its path; answers `true`, or `false` when the
+    /// format streams instead.
+    ReadPath {
+        format: usize,
+        path: PathBuf,
+        options: Opts,
+    },
+    /// A file's schema by its path.
+    Schema {
+        format: usize,
+        path: PathBuf,
+        options: Opts,
+    },
+    /// Write the batches that follow (BATCH…, END finishes).
+    Write { format: usize, options: Opts },
+    /// Decode the bytes that follow.
+    Decode { codec: usize },
+    /// Encode the bytes that follow (BYTES…, END finishes).
+    Encode { codec: usize, level: Option<i32> },
+    /// Connect; the connection is kept for the calls that follow.
+    Connect {
+        driver: usize,
+        uri: String,
+        options: Opts,
+    },
+    /// The connection's tables.
+    Tables,
+    /// Read a table or a query from the connection.
+    Query {
+        table: Option<String>,
+        query: Option<String>,
+        options: Opts,
+    },
+    /// Write the batches that follow into a table (END commits).
+    Insert { table: String, options: Opts },
+    /// Check the values of the one-column batch that follows.
+    Check { rule: usize },
+    /// Run a query over inputs that the runner asks for (NEED).
+    Execute {
+        engine: usize,
+        query: String,
+        inputs: Vec<String>,
+        options: Opts,
+    },
+    /// Start observing a run; the observer is kept for the events that follow.
+    Observe {
+        hook: usize,
+        command: String,
+        source: String,
+        target: Option<String>,
+        format: String,
+        options: Opts,
+    },
+    /// A batch for the observer (one BATCH follows).
+    Seen,
+    /// The run failed.
+    Failed { message: String },
+    /// The run is over.
+    Close {
+        records: u64,
+        bytes_read: u64,
+        ok: bool,
+    },
+}
+
+/// Options as pairs, in order.
+pub type Opts = Vec<(String, String)>;
+
+/// Options on the wire.
+pub fn opts(o: &Options) -> Opts {
+    o.iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Options from the wire.
+pub fn options(o: &Opts) -> Options {
+    let mut out = Options::new();
+    for (k, v) in o {
+        out.set(k.clone(), v.clone());
+    }
+    out
+}
+
+/// What a runner says first: who it is and what it provides.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Ready {
+    /// The library's description.
+    pub manifest: Box<crate::manifest::Manifest>,
+    /// Whether the sandbox is on, and what it could not do.
+    pub sandbox: crate::isolate::SandboxReport,
+}
+
+/// An error as it crosses the pipe: everything the core's error carries
+/// but its source.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WireError {
+    kind: String,
+    failure: Option<String>,
+    origin: Option<(String, String)>,
+    message: String,
+    path: Option<PathBuf>,
+    line: Option<u64>,
+    record: Option<u64>,
+    byte: Option<u64>,
+}
+
+const KINDS: [ErrorKind; 21] = [
+    ErrorKind::Io,
+    ErrorKind::Parse,
+    ErrorKind::Encoding,
+    ErrorKind::Compression,
+    ErrorKind::UnknownFormat,
+    ErrorKind::UnknownCodec,
+    ErrorKind::UnknownDriver,
+    ErrorKind::UnknownRule,
+    ErrorKind::UnknownEngine,
+    ErrorKind::UnknownHook,
+    ErrorKind::Hook,
+    ErrorKind::UnknownOption,
+    ErrorKind::InvalidOption,
+    ErrorKind::Unsupported,
+    ErrorKind::Schema,
+    ErrorKind::Conflict,
+    ErrorKind::Driver,
+    ErrorKind::Engine,
+    ErrorKind::InvalidInput,
+    ErrorKind::Provider,
+    ErrorKind::Other,
+];
+
+impl WireError {
+    /// The error, for the wire.
+    pub fn of(e: &Error) -> WireError {
+        let p = e.position();
+        WireError {
+            kind: format!("{:?}", e.kind()),
+            failure: e.failure().map(str::to_owned),
+            origin: e.origin().map(|o| (o.kind.to_owned(), o.name.clone())),
+            message: e.message().to_owned(),
+            path: e.path().map(|p| p.to_path_buf()),
+            line: p.line,
+            record: p.record,
+            byte: p.byte,
+        }
+    }
+
+    /// The error again, on this side.
+    pub fn into_error(self) -> Error {
+        let kind = KINDS
+            .into_iter()
+            .find(|k| format!("{k:?}") == self.kind)
+            .unwrap_or(ErrorKind::Other);
+        let mut e = match (
+            kind,
+            self.failure.as_deref().and_then(PluginErrorKind::parse),
+            &self.origin,
+        ) {
+            (ErrorKind::Provider, Some(pk), Some((_, name))) => {
+                Error::plugin(pk, name.clone(), self.message)
+            }
+            _ => Error::new(kind, self.message),
+        };
+        if let Some((k, name)) = self.origin
+            && k == "plugin"
+        {
+            e = e.with_origin(Origin {
+                kind: "plugin",
+                name,
+            });
+        }
+        if let Some(p) = self.path {
+            e = e.with_path(p);
+        }
+        e.with_position(Position {
+            line: self.line,
+            record: self.record,
+            byte: self.byte,
+        })
+    }
+}
+
+/// Writes one frame whose payload is the concatenation of `parts`.
+pub fn write_frame(w: &mut impl Write, tag: u8, parts: &[&[u8]]) -> io::Result<()> {
+    let len: usize = 1 + parts.iter().map(|p| p.len()).sum::<usize>();
+    let len = u32::try_from(len)
+        .ok()
+        .filter(|l| (*l as usize) <= MAX_FRAME)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
+    w.write_all(&len.to_le_bytes())?;
+    w.write_all(&[tag])?;
+    for p in parts {
+        w.write_all(p)?;
+    }
+    Ok(())
+}
+
+/// Writes a frame with a JSON payload.
+pub fn write_json(w: &mut impl Write, tag: u8, value: &impl Serialize) -> io::Result<()> {
+    let text = serde_json::to_vec(value).map_err(io::Error::other)?;
+    write_frame(w, tag, &[&text])
+}
+
+/// Reads one frame into `buf` (its payload) and returns its tag; an
+/// `UnexpectedEof` at a frame's start is the other side closing the pipe.
+pub fn read_frame(r: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<u8> {
+    let mut head = [0u8; 5];
+    r.read_exact(&mut head)?;
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    if len == 0 || len > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a frame of {len} bytes"),
+        ));
+    }
+    buf.clear();
+    buf.resize(len - 1, 0);
+    r.read_exact(buf)?;
+    Ok(head[4])
+}
+
+/// Parses a JSON payload.
+pub fn json<T: for<'de> Deserialize<'de>>(buf: &[u8]) -> io::Result<T> {
+    serde_json::from_slice(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Rows over `names` as one self-contained Arrow IPC stream. Columns keep
+/// their values exactly (see [`crate::arrow::exact_batch`]).
+pub fn encode_rows(names: &[String], rows: &[Vec<Value>]) -> Result<Vec<u8>, Error> {
+    let batch = crate::arrow::exact_batch(names, rows)
+        .map_err(|e| Error::new(ErrorKind::Other, format!("cannot encode a batch: {e}")))?;
+    encode_batch(&batch)
+}
+
+/// A batch as one self-contained Arrow IPC stream.
+pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(batch.get_array_memory_size() + 512);
+    let fail = |e: arrow_schema::ArrowError| {
+        Error::new(ErrorKind::Other, format!("cannot encode a batch: {e}"))
+    };
+    let mut w =
+        arrow_ipc::writer::StreamWriter::try_new(&mut out, &batch.schema()).map_err(fail)?;
+    w.write(batch).map_err(fail)?;
+    w.finish().map_err(fail)?;
+    drop(w);
+    Ok(out)
+}
+
+/// The batch of one IPC stream, validated in full (a runner is not
+/// trusted more than a plugin).
+pub fn decode_batch(bytes: &[u8]) -> Result<RecordBatch, String> {
+    let mut r = arrow_ipc::reader::StreamReader::try_new(io::Cursor::new(bytes), None)
+        .map_err(|e| e.to_string())?;
+    match r.next() {
+        Some(Ok(b)) => Ok(b),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("an empty batch frame".into()),
+    }
+}
