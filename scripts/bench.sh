@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh [--runs N] [--rows N] [--samples N] [--no-doc]
 #   scripts/bench.sh --typed [--runs N]    (Parquet against DuckDB)
+#   scripts/bench.sh --isolation [--runs N] (plugins in process against out of process)
 #
 # It installs what it needs (Miller, zstd, GNU time with apt-get when
 # missing; a Python venv with iterabledata and zstandard under
@@ -70,6 +71,14 @@ if [ "${1:-}" = "--typed" ]; then
   cargo build --release -p iterable-plugin-parquet --lib >&2
   bash scripts/pytools.sh >/dev/null
   exec "$VENV/bin/python" tests/bench/typed.py "$@"
+fi
+
+# `--isolation`: plugins in the host's process against the same plugins in
+# sandboxed runners (tests/bench/isolation.py).
+if [ "${1:-}" = "--isolation" ]; then
+  shift
+  cargo build --release -p iterable-plugin-lz4 --lib >&2
+  exec "$VENV/bin/python" tests/bench/isolation.py "$@"
 fi
 
 # `--adbc`: CSV into PostgreSQL through the ADBC driver, against psql \copy

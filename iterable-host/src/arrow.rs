@@ -628,6 +628,149 @@ fn exact_array(values: &[&Value]) -> Result<ArrayRef, ArrowError> {
     }
 }
 
+/// Records appended straight into Arrow builders, one per column, for rows
+/// that share their field names: the same batch as [`exact_batch`] without
+/// moving each row's values out of its record (the record's buffers are
+/// reused by the reader). A column keeps a typed builder while its values
+/// agree (text, ints, floats, bools); the first value of another kind turns
+/// it into plain values, encoded exactly at the end.
+pub(crate) struct RecordsToArrow {
+    names: Option<iterable_core::FieldNames>,
+    columns: Vec<Column>,
+    rows: usize,
+}
+
+enum Column {
+    /// Only nulls so far: how many.
+    Nulls(usize),
+    Text(arrow_array::builder::StringBuilder),
+    Int(arrow_array::builder::Int64Builder),
+    Float(arrow_array::builder::Float64Builder),
+    Bool(arrow_array::builder::BooleanBuilder),
+    /// Values of several kinds, or of a kind with no builder here.
+    Values(Vec<Value>),
+}
+
+impl Column {
+    fn push(&mut self, v: &Value) {
+        use arrow_array::builder::*;
+        match (&mut *self, v) {
+            (Column::Nulls(n), Value::Null) => *n += 1,
+            (Column::Nulls(n), _) => {
+                let n = *n;
+                *self = match v {
+                    Value::String(_) => Column::Text(StringBuilder::new()),
+                    Value::Int(_) => Column::Int(Int64Builder::new()),
+                    Value::Float(_) => Column::Float(Float64Builder::new()),
+                    Value::Bool(_) => Column::Bool(BooleanBuilder::new()),
+                    _ => Column::Values(Vec::new()),
+                };
+                for _ in 0..n {
+                    self.push(&Value::Null);
+                }
+                self.push(v);
+            }
+            (Column::Text(b), Value::String(s)) => b.append_value(s),
+            (Column::Text(b), Value::Null) => b.append_null(),
+            (Column::Int(b), Value::Int(i)) => b.append_value(*i),
+            (Column::Int(b), Value::Null) => b.append_null(),
+            (Column::Float(b), Value::Float(f)) => b.append_value(*f),
+            (Column::Float(b), Value::Null) => b.append_null(),
+            (Column::Bool(b), Value::Bool(x)) => b.append_value(*x),
+            (Column::Bool(b), Value::Null) => b.append_null(),
+            (Column::Values(vals), _) => vals.push(v.clone()),
+            // A value of another kind: the column so far as values, then it.
+            (_, _) => {
+                let so_far = self.finish();
+                let mut vals: Vec<Value> = (0..so_far.len())
+                    .map(|i| value(so_far.as_ref(), i))
+                    .collect();
+                vals.push(v.clone());
+                *self = Column::Values(vals);
+            }
+        }
+    }
+
+    /// The column as an array; the column is left empty.
+    fn finish(&mut self) -> ArrayRef {
+        match std::mem::replace(self, Column::Nulls(0)) {
+            Column::Nulls(n) => Arc::new(NullArray::new(n)),
+            Column::Text(mut b) => Arc::new(b.finish()),
+            Column::Int(mut b) => Arc::new(b.finish()),
+            Column::Float(mut b) => Arc::new(b.finish()),
+            Column::Bool(mut b) => Arc::new(b.finish()),
+            Column::Values(vals) => {
+                let refs: Vec<&Value> = vals.iter().collect();
+                // Only a bug could fail here (values of known kinds); say so
+                // as text rather than lose the rows.
+                exact_array(&refs).unwrap_or_else(|e| {
+                    Arc::new(StringArray::from_iter(
+                        refs.iter().map(|_| Some(format!("unencodable: {e}"))),
+                    ))
+                })
+            }
+        }
+    }
+}
+
+impl RecordsToArrow {
+    pub fn new() -> RecordsToArrow {
+        RecordsToArrow {
+            names: None,
+            columns: Vec::new(),
+            rows: 0,
+        }
+    }
+
+    /// Whether rows over `names` can join the rows gathered so far (the
+    /// same names, or none gathered).
+    pub fn fits(&self, names: &iterable_core::FieldNames) -> bool {
+        match &self.names {
+            None => true,
+            Some(n) => Arc::ptr_eq(n, names) || **n == **names,
+        }
+    }
+
+    /// Appends a row over `names` (which [`RecordsToArrow::fits`]).
+    pub fn push(&mut self, names: &iterable_core::FieldNames, values: &[Value]) {
+        if self.names.is_none() {
+            self.names = Some(Arc::clone(names));
+            self.columns = (0..names.len()).map(|_| Column::Nulls(0)).collect();
+        }
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            c.push(values.get(i).unwrap_or(&Value::Null));
+        }
+        self.rows += 1;
+    }
+
+    /// Rows gathered.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// The rows gathered as one batch, if any; starts again empty.
+    pub fn take(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
+        let Some(names) = self.names.take() else {
+            return Ok(None);
+        };
+        let rows = std::mem::take(&mut self.rows);
+        let mut fields = Vec::with_capacity(names.len());
+        let mut arrays = Vec::with_capacity(names.len());
+        for (name, c) in names.iter().zip(self.columns.iter_mut()) {
+            let a = c.finish();
+            fields.push(Field::new(name, a.data_type().clone(), true));
+            arrays.push(a);
+        }
+        self.columns.clear();
+        RecordBatch::try_new_with_options(
+            Arc::new(Schema::new(fields)),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+        .map(Some)
+    }
+}
+
 /// Values of several kinds as a dense union: a child per kind, in the order
 /// the kinds first appear.
 fn union_of(values: &[&Value]) -> Result<ArrayRef, ArrowError> {

@@ -387,6 +387,11 @@ impl BatchReader {
         Ok(())
     }
 
+    /// The batch as it was filled.
+    pub fn batch(&self) -> &RBatch {
+        &self.batch
+    }
+
     /// Fills `record` with the next row; `false` when the batch is used up.
     pub fn next_into(&mut self, record: &mut Record) -> bool {
         if self.next >= self.rows {

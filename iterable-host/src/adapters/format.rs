@@ -29,18 +29,10 @@ impl Format for LazyFormat {
     }
 
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
-        let (lib, i) = self.provider()?;
-        let rust = match which(&lib, i, |c| &c.formats) {
-            Which::Native(f) => return f.reader(input, options),
-            Which::Rust(r) => r,
-        };
-        let name = self.plugin.name();
-        let source = ByteSourceBox::from_reader(input);
-        let opts = convert::options_to_plugin(options);
-        let records = convert::call(name, "opening a reader", || {
-            rust.formats[i].open_reader(source, opts)
-        })?;
-        Ok(Box::new(PluginReader::new(name, records, Some(lib))))
+        match self.open(input, options)? {
+            Opened::Batches(r) => Ok(r),
+            Opened::Records(r) => Ok(r),
+        }
     }
 
     fn path_reader(&self, path: &std::path::Path, options: &Options) -> Option<Result<BoxReader>> {
@@ -107,7 +99,37 @@ impl Format for LazyFormat {
     }
 }
 
+/// A reader as the format opened it: a Rust plugin's, whose batches can
+/// be taken as they are, or any other.
+pub(crate) enum Opened {
+    /// A Rust plugin's reader ([`PluginReader::next_batch`] gives its
+    /// batches whole).
+    Batches(Box<PluginReader>),
+    /// Records from anything else.
+    Records(BoxReader),
+}
+
 impl LazyFormat {
+    /// Opens a reader (see [`Opened`]).
+    pub(crate) fn open(&self, input: BoxRead, options: &Options) -> Result<Opened> {
+        let (lib, i) = self.provider()?;
+        let rust = match which(&lib, i, |c| &c.formats) {
+            Which::Native(f) => return f.reader(input, options).map(Opened::Records),
+            Which::Rust(r) => r,
+        };
+        let name = self.plugin.name();
+        let source = ByteSourceBox::from_reader(input);
+        let opts = convert::options_to_plugin(options);
+        let records = convert::call(name, "opening a reader", || {
+            rust.formats[i].open_reader(source, opts)
+        })?;
+        Ok(Opened::Batches(Box::new(PluginReader::new(
+            name,
+            records,
+            Some(lib),
+        ))))
+    }
+
     /// For a format that reads paths and whose library's providers stand
     /// behind the core's traits themselves (an isolated plugin's, a C
     /// plugin's): the library and the index, to ask the provider itself.

@@ -151,5 +151,7 @@ pub use codec::LazyCodec;
 pub use driver::LazyDriver;
 pub use engine::LazyEngine;
 pub use format::LazyFormat;
+pub(crate) use format::Opened;
 pub use hook::LazyHook;
+pub(crate) use records::PluginReader;
 pub use rule::LazyRule;

@@ -28,7 +28,7 @@ use crate::error::{PluginErrorExt, PluginErrorKind};
 /// plugin fills the next batch on a thread of its own while the host
 /// converts the batch before (two batches, swapped between the threads):
 /// the boundary's cost then overlaps the parsing.
-pub(super) struct PluginReader {
+pub(crate) struct PluginReader {
     plugin: String,
     fetch: Fetch,
     batch: BatchReader,
@@ -139,6 +139,33 @@ impl PluginReader {
             &self.plugin,
             "the thread reading its records stopped",
         )
+    }
+}
+
+impl PluginReader {
+    /// The next batch as the plugin filled it, not yet checked (for a
+    /// runner, which hands it on whole; the host checks it there); `None`
+    /// at the end.
+    pub(crate) fn next_batch(&mut self) -> Result<Option<&mut BatchReader>> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.fetch() {
+            Ok(true) => Ok(Some(&mut self.batch)),
+            Ok(false) => {
+                self.done = true;
+                Ok(None)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// The plugin's name.
+    pub(crate) fn plugin(&self) -> &str {
+        &self.plugin
     }
 }
 

@@ -486,6 +486,8 @@ struct IsoReader {
     inputs: Vec<EngineInput>,
     batch: Option<(RecordBatch, FieldNames)>,
     row: usize,
+    /// A Rust plugin's batch as it filled it (FLAT), checked and converted.
+    flat: crate::convert::BatchReader,
     buf: Vec<u8>,
     done: bool,
     /// Keep the runner afterwards (not a connection's).
@@ -501,6 +503,7 @@ impl IsoReader {
             inputs: Vec::new(),
             batch: None,
             row: 0,
+            flat: Default::default(),
             buf: Vec::new(),
             done: false,
             own,
@@ -527,6 +530,7 @@ impl IsoReader {
                 wire::BATCH => match wire::decode_batch(&self.buf) {
                     Ok(b) => {
                         let names = crate::arrow::names(&b.schema());
+                        self.flat.batch_mut();
                         self.batch = Some((b, names));
                         self.row = 0;
                         return Ok(true);
@@ -536,6 +540,15 @@ impl IsoReader {
                         return Err(r.confused(self.name, &format!("a bad batch: {e}")));
                     }
                 },
+                wire::FLAT => {
+                    if let Err(e) = wire::read_flat(&self.buf, self.flat.batch_mut()) {
+                        return Err(lease.r().confused(self.name, &format!("a bad batch: {e}")));
+                    }
+                    let plugin = lease.r().proc.plugin.clone();
+                    self.batch = None;
+                    self.flat.start(&plugin)?;
+                    return Ok(true);
+                }
                 wire::END => {
                     if let Some(p) = self.pump.as_mut() {
                         p.finish(lease.r());
@@ -621,6 +634,9 @@ fn serve_input(r: &mut Runner, input: &mut EngineInput, name: &str) -> Result<()
 impl RecordReader for IsoReader {
     fn read_record(&mut self, record: &mut Record) -> Result<bool> {
         loop {
+            if self.flat.next_into(record) {
+                return Ok(true);
+            }
             if let Some((batch, names)) = &self.batch
                 && self.row < batch.num_rows()
             {

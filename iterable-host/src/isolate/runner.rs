@@ -363,7 +363,12 @@ impl Runner {
     ) -> Result<(Runner, Ready), Error> {
         let fail = |m: String| Error::plugin(PluginErrorKind::LoadFailed, &spec.name, m);
         let spec_json = serde_json::to_string(spec).map_err(|e| fail(e.to_string()))?;
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        if let Some(s) = &spec.scratch {
+            // Where the plugin's temporary files go: the one place it may write.
+            command.env("TMPDIR", s);
+        }
+        let mut child = command
             .args(args)
             .arg(SERVE_ARG)
             .arg(&spec_json)

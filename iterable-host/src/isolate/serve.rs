@@ -317,9 +317,16 @@ impl Server {
         match call {
             Call::Read { format, options } => {
                 let f = pick(&self.p.formats, format, "format")?;
-                let mut r = f.reader(Box::new(input()), &wire::options(&options))?;
-                send_json(&self.output, wire::OK, &())?;
-                self.stream(&mut *r, None)
+                match f.open(Box::new(input()), &wire::options(&options))? {
+                    crate::adapters::Opened::Batches(mut r) => {
+                        send_json(&self.output, wire::OK, &())?;
+                        self.stream_flat(&mut r)
+                    }
+                    crate::adapters::Opened::Records(mut r) => {
+                        send_json(&self.output, wire::OK, &())?;
+                        self.stream(&mut *r)
+                    }
+                }
             }
             Call::ReadPath {
                 format,
@@ -332,7 +339,7 @@ impl Server {
                     Some(r) => {
                         let mut r = r?;
                         send_json(&self.output, wire::OK, &true)?;
-                        self.stream(&mut *r, None)
+                        self.stream(&mut *r)
                     }
                 }
             }
@@ -420,7 +427,7 @@ impl Server {
                 };
                 let mut r = self.conn()?.read(&source, &wire::options(&options))?;
                 send_json(&self.output, wire::OK, &())?;
-                self.stream(&mut *r, None)
+                self.stream(&mut *r)
             }
             Call::Insert { table, options } => {
                 let w = self.conn()?.write(&table, &wire::options(&options))?;
@@ -463,7 +470,7 @@ impl Server {
                     .collect();
                 let mut r = e.execute(&query, readers, &wire::options(&options))?;
                 send_json(&self.output, wire::OK, &())?;
-                self.stream(&mut *r, None)
+                self.stream(&mut *r)
             }
             Call::Observe {
                 hook,
@@ -524,37 +531,65 @@ impl Server {
     }
 
     /// Sends what a reader reads, as batches, then END.
-    fn stream(
-        &self,
-        reader: &mut dyn RecordReader,
-        _hint: Option<usize>,
-    ) -> std::result::Result<(), Failure> {
+    fn stream(&self, reader: &mut dyn RecordReader) -> std::result::Result<(), Failure> {
         let mut record = Record::new();
-        let mut names: Option<FieldNames> = None;
-        let mut rows: Vec<Vec<Value>> = Vec::new();
-        let flush = |names: &Option<FieldNames>, rows: &mut Vec<Vec<Value>>| {
-            if let (Some(n), false) = (names, rows.is_empty()) {
-                let bytes = wire::encode_rows(n, rows).map_err(Failure::Plugin)?;
-                rows.clear();
-                send(&self.output, wire::BATCH, &[&bytes]).map_err(Failure::Pipe)?;
-            }
-            Ok::<(), Failure>(())
-        };
+        let mut rows = crate::arrow::RecordsToArrow::new();
         while reader.read_record(&mut record)? {
-            let same = names
-                .as_ref()
-                .is_some_and(|n| Arc::ptr_eq(n, record.field_names()) || n == record.field_names());
-            if !same {
-                flush(&names, &mut rows)?;
-                names = Some(Arc::clone(record.field_names()));
+            if !rows.fits(record.field_names()) {
+                self.send_rows(&mut rows)?;
             }
-            rows.push(record.take_values());
+            rows.push(record.field_names(), record.values());
             if rows.len() >= BATCH_ROWS {
-                flush(&names, &mut rows)?;
+                self.send_rows(&mut rows)?;
             }
         }
-        flush(&names, &mut rows)?;
+        self.send_rows(&mut rows)?;
         Ok(send(&self.output, wire::END, &[])?)
+    }
+
+    /// Sends a Rust plugin's batches as it fills them (FLAT frames), then
+    /// END: no conversion here, the host checks and converts them as it
+    /// does in its own process. A batch with nested values (lists, maps)
+    /// goes as Arrow instead.
+    fn stream_flat(
+        &self,
+        reader: &mut crate::adapters::PluginReader,
+    ) -> std::result::Result<(), Failure> {
+        let plugin = reader.plugin().to_owned();
+        let mut record = Record::new();
+        let mut rows = crate::arrow::RecordsToArrow::new();
+        while let Some(batch) = reader.next_batch()? {
+            if batch.batch().nested.is_empty() {
+                let mut o = lock(&self.output);
+                wire::write_flat(&mut *o, batch.batch())?;
+                o.flush()?;
+                continue;
+            }
+            batch.start(&plugin)?;
+            while batch.next_into(&mut record) {
+                if !rows.fits(record.field_names()) {
+                    self.send_rows(&mut rows)?;
+                }
+                rows.push(record.field_names(), record.values());
+            }
+            self.send_rows(&mut rows)?;
+        }
+        Ok(send(&self.output, wire::END, &[])?)
+    }
+
+    /// Sends the rows gathered as one batch.
+    fn send_rows(
+        &self,
+        rows: &mut crate::arrow::RecordsToArrow,
+    ) -> std::result::Result<(), Failure> {
+        let batch = rows
+            .take()
+            .map_err(|e| Error::new(ErrorKind::Other, format!("cannot encode a batch: {e}")))?;
+        if let Some(b) = batch {
+            let bytes = wire::encode_batch(&b)?;
+            send(&self.output, wire::BATCH, &[&bytes])?;
+        }
+        Ok(())
     }
 
     /// Feeds the batches that follow to a writer; END finishes it.

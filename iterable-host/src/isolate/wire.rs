@@ -302,3 +302,95 @@ pub fn decode_batch(bytes: &[u8]) -> Result<RecordBatch, String> {
         None => Err("an empty batch frame".into()),
     }
 }
+
+/// Runner → host: a Rust plugin's batch as it filled it (the flat layout of
+/// `RBatch`), for a batch with no nested values; the host checks it as it
+/// checks a batch from a plugin in its own process.
+pub const FLAT: u8 = 9;
+
+/// Writes a Rust plugin's batch as one FLAT frame: its field names, row
+/// count, tags, cell ends and data (`nested` must be empty).
+pub fn write_flat(w: &mut impl Write, b: &iterable_plugin_api::RBatch) -> io::Result<()> {
+    let mut head = Vec::with_capacity(64);
+    let n = |v: usize| u32::try_from(v).map_err(|_| io::Error::other("batch too large"));
+    head.extend_from_slice(&n(b.fields.len())?.to_le_bytes());
+    for f in b.fields.iter() {
+        head.extend_from_slice(&n(f.len())?.to_le_bytes());
+        head.extend_from_slice(f.as_bytes());
+    }
+    head.extend_from_slice(&b.rows.to_le_bytes());
+    head.extend_from_slice(&n(b.tags.len())?.to_le_bytes());
+    let ends = u32s_as_bytes(&b.ends);
+    let counts = [
+        n(b.ends.len())?.to_le_bytes(),
+        n(b.data.len())?.to_le_bytes(),
+    ];
+    write_frame(
+        w,
+        FLAT,
+        &[&head, &b.tags, &counts[0], &ends, &counts[1], &b.data],
+    )
+}
+
+/// `u32`s as their little-endian bytes.
+fn u32s_as_bytes(v: &[u32]) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: a u32 slice is readable as 4× as many bytes, with no
+        // padding; on a little-endian machine they are the LE encoding.
+        std::borrow::Cow::Borrowed(unsafe {
+            std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v))
+        })
+    }
+    #[cfg(not(target_endian = "little"))]
+    {
+        std::borrow::Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect())
+    }
+}
+
+/// Reads a FLAT frame's payload into `b` (its buffers reused). Only the
+/// layout is checked here; the batch's own checks come after.
+pub fn read_flat(p: &[u8], b: &mut iterable_plugin_api::RBatch) -> Result<(), String> {
+    use iterable_plugin_api::abi_stable::std_types::RString;
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Result<&[u8], String> {
+        let s = p
+            .get(at..at.checked_add(n).ok_or("length overflow")?)
+            .ok_or("a flat batch cut short")?;
+        at += n;
+        Ok(s)
+    };
+    fn u32_at(s: &[u8]) -> usize {
+        u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize
+    }
+    b.clear();
+    let nfields = u32_at(take(4)?);
+    for _ in 0..nfields {
+        let len = u32_at(take(4)?);
+        let name = std::str::from_utf8(take(len)?).map_err(|_| "a field name that is not UTF-8")?;
+        b.fields.push(RString::from(name));
+    }
+    b.rows = u32_at(take(4)?) as u32;
+    // Through std's Vec: RVec's own extend goes element by element.
+    let ntags = u32_at(take(4)?);
+    let mut tags = std::mem::take(&mut b.tags).into_vec();
+    tags.extend_from_slice(take(ntags)?);
+    b.tags = tags.into();
+    let nends = u32_at(take(4)?);
+    let bytes = take(nends.checked_mul(4).ok_or("length overflow")?)?;
+    let mut ends = std::mem::take(&mut b.ends).into_vec();
+    ends.extend(
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+    );
+    b.ends = ends.into();
+    let ndata = u32_at(take(4)?);
+    let mut data = std::mem::take(&mut b.data).into_vec();
+    data.extend_from_slice(take(ndata)?);
+    b.data = data.into();
+    if at != p.len() {
+        return Err("bytes after a flat batch".into());
+    }
+    Ok(())
+}

@@ -7,6 +7,10 @@
 //! first batch. Prints one line of JSON with microseconds:
 //! `{"build_us": .., "first_record_us": .., "format": ".."}`.
 //! Run it once per sample: only the first use in a process is measured.
+//!
+//! `first_use PLUGIN_DIR FILE --isolated SCANNER`: the same with every
+//! plugin out of process: the first use then starts the plugin's runner
+//! (`SCANNER --serve`), which loads the library in its sandbox.
 
 use std::time::Instant;
 
@@ -16,19 +20,29 @@ use iterable_host::Host;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args_os().skip(1);
     let (Some(dir), Some(file)) = (args.next(), args.next()) else {
-        return Err("usage: first_use PLUGIN_DIR FILE".into());
+        return Err("usage: first_use PLUGIN_DIR FILE [--isolated SCANNER]".into());
+    };
+    let isolated = match (args.next(), args.next()) {
+        (Some(flag), Some(scanner)) if flag == "--isolated" => Some(scanner),
+        (None, None) => None,
+        _ => return Err("usage: first_use PLUGIN_DIR FILE [--isolated SCANNER]".into()),
     };
     let t0 = Instant::now();
-    let host = Host::builder()
+    let builder = Host::builder()
         .plugin_dir(dir)
         .default_dirs(false)
         .environment(false)
         .no_config()
-        .cache_file(None)
+        .cache_file(None);
+    let builder = match isolated {
+        Some(scanner) => builder
+            .scanner(iterable_host::Scanner::program(scanner))
+            .isolate_plugins(true),
         // SAFETY: the benchmark's own plugin; what is measured is the
         // in-process first use (the scanner's cost is measured apart).
-        .scanner(unsafe { iterable_host::Scanner::in_process() })
-        .build()?;
+        None => builder.scanner(unsafe { iterable_host::Scanner::in_process() }),
+    };
+    let host = builder.build()?;
     let built = t0.elapsed();
     let t1 = Instant::now();
     let mut reader = host.open(&file, &OpenOptions::new())?;
