@@ -87,3 +87,14 @@ echo "== fixed-width text   (plugin format fwf, written in C; records cross as A
 host convert "$WORK/prices.parquet" "$WORK/prices.fwf"
 cat "$WORK/prices.fwf"
 host cat "$WORK/prices.fwf" --option 'columns=id:4:int,name:6,price:7:float,day:10'
+
+echo
+echo "== the same plugins out of process   (--isolate-plugins: each in a sandboxed runner)"
+host --isolate-plugins convert "$WORK/rows.csv.gz" "$WORK/rows-isolated.ltsv.lz4"
+if cmp -s "$WORK/rows.ltsv.lz4" "$WORK/rows-isolated.ltsv.lz4"; then
+  echo "   the same bytes as in process"
+else
+  echo "   demo: isolated output differs from the in-process one" >&2
+  exit 1
+fi
+host --isolate-plugins list-plugins | head -4

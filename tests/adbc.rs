@@ -303,3 +303,49 @@ fn postgresql_errors_are_one_line_and_writes_are_transactional() {
         .err();
     assert_eq!(psql(&ps, &uri, "SELECT count(*) FROM t_tx"), "3\n");
 }
+
+#[test]
+fn adbc_drivers_run_isolated_with_the_network_only_when_granted() {
+    let Some((s, _)) = site() else { return };
+    let uri = uri(&s);
+    let iso = |args: &[&str]| {
+        let mut all = vec!["--isolate-plugins"];
+        all.extend_from_slice(args);
+        s.run(&all)
+    };
+    // A file database: the runner may write in its directory, nowhere else.
+    iso(&["convert", "people.csv", &uri, "--table", "people"]).ok();
+    assert_eq!(
+        json_lines(&iso(&["cat", &uri, "--table", "people"]).ok()),
+        [
+            json!({"id": "1", "name": "Ann", "city": "Oslo"}),
+            json!({"id": "2", "name": "Bö", "city": ""}),
+            json!({"id": "3", "name": "Cé", "city": "Riga, LV"}),
+        ]
+    );
+    let Some((pg, ps)) = postgres() else { return };
+    psql(&ps, &pg, "DROP TABLE IF EXISTS t_isolated");
+    let e = iso(&["convert", "people.csv", &pg, "--table", "t_isolated"]).err();
+    assert!(
+        e.starts_with("iterable-host: error: plugin 'adbc-postgresql': ")
+            && e.ends_with(
+                "(isolated plugins have no network unless it is granted: [plugins.adbc-postgresql] network = true in config.toml)"
+            ),
+        "{e}"
+    );
+    fs::create_dir_all(s.path().join("home/.iterabledata")).unwrap();
+    fs::write(
+        s.path().join("home/.iterabledata/config.toml"),
+        "[plugins.adbc-postgresql]\nnetwork = true\n",
+    )
+    .unwrap();
+    iso(&["convert", "people.csv", &pg, "--table", "t_isolated"]).ok();
+    assert_eq!(
+        psql(
+            &ps,
+            &pg,
+            "SELECT id, name, city FROM t_isolated ORDER BY id"
+        ),
+        "1|Ann|Oslo\n2|Bö|\n3|Cé|Riga, LV\n"
+    );
+}

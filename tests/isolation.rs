@@ -584,3 +584,58 @@ fn in_a_library_each_failure_is_an_err_and_the_next_operation_works() {
     died(&e, "died during hook: killed by signal 11 (SIGSEGV)");
     next_ops_work(&host);
 }
+
+/// The pids of runners whose command line mentions `needle`.
+fn runners(needle: &str) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c);
+                c.contains("--serve") && c.contains(needle)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_runner_stuck_in_a_loop_ends_with_the_host() {
+    let s = site();
+    let mut host = util::command(
+        s.path(),
+        &[
+            "--plugin-dir",
+            "plugins",
+            "--isolate-plugins",
+            "--plugin-timeout",
+            "0",
+            "validate",
+            "a.csv",
+            "--rule",
+            "a=misbehave.spin",
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let needle = s.path().to_string_lossy().into_owned();
+    let start = std::time::Instant::now();
+    while runners(&needle).is_empty() {
+        assert!(start.elapsed().as_secs() < 30, "no runner started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    host.kill().unwrap();
+    host.wait().unwrap();
+    let start = std::time::Instant::now();
+    while !runners(&needle).is_empty() {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "a runner outlived its host: {:?}",
+            runners(&needle)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

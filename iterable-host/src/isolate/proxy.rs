@@ -212,7 +212,13 @@ impl Runners {
 
     /// A runner for one call: one that waits, or a new one.
     fn lease(self: &Arc<Self>) -> Result<Lease> {
-        let waiting = lock(&self.idle).pop();
+        let waiting = loop {
+            match lock(&self.idle).pop() {
+                Some(r) if r.proc.alive() => break Some(r),
+                Some(_) => continue,
+                None => break None,
+            }
+        };
         let runner = match waiting {
             Some(r) => r,
             None => self.spawn(None)?.0,
@@ -1079,7 +1085,20 @@ impl Driver for IsoDriver {
             uri: uri.to_owned(),
             options: wire::opts(options),
         };
-        lease.ask::<()>(&call, "connect")?;
+        lease.ask::<()>(&call, "connect").map_err(|e| {
+            let limits = &self.home.limits;
+            if limits.sandbox && !limits.network && e.plugin_kind() != Some(PluginErrorKind::Died)
+            {
+                let hint = format!(
+                    "{} (isolated plugins have no network unless it is granted: [plugins.{}] network = true in config.toml)",
+                    e.message(),
+                    self.home.name
+                );
+                Error::plugin(PluginErrorKind::CallFailed, &self.home.name, hint)
+            } else {
+                e
+            }
+        })?;
         // The connection lives in this runner: it is not kept afterwards.
         Ok(Box::new(IsoConnection {
             lease: Arc::new(Mutex::new(lease)),

@@ -161,6 +161,24 @@ impl Proc {
         }
     }
 
+    /// Whether the runner is still running (one waiting for a call may have
+    /// been killed from outside meanwhile).
+    pub fn alive(&self) -> bool {
+        if lock(&self.ended).is_some() {
+            return false;
+        }
+        match wait4(self.pid, true) {
+            None => true,
+            Some(e) => {
+                if let Some(child) = lock(&self.child).take() {
+                    std::mem::forget(child);
+                }
+                *lock(&self.ended) = Some(e);
+                false
+            }
+        }
+    }
+
     /// Kills the runner (it is not answering, or what it was doing was
     /// abandoned).
     pub fn kill(&self) {

@@ -50,11 +50,12 @@ pub fn serve(spec: &str) -> i32 {
     };
     let input: In = Arc::new(Mutex::new(BufReader::with_capacity(256 << 10, input)));
     let output: Out = Arc::new(Mutex::new(BufWriter::with_capacity(256 << 10, output)));
-    die_with_parent();
     if let Some(limit) = spec.memory_limit {
         limit_memory(limit);
     }
     let sandbox = super::sandbox::apply(&spec);
+    // After the sandbox: a thread started before it would escape it.
+    die_with_parent();
     let providers = match Providers::load(&spec) {
         Ok(p) => p,
         Err(e) => {
@@ -130,12 +131,26 @@ fn protocol_pipes() -> io::Result<(File, File)> {
     ))
 }
 
-/// The runner ends when the host does.
+/// The runner ends when the host does, even in the middle of a plugin's
+/// endless loop: a thread checks every half second that its parent is
+/// still the host. (Not `PR_SET_PDEATHSIG`, which fires when the host's
+/// *thread* that started the runner ends, and runners outlive such threads.)
 fn die_with_parent() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_PDEATHSIG with a signal number.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    #[cfg(unix)]
+    {
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() };
+        let _ = std::thread::Builder::new()
+            .name("parent-watch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    // SAFETY: as above.
+                    if unsafe { libc::getppid() } != parent {
+                        std::process::exit(0);
+                    }
+                }
+            });
     }
 }
 

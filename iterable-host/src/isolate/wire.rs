@@ -394,3 +394,63 @@ pub fn read_flat(p: &[u8], b: &mut iterable_plugin_api::RBatch) -> Result<(), St
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iterable_plugin_api::RBatch;
+
+    #[test]
+    fn a_flat_batch_crosses_whole_and_a_cut_one_is_refused() {
+        let mut b = RBatch::new();
+        {
+            let mut w = b.builder();
+            w.key("a").push_str("x");
+            w.key("b").push_int(7);
+            w.end_row();
+            w.key("a").push_str("é");
+            w.key("b").push_null();
+            w.end_row();
+        }
+        let mut frame = Vec::new();
+        write_flat(&mut frame, &b).unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(read_frame(&mut &frame[..], &mut buf).unwrap(), FLAT);
+        let mut back = RBatch::new();
+        read_flat(&buf, &mut back).unwrap();
+        assert_eq!(back.fields, b.fields);
+        assert_eq!(
+            (back.rows, &back.tags, &back.ends, &back.data),
+            (b.rows, &b.tags, &b.ends, &b.data)
+        );
+        for cut in [0, 3, 9, buf.len() - 1] {
+            assert!(read_flat(&buf[..cut], &mut back).is_err(), "cut at {cut}");
+        }
+        let mut longer = buf.clone();
+        longer.push(0);
+        assert!(read_flat(&longer, &mut back).is_err());
+    }
+
+    #[test]
+    fn errors_keep_their_kind_plugin_and_place() {
+        let e = Error::plugin(PluginErrorKind::CallFailed, "ltsv", "bad line")
+            .with_path("a.ltsv")
+            .with_position(Position::line(3));
+        let back = WireError::of(&e).into_error();
+        assert_eq!(back.to_string(), e.to_string());
+        assert_eq!(back.plugin_kind(), Some(PluginErrorKind::CallFailed));
+        assert_eq!(back.kind(), ErrorKind::Provider);
+        let e = Error::parse("unterminated quote", Position::record(2));
+        let back = WireError::of(&e).into_error();
+        assert_eq!((back.kind(), back.to_string()), (e.kind(), e.to_string()));
+    }
+
+    #[test]
+    fn a_frame_too_large_or_empty_is_refused() {
+        let mut buf = Vec::new();
+        let huge = [0xff, 0xff, 0xff, 0x7f, CALL];
+        assert!(read_frame(&mut &huge[..], &mut buf).is_err());
+        let empty = [0, 0, 0, 0, CALL];
+        assert!(read_frame(&mut &empty[..], &mut buf).is_err());
+    }
+}
