@@ -453,25 +453,7 @@ pub fn array_of(values: &[&Value], text: bool) -> Result<ArrayRef, ArrowError> {
             )
             .with_precision_and_scale(p, s)?,
         ),
-        Kind::List => {
-            let empty = Vec::new();
-            let items: Vec<&Vec<Value>> = values
-                .iter()
-                .map(|v| match v {
-                    Value::List(l) => l,
-                    _ => &empty,
-                })
-                .collect();
-            let flat: Vec<&Value> = items.iter().flat_map(|l| l.iter()).collect();
-            let child = array_of(&flat, false)?;
-            let field = Arc::new(Field::new("item", child.data_type().clone(), true));
-            Arc::new(ListArray::try_new(
-                field,
-                OffsetBuffer::from_lengths(items.iter().map(|l| l.len())),
-                child,
-                validity(values),
-            )?)
-        }
+        Kind::List => list_of(values, |items| array_of(items, false))?,
         Kind::Map => {
             // A struct over every key, in the order keys first appear.
             let mut keys: Vec<&str> = Vec::new();
@@ -557,6 +539,31 @@ pub fn exact_batch(names: &[String], rows: &[Vec<Value>]) -> Result<RecordBatch,
     )
 }
 
+/// A column of lists (a null for any other value) as a list array whose
+/// items are made by `items`.
+fn list_of(
+    values: &[&Value],
+    items: impl FnOnce(&[&Value]) -> Result<ArrayRef, ArrowError>,
+) -> Result<ArrayRef, ArrowError> {
+    let empty = Vec::new();
+    let lists: Vec<&Vec<Value>> = values
+        .iter()
+        .map(|v| match v {
+            Value::List(l) => l,
+            _ => &empty,
+        })
+        .collect();
+    let flat: Vec<&Value> = lists.iter().flat_map(|l| l.iter()).collect();
+    let child = items(&flat)?;
+    let field = Arc::new(Field::new("item", child.data_type().clone(), true));
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        OffsetBuffer::from_lengths(lists.iter().map(|l| l.len())),
+        child,
+        validity(values),
+    )?))
+}
+
 /// One column as an array that gives back exactly its values.
 fn exact_array(values: &[&Value]) -> Result<ArrayRef, ArrowError> {
     // Ints and floats stay apart: an int read back as a float is not the
@@ -573,27 +580,9 @@ fn exact_array(values: &[&Value]) -> Result<ArrayRef, ArrowError> {
             }
         };
     }
-    let empty = Vec::new();
     match kind {
         Kind::Mixed => union_of(values),
-        Kind::List => {
-            let items: Vec<&Vec<Value>> = values
-                .iter()
-                .map(|v| match v {
-                    Value::List(l) => l,
-                    _ => &empty,
-                })
-                .collect();
-            let flat: Vec<&Value> = items.iter().flat_map(|l| l.iter()).collect();
-            let child = exact_array(&flat)?;
-            let field = Arc::new(Field::new("item", child.data_type().clone(), true));
-            Ok(Arc::new(ListArray::try_new(
-                field,
-                OffsetBuffer::from_lengths(items.iter().map(|l| l.len())),
-                child,
-                validity(values),
-            )?))
-        }
+        Kind::List => list_of(values, exact_array),
         Kind::Map => {
             let no_map = Vec::new();
             let maps: Vec<&iterable_core::Map> = values

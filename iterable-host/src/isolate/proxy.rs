@@ -79,83 +79,51 @@ pub(crate) fn library(plan: Plan<'_>) -> Result<Library> {
     let (first, manifest) = home.spawn(None)?;
     let mut description = manifest;
     description.plugin.name = plan.name.to_owned();
-    let p = &home;
     let native = crate::cabi::Native {
-        formats: description
-            .formats
-            .iter()
-            .enumerate()
-            .map(|(i, info)| {
-                Box::new(IsoFormat {
-                    home: Arc::clone(p),
-                    i,
-                    info: info.clone(),
-                }) as Box<dyn Format>
-            })
-            .collect(),
-        codecs: description
-            .codecs
-            .iter()
-            .enumerate()
-            .map(|(i, info)| {
-                Box::new(IsoCodec {
-                    home: Arc::clone(p),
-                    i,
-                    info: info.clone(),
-                }) as Box<dyn Codec>
-            })
-            .collect(),
-        drivers: description
-            .drivers
-            .iter()
-            .enumerate()
-            .map(|(i, info)| {
-                Box::new(IsoDriver {
-                    home: Arc::clone(p),
-                    i,
-                    info: info.clone(),
-                }) as Box<dyn Driver>
-            })
-            .collect(),
-        rules: description
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, info)| {
-                Box::new(IsoRule {
-                    home: Arc::clone(p),
-                    i,
-                    info: info.clone(),
-                }) as Box<dyn Rule>
-            })
-            .collect(),
-        engines: description
-            .engines
-            .iter()
-            .enumerate()
-            .map(|(i, info)| {
-                Box::new(IsoEngine {
-                    home: Arc::clone(p),
-                    i,
-                    info: info.clone(),
-                }) as Box<dyn Engine>
-            })
-            .collect(),
-        hooks: description
-            .hooks
-            .iter()
-            .enumerate()
-            .map(|(i, info)| {
-                Box::new(IsoHook {
-                    home: Arc::clone(p),
-                    i,
-                    info: info.clone(),
-                }) as Box<dyn Hook>
-            })
-            .collect(),
+        formats: proxies(&home, &description.formats, |p| {
+            Box::new(p) as Box<dyn Format>
+        }),
+        codecs: proxies(&home, &description.codecs, |p| {
+            Box::new(p) as Box<dyn Codec>
+        }),
+        drivers: proxies(&home, &description.drivers, |p| {
+            Box::new(p) as Box<dyn Driver>
+        }),
+        rules: proxies(&home, &description.rules, |p| Box::new(p) as Box<dyn Rule>),
+        engines: proxies(&home, &description.engines, |p| {
+            Box::new(p) as Box<dyn Engine>
+        }),
+        hooks: proxies(&home, &description.hooks, |p| Box::new(p) as Box<dyn Hook>),
     };
     home.give_back(first);
     Ok(crate::loader::native(&library, description, native))
+}
+
+/// A proxy for each of a kind's providers, by its index in the runner's list.
+fn proxies<I: Clone, T: ?Sized>(
+    home: &Arc<Runners>,
+    infos: &[I],
+    boxed: impl Fn(Iso<I>) -> Box<T>,
+) -> Vec<Box<T>> {
+    infos
+        .iter()
+        .enumerate()
+        .map(|(i, info)| {
+            boxed(Iso {
+                home: Arc::clone(home),
+                i,
+                info: info.clone(),
+            })
+        })
+        .collect()
+}
+
+/// One provider of an isolated plugin: its description, and its index in
+/// the runner's list of its kind.
+struct Iso<I> {
+    home: Arc<Runners>,
+    i: usize,
+    info: I,
 }
 
 /// The runners of one plugin: how to start one, and those waiting.
@@ -422,11 +390,7 @@ type OutputEnd = (
 
 /// Reads the runner's answer to a write: BYTES into the host's sink (for a
 /// format's writer or a codec's encoder), then OK or ERR.
-fn forward(
-    runner: &mut Runner,
-    mut sink: Option<BoxSink>,
-    name: &'static str,
-) -> Result<JoinHandle<OutputEnd>> {
+fn forward(runner: &mut Runner, mut sink: Option<BoxSink>, name: &'static str) -> Result<Output> {
     let mut out = runner
         .output
         .take()
@@ -468,7 +432,50 @@ fn forward(
                 }
             }
         })
+        .map(|h| Output(Some(h)))
         .map_err(|e| Error::io("cannot start a thread", e))
+}
+
+/// The thread that forwards a runner's answer to a write ([`forward`]).
+struct Output(Option<JoinHandle<OutputEnd>>);
+
+impl Output {
+    /// Whether it stopped already (the runner answered before the end: an
+    /// error, or it died).
+    fn stopped(&self) -> bool {
+        self.0.as_ref().is_some_and(|h| h.is_finished())
+    }
+
+    /// Waits for the runner's answer, within the deadline; gives the
+    /// runner its output back, and the host its sink.
+    fn end(&mut self, lease: &mut Lease) -> Result<Option<BoxSink>> {
+        let Some(h) = self.0.take() else {
+            return Ok(None);
+        };
+        let proc = lease.proc();
+        proc.arm();
+        let joined = h.join();
+        proc.disarm();
+        let (out, sink, result) = joined.unwrap_or_else(|_| {
+            let e = Error::new(
+                iterable_core::ErrorKind::Other,
+                "the output thread panicked",
+            );
+            (None, None, Err(e))
+        });
+        lease.r().output = out;
+        result?;
+        Ok(sink)
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // The runner is stopped (or done) by now: the thread ends.
+        if let Some(h) = self.0.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 fn bad_frame(proc: &Proc, name: &str, what: &dyn std::fmt::Display) -> Error {
@@ -675,7 +682,7 @@ struct IsoWriter {
     lease: Shared,
     name: &'static str,
     gather: crate::arrow::Gather,
-    output: Option<JoinHandle<OutputEnd>>,
+    output: Output,
     own: bool,
 }
 
@@ -685,7 +692,7 @@ impl IsoWriter {
         let sent = lock(&self.lease)
             .r()
             .send(wire::BATCH, &[&bytes], self.name);
-        if sent.is_err() || self.output.as_ref().is_some_and(|h| h.is_finished()) {
+        if sent.is_err() || self.output.stopped() {
             // The runner stopped: its own error says why.
             return Err(self.end().err().unwrap_or_else(|| {
                 sent.err().unwrap_or_else(|| {
@@ -705,27 +712,7 @@ impl IsoWriter {
 
     /// Waits for the runner's answer, within the deadline.
     fn end(&mut self) -> Result<Option<BoxSink>> {
-        let Some(h) = self.output.take() else {
-            return Ok(None);
-        };
-        let proc = lock(&self.lease).proc();
-        proc.arm();
-        let joined = h.join();
-        proc.disarm();
-        let (out, sink, result) = joined.unwrap_or_else(|_| {
-            (
-                None,
-                None,
-                Err(Error::new(
-                    iterable_core::ErrorKind::Other,
-                    "the output thread panicked",
-                )),
-            )
-        });
-        let mut lease = lock(&self.lease);
-        lease.r().output = out;
-        result?;
-        Ok(sink)
+        self.output.end(&mut lock(&self.lease))
     }
 }
 
@@ -769,23 +756,13 @@ impl Drop for IsoWriter {
                 r.proc.kill();
             }
         }
-        drop(lease);
-        if let Some(h) = self.output.take() {
-            let _ = h.join();
-        }
     }
 }
 
 // ---------------------------------------------------------------------------
 // The six kinds.
 
-struct IsoFormat {
-    home: Arc<Runners>,
-    i: usize,
-    info: FormatInfo,
-}
-
-impl Format for IsoFormat {
+impl Format for Iso<FormatInfo> {
     fn info(&self) -> &FormatInfo {
         &self.info
     }
@@ -861,19 +838,13 @@ impl Format for IsoFormat {
             lease: Arc::new(Mutex::new(lease)),
             name: "write",
             gather: crate::arrow::Gather::new(BATCH_ROWS),
-            output: Some(output),
+            output,
             own: true,
         }))
     }
 }
 
-struct IsoCodec {
-    home: Arc<Runners>,
-    i: usize,
-    info: CodecInfo,
-}
-
-impl Codec for IsoCodec {
+impl Codec for Iso<CodecInfo> {
     fn info(&self) -> &CodecInfo {
         &self.info
     }
@@ -908,7 +879,7 @@ impl Codec for IsoCodec {
         let output = forward(lease.r(), Some(output), "encode")?;
         Ok(Box::new(Encoded {
             lease,
-            output: Some(output),
+            output,
             buf: Vec::with_capacity(CHUNK),
         }))
     }
@@ -972,7 +943,7 @@ impl Read for Decoded {
 /// into the host's sink.
 struct Encoded {
     lease: Lease,
-    output: Option<JoinHandle<OutputEnd>>,
+    output: Output,
     buf: Vec<u8>,
 }
 
@@ -990,32 +961,13 @@ impl Encoded {
     }
 
     fn end(&mut self) -> Result<Option<BoxSink>> {
-        let Some(h) = self.output.take() else {
-            return Ok(None);
-        };
-        let proc = self.lease.proc();
-        proc.arm();
-        let joined = h.join();
-        proc.disarm();
-        let (out, sink, result) = joined.unwrap_or_else(|_| {
-            (
-                None,
-                None,
-                Err(Error::new(
-                    iterable_core::ErrorKind::Other,
-                    "the output thread panicked",
-                )),
-            )
-        });
-        self.lease.r().output = out;
-        result?;
-        Ok(sink)
+        self.output.end(&mut self.lease)
     }
 }
 
 impl Write for Encoded {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.output.as_ref().is_some_and(|h| h.is_finished()) {
+        if self.output.stopped() {
             return Err(self
                 .end()
                 .err()
@@ -1055,19 +1007,10 @@ impl Drop for Encoded {
         if !self.lease.clean {
             self.lease.r().proc.kill();
         }
-        if let Some(h) = self.output.take() {
-            let _ = h.join();
-        }
     }
 }
 
-struct IsoDriver {
-    home: Arc<Runners>,
-    i: usize,
-    info: DriverInfo,
-}
-
-impl Driver for IsoDriver {
+impl Driver for Iso<DriverInfo> {
     fn info(&self) -> &DriverInfo {
         &self.info
     }
@@ -1147,19 +1090,13 @@ impl Connection for IsoConnection {
             lease: Arc::clone(&self.lease),
             name: "write",
             gather: crate::arrow::Gather::new(BATCH_ROWS),
-            output: Some(output),
+            output,
             own: false,
         }))
     }
 }
 
-struct IsoRule {
-    home: Arc<Runners>,
-    i: usize,
-    info: RuleInfo,
-}
-
-impl Rule for IsoRule {
+impl Rule for Iso<RuleInfo> {
     fn info(&self) -> &RuleInfo {
         &self.info
     }
@@ -1188,13 +1125,7 @@ impl Rule for IsoRule {
     }
 }
 
-struct IsoEngine {
-    home: Arc<Runners>,
-    i: usize,
-    info: EngineInfo,
-}
-
-impl Engine for IsoEngine {
+impl Engine for Iso<EngineInfo> {
     fn info(&self) -> &EngineInfo {
         &self.info
     }
@@ -1247,13 +1178,7 @@ impl Engine for IsoEngine {
     }
 }
 
-struct IsoHook {
-    home: Arc<Runners>,
-    i: usize,
-    info: HookInfo,
-}
-
-impl Hook for IsoHook {
+impl Hook for Iso<HookInfo> {
     fn info(&self) -> &HookInfo {
         &self.info
     }
