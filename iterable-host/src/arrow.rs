@@ -499,21 +499,7 @@ pub fn record_batch(
     rows: &[Vec<Value>],
     text: bool,
 ) -> Result<RecordBatch, ArrowError> {
-    let mut fields = Vec::with_capacity(names.len());
-    let mut columns = Vec::with_capacity(names.len());
-    let mut col: Vec<&Value> = Vec::with_capacity(rows.len());
-    for (i, name) in names.iter().enumerate() {
-        col.clear();
-        col.extend(rows.iter().map(|r| r.get(i).unwrap_or(&NULL)));
-        let array = array_of(&col, text)?;
-        fields.push(Field::new(name, array.data_type().clone(), true));
-        columns.push(array);
-    }
-    RecordBatch::try_new_with_options(
-        Arc::new(Schema::new(fields)),
-        columns,
-        &RecordBatchOptions::new().with_row_count(Some(rows.len())),
-    )
+    batch_of(names, rows, |col| array_of(col, text))
 }
 
 /// Rows of records as one Arrow batch that gives back exactly the same
@@ -522,13 +508,22 @@ pub fn record_batch(
 /// lists and maps nest the same way, and maps are Arrow maps (each keeps
 /// its own keys, in order).
 pub fn exact_batch(names: &[String], rows: &[Vec<Value>]) -> Result<RecordBatch, ArrowError> {
+    batch_of(names, rows, exact_array)
+}
+
+/// Rows over `names` as a batch, each column made by `column`.
+fn batch_of(
+    names: &[String],
+    rows: &[Vec<Value>],
+    column: impl Fn(&[&Value]) -> Result<ArrayRef, ArrowError>,
+) -> Result<RecordBatch, ArrowError> {
     let mut fields = Vec::with_capacity(names.len());
     let mut columns = Vec::with_capacity(names.len());
     let mut col: Vec<&Value> = Vec::with_capacity(rows.len());
     for (i, name) in names.iter().enumerate() {
         col.clear();
         col.extend(rows.iter().map(|r| r.get(i).unwrap_or(&NULL)));
-        let array = exact_array(&col)?;
+        let array = column(&col)?;
         fields.push(Field::new(name, array.data_type().clone(), true));
         columns.push(array);
     }
