@@ -5,6 +5,7 @@
 #   scripts/bench.sh [--runs N] [--rows N] [--samples N] [--no-doc]
 #   scripts/bench.sh --typed [--runs N]    (Parquet against DuckDB)
 #   scripts/bench.sh --isolation [--runs N] (plugins in process against out of process)
+#   scripts/bench.sh --engines [--runs N]   (datafusion against DuckDB and sqlengine)
 #
 # It installs what it needs (Miller, zstd, GNU time with apt-get when
 # missing; a Python venv with iterabledata and zstandard under
@@ -71,6 +72,17 @@ if [ "${1:-}" = "--typed" ]; then
   cargo build --release -p iterable-plugin-parquet --lib >&2
   bash scripts/pytools.sh >/dev/null
   exec "$VENV/bin/python" tests/bench/typed.py "$@"
+fi
+
+# `--engines`: GROUP BY through the datafusion and sql engines against
+# DuckDB (tests/bench/engines.py); the datafusion plugin is built in release
+# in its own workspace (long the first time).
+if [ "${1:-}" = "--engines" ]; then
+  shift
+  cargo build --release -p iterable-plugin-sqlengine -p iterable-plugin-parquet --lib >&2
+  (cd plugins-examples/datafusion && cargo build --release --lib >&2)
+  bash scripts/pytools.sh >/dev/null
+  exec "$VENV/bin/python" tests/bench/engines.py "$@"
 fi
 
 # `--isolation`: plugins in the host's process against the same plugins in

@@ -98,3 +98,7 @@ else
   exit 1
 fi
 host --isolate-plugins list-plugins | head -4
+
+echo
+echo "== the datafusion engine plugin builds apart (a workspace of its own; about 7 minutes in debug):"
+echo "   scripts/datafusion.sh build   then   iterable-host install <the library it prints>"

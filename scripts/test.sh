@@ -62,3 +62,11 @@ trap 'bash scripts/pg.sh stop || true' EXIT
 
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
+
+# The DataFusion engine plugin: a workspace of its own (DataFusion and
+# Ballista build for about 15 minutes), built and tested against a local
+# Ballista cluster in a step of its own. DATAFUSION=0 skips it.
+if [ "${DATAFUSION:-1}" != 0 ]; then
+  echo "== datafusion: the engine plugin and a Ballista cluster (scripts/datafusion.sh)"
+  bash scripts/datafusion.sh
+fi

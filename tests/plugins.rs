@@ -610,7 +610,7 @@ fn drivers_engines_rules_and_codecs_through_the_cli() {
         (stats["valid"].as_u64(), stats["invalid"].as_u64()),
         (Some(1), Some(1))
     );
-    // An engine over two inputs, named by their stems.
+    // An engine over two inputs: the tables data and data2.
     fs::write(lab.path().join("more.kv"), "n=9\n").unwrap();
     let rows = json_lines(
         &lab.run(&["query", "--engine", "concat", "ALL", "in.csv", "more.kv"])
@@ -619,9 +619,9 @@ fn drivers_engines_rules_and_codecs_through_the_cli() {
     assert_eq!(
         rows,
         [
-            json!({"_table": "in", "n": "2", "name": "a"}),
-            json!({"_table": "in", "n": "3", "name": "b"}),
-            json!({"_table": "more", "n": "9"}),
+            json!({"_table": "data", "n": "2", "name": "a"}),
+            json!({"_table": "data", "n": "3", "name": "b"}),
+            json!({"_table": "data2", "n": "9"}),
         ]
     );
     let err = lab

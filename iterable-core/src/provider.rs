@@ -272,6 +272,12 @@ pub struct EngineInfo {
     /// One line for listings.
     #[serde(default)]
     pub description: String,
+    /// Whether it reads plain files itself when offered their paths (in
+    /// text, `reads_paths`): `query` then passes, for each input that is a
+    /// plain CSV, gzipped CSV or Parquet file, the options `path.TABLE`,
+    /// `format.TABLE` and `compression.TABLE` along with the stream.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reads_paths: bool,
 }
 
 /// A processing engine: runs a query over named record inputs.

@@ -181,6 +181,9 @@ pub fn engine_info(i: &iterable_plugin_api::EngineInfo) -> EngineInfo {
     EngineInfo {
         id: i.id.to_string(),
         description: i.description.to_string(),
+        reads_paths: i.extra.iter().any(|p| {
+            p.0.as_str() == iterable_plugin_api::sdk::spec::READS_PATHS && p.1.as_str() == "true"
+        }),
     }
 }
 

@@ -117,10 +117,24 @@ pub struct QueryArgs {
     /// The query, in the engine's language.
     pub query: String,
 
-    /// Input files. A single input is the table `data`; several are named by
-    /// their file stems (rows.csv.gz is `rows`).
-    #[arg(required = true)]
+    /// Input files: the tables `data`, `data2`, `data3`, … in order. Any
+    /// format and codec the host reads works, plugins' included.
+    #[arg(required_unless_present = "tables")]
     pub inputs: Vec<String>,
+
+    /// An input by name, NAME=PATH (repeatable): the table NAME.
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<String>,
+
+    /// Write the result here (any format and codec the host writes, from
+    /// the name) instead of JSON lines on stdout; it appears only when the
+    /// whole query succeeds.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<String>,
+
+    /// The output format (from --output's name when not given).
+    #[arg(long = "out-format")]
+    pub out_format: Option<String>,
 
     /// The input format (detected when not given).
     #[arg(short, long)]

@@ -39,6 +39,12 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     init_tracing(cli.verbose);
+    if cli.verbose > 0 {
+        // Plugins that log on their own (the datafusion engine says how it
+        // reads each input) read the verbosity from the environment.
+        // SAFETY: no other thread runs yet.
+        unsafe { std::env::set_var("ITERABLEDATA_VERBOSE", cli.verbose.to_string()) };
+    }
     match std::panic::catch_unwind(|| commands::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(output::Failure::BrokenPipe)) => ExitCode::SUCCESS,

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The engines benchmark: `SELECT city, count(*), avg(amount) ... GROUP BY
+city` on the benchmark's 1,000,000-row data set, over rows.csv.gz and over
+rows.parquet, through `query --engine datafusion`, `query --engine sql` (the
+sqlengine plugin: SQLite in memory) and DuckDB (its Python package), side by
+side in one run; wall, CPU and peak RSS (medians, as in bench.py).
+
+Run it through `scripts/bench.sh --engines`, which builds the release host,
+the sqlengine and parquet plugins and the datafusion plugin (release, in its
+own workspace), and makes the python tools venv (duckdb from PyPI).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402
+
+ROOT = bench.ROOT
+OUT = bench.BENCH / "engines"
+DATAFUSION_SO = ROOT / "plugins-examples" / "datafusion" / "target" / "release" / "libiterable_plugin_datafusion.so"
+SQLENGINE_SO = ROOT / "target" / "release" / "libiterable_plugin_sqlengine.so"
+PARQUET_SO = ROOT / "target" / "release" / "libiterable_plugin_parquet.so"
+PYTOOLS = ROOT / "target" / "pytools" / "bin" / "python"
+
+DUCK = """
+import sys, json, duckdb
+con = duckdb.connect()
+rows = con.execute(sys.argv[1]).fetchall()
+print(json.dumps(rows, default=str))
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--no-doc", action="store_true", help="do not update docs/performance.md")
+    args = ap.parse_args()
+    for p in (bench.HOST, DATAFUSION_SO, SQLENGINE_SO, PARQUET_SO, PYTOOLS):
+        if not p.exists():
+            sys.exit(f"missing {p}: run scripts/bench.sh --engines")
+    bench.prepare(args.rows)
+    OUT.mkdir(parents=True, exist_ok=True)
+    plugins = OUT / "plugins"
+    if plugins.exists():
+        import shutil
+
+        shutil.rmtree(plugins)
+    H = str(bench.HOST)
+    for so in (DATAFUSION_SO, SQLENGINE_SO, PARQUET_SO):
+        bench.run([H, "install", str(so), "--dir", str(plugins)], rss=False)
+    hp = [H, "--plugin-dir", str(plugins)]
+    gz = bench.DATA / "rows.csv.gz"
+    pq = OUT / "rows.parquet"
+    if not pq.exists():
+        bench.run([*hp, "convert", str(gz), str(pq)], rss=False)
+    sql = "SELECT city, count(*) AS n, avg(CAST(amount AS DOUBLE)) AS avg_amount FROM {t} GROUP BY city ORDER BY city"
+    cases = []
+    for label, path, duck_from in (
+        ("rows.csv.gz", gz, f"read_csv('{gz}', header=true, all_varchar=true)"),
+        ("rows.parquet", pq, f"read_parquet('{pq}')"),
+    ):
+        q = sql.format(t="data")
+        tools = bench.measure(
+            f"GROUP BY city over {label}",
+            [
+                bench.Tool("datafusion", [*hp, "query", "--engine", "datafusion", q, str(path)]),
+                bench.Tool("DuckDB", [str(PYTOOLS), "-c", DUCK, sql.format(t=duck_from)]),
+                bench.Tool("sqlengine", [*hp, "query", "--engine", "sql", q, str(path)]),
+            ],
+            args.runs,
+        )
+        # The same groups and counts from all three.
+        counts = []
+        for t in tools:
+            out = t.samples[-1].stdout
+            if t.name == "DuckDB":
+                counts.append(sorted((r[0], r[1]) for r in json.loads(out)))
+            else:
+                counts.append(sorted((r["city"], r["n"]) for r in map(json.loads, out.splitlines())))
+        if not all(c == counts[0] for c in counts):
+            sys.exit(f"the engines disagree on {label}: {counts}")
+        cases.append((label, tools))
+
+    md = [
+        f"Measured with `scripts/bench.sh --engines --runs {args.runs}` ({args.rows:,} rows; medians; "
+        "`SELECT city, count(*), avg(amount) ... GROUP BY city`; DuckDB through its Python package, "
+        "so its RSS includes the interpreter).",
+        "",
+        "| Input | Engine | Wall | CPU (user+sys) | Peak RSS | wall vs DuckDB |",
+        "|---|---|---|---|---|---|",
+    ]
+    goals = []
+    for label, tools in cases:
+        duck = bench.by(tools, "DuckDB")
+        for t in tools:
+            md.append(
+                f"| {label} | {t.name} | {bench.fmt_time(t.med('wall'))} | {bench.fmt_time(t.med('cpu'))} "
+                f"| {max(s.rss_kb for s in t.samples) / 1024:.1f} MiB | {bench.fmt_ratio(t.med('wall'), duck.med('wall'))} |"
+            )
+        df, sq = bench.by(tools, "datafusion"), bench.by(tools, "sqlengine")
+        r = df.med("wall") / duck.med("wall")
+        goals.append(f"| {label}: datafusion vs DuckDB (wall) | ≤ 1.5× | {r:.2f}× | {'yes' if r <= 1.5 else '**no**'} |")
+        goals.append(f"| {label}: datafusion vs sqlengine (wall) | far ahead | {df.med('wall') / sq.med('wall'):.2f}× | "
+                     f"{'yes' if df.med('wall') * 2 <= sq.med('wall') else '**no**'} |")
+    md = md[:1] + ["", "| Goal | Target | Measured | Met |", "|---|---|---|---|", *goals] + md[1:]
+    report = "\n".join(md)
+    print(report)
+    if not args.no_doc:
+        doc = bench.DOC
+        text = doc.read_text()
+        begin, end = "<!-- engines:begin -->", "<!-- engines:end -->"
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            _, tail = rest.split(end, 1)
+            doc.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
+            bench.log(f"== results written to {doc.relative_to(ROOT)}")
+        else:
+            bench.log(f"== {doc.relative_to(ROOT)} has no engines markers; results not written")
+
+
+if __name__ == "__main__":
+    main()
