@@ -45,6 +45,7 @@ fn site() -> Option<Site> {
         "iterable_plugin_parquet",
         "iterable_plugin_ltsv",
         "iterable_plugin_lz4",
+        "iterable_plugin_sqlengine",
     ] {
         let l = plugin_lib(name);
         s.run(&["install", l.to_str().unwrap(), "--dir", "plugins"])
@@ -108,6 +109,23 @@ fn group_by_over_csv_read_by_datafusion_and_streamed_by_the_host() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn both_engines_are_listed_and_give_the_same_groups() {
+    let Some(s) = site() else { return };
+    let engines = s.run(&["engines"]).ok();
+    assert!(
+        engines.contains("datafusion") && engines.contains("sql"),
+        "{engines}"
+    );
+    let sql = "SELECT city, count(*) AS n FROM data GROUP BY city ORDER BY city";
+    let df = query(&s, sql, &["people.csv.gz"]);
+    let lite = json_lines(
+        &s.run(&["query", "--engine", "sql", sql, "people.csv.gz"])
+            .ok(),
+    );
+    assert_eq!(df, lite);
 }
 
 #[test]
