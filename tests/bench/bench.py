@@ -466,15 +466,21 @@ def main():
     report = "\n".join(md)
     print(report)
     if not args.no_doc:
-        text = DOC.read_text() if DOC.exists() else ""
-        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-        if begin in text and end in text:
-            head, rest = text.split(begin, 1)
-            _, tail = rest.split(end, 1)
-            DOC.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
-            log(f"== results written to {DOC.relative_to(ROOT)}")
-        else:
-            log(f"== {DOC.relative_to(ROOT)} has no bench markers; results not written")
+        write_doc("bench", report)
+
+
+def write_doc(marker, report):
+    """Puts `report` between `<!-- MARKER:begin -->` and `<!-- MARKER:end -->`
+    in docs/performance.md."""
+    text = DOC.read_text() if DOC.exists() else ""
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        DOC.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
+        log(f"== results written to {DOC.relative_to(ROOT)}")
+    else:
+        log(f"== {DOC.relative_to(ROOT)} has no {marker} markers; results not written")
 
 
 if __name__ == "__main__":

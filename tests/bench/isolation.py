@@ -146,16 +146,7 @@ def main():
     report = "\n".join(md)
     print(report)
     if not args.no_doc:
-        doc = bench.DOC
-        text = doc.read_text()
-        begin, end = "<!-- isolation:begin -->", "<!-- isolation:end -->"
-        if begin in text and end in text:
-            head, rest = text.split(begin, 1)
-            _, tail = rest.split(end, 1)
-            doc.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
-            bench.log(f"== results written to {doc.relative_to(ROOT)}")
-        else:
-            bench.log(f"== {doc.relative_to(ROOT)} has no isolation markers; results not written")
+        bench.write_doc("isolation", report)
 
 
 if __name__ == "__main__":
