@@ -319,9 +319,14 @@ impl BatchReader {
     /// The batch to fill (cleared by the plugin call). The rows of the
     /// batch before are dropped.
     pub fn batch_mut(&mut self) -> &mut RBatch {
+        self.discard();
+        &mut self.batch
+    }
+
+    /// Drops the rows of the batch not read yet.
+    pub fn discard(&mut self) {
         self.rows = 0;
         self.next = 0;
-        &mut self.batch
     }
 
     /// Starts reading a freshly filled batch: validates it (a malformed

@@ -75,7 +75,7 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks leaves plain data behind;
     // carry on with it rather than poisoning every later call.
     m.lock().unwrap_or_else(|p| p.into_inner())

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
@@ -30,9 +30,7 @@ const BATCH_ROWS: usize = 2048;
 /// Bytes per frame of a byte stream.
 const CHUNK: usize = 256 << 10;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::plugin::lock;
 
 /// What the host knows of an isolated plugin before its first runner starts.
 pub(crate) struct Plan<'a> {
@@ -543,7 +541,7 @@ impl IsoReader {
                 wire::BATCH => match wire::decode_batch(&self.buf) {
                     Ok(b) => {
                         let names = crate::arrow::names(&b.schema());
-                        self.flat.batch_mut();
+                        self.flat.discard();
                         self.batch = Some((b, names));
                         self.row = 0;
                         return Ok(true);

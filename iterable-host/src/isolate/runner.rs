@@ -3,7 +3,7 @@
 
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use iterable_core::Error;
@@ -12,9 +12,7 @@ use super::wire::{self, Call, Ready, WireError};
 use super::{Limits, SERVE_ARG, Spec};
 use crate::error::{PluginErrorExt, PluginErrorKind};
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::plugin::lock;
 
 /// How much of a runner's stderr is kept, for the message when it dies.
 const STDERR_TAIL: usize = 8 << 10;
@@ -170,10 +168,7 @@ impl Proc {
         match wait4(self.pid, true) {
             None => true,
             Some(e) => {
-                if let Some(child) = lock(&self.child).take() {
-                    std::mem::forget(child);
-                }
-                *lock(&self.ended) = Some(e);
+                self.reaped(e);
                 false
             }
         }
@@ -201,12 +196,16 @@ impl Proc {
                 None => std::thread::sleep(Duration::from_millis(1)),
             }
         };
-        // The child is reaped: std must not wait for it again.
+        self.reaped(ended);
+        ended
+    }
+
+    /// Records how the reaped runner ended; std must not wait for it again.
+    fn reaped(&self, ended: Ended) {
         if let Some(child) = lock(&self.child).take() {
             std::mem::forget(child);
         }
         *lock(&self.ended) = Some(ended);
-        ended
     }
 
     /// The error for a call during which the runner died or stopped

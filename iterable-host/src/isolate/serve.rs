@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use iterable_core::io::ByteSink;
 use iterable_core::{
@@ -23,9 +23,7 @@ use crate::plugin::Plugin;
 /// Rows per batch a runner sends.
 const BATCH_ROWS: usize = 2048;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::plugin::lock;
 
 type In = Arc<Mutex<BufReader<File>>>;
 type Out = Arc<Mutex<BufWriter<File>>>;
@@ -550,13 +548,7 @@ impl Server {
         let mut record = Record::new();
         let mut rows = crate::arrow::RecordsToArrow::new();
         while reader.read_record(&mut record)? {
-            if !rows.fits(record.field_names()) {
-                self.send_rows(&mut rows)?;
-            }
-            rows.push(record.field_names(), record.values());
-            if rows.len() >= BATCH_ROWS {
-                self.send_rows(&mut rows)?;
-            }
+            self.gather(&mut rows, &record)?;
         }
         self.send_rows(&mut rows)?;
         Ok(send(&self.output, wire::END, &[])?)
@@ -582,14 +574,28 @@ impl Server {
             }
             batch.start(&plugin)?;
             while batch.next_into(&mut record) {
-                if !rows.fits(record.field_names()) {
-                    self.send_rows(&mut rows)?;
-                }
-                rows.push(record.field_names(), record.values());
+                self.gather(&mut rows, &record)?;
             }
             self.send_rows(&mut rows)?;
         }
         Ok(send(&self.output, wire::END, &[])?)
+    }
+
+    /// Adds a record to the rows gathered; sends them first when its names
+    /// differ, and after when they make a full batch.
+    fn gather(
+        &self,
+        rows: &mut crate::arrow::RecordsToArrow,
+        record: &Record,
+    ) -> std::result::Result<(), Failure> {
+        if !rows.fits(record.field_names()) {
+            self.send_rows(rows)?;
+        }
+        rows.push(record.field_names(), record.values());
+        if rows.len() >= BATCH_ROWS {
+            self.send_rows(rows)?;
+        }
+        Ok(())
     }
 
     /// Sends the rows gathered as one batch.
