@@ -109,6 +109,29 @@ fn group_by_over_csv_read_by_datafusion_and_streamed_by_the_host() {
         "{}",
         r.stderr
     );
+    assert!(
+        r.stderr.contains("datafusion: query done in"),
+        "{}",
+        r.stderr
+    );
+    // A Parquet file DataFusion reads itself is never opened by the host:
+    // the parquet plugin is not even loaded (its loading is logged at -vv).
+    let r = s.run(&[
+        "-vv",
+        "query",
+        "--engine",
+        "datafusion",
+        "SELECT count(*) AS n FROM data",
+        "cities.parquet",
+    ]);
+    assert_eq!(json_lines(&r.stdout), vec![json!({"n": 3})]);
+    assert!(
+        r.stderr.contains("read by DataFusion (Parquet")
+            && r.stderr.contains("plugin=\"datafusion\"")
+            && !r.stderr.contains("plugin=\"parquet\""),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -259,7 +282,9 @@ fn a_group_by_over_more_data_than_the_memory_pool_spills_and_finishes() {
         })
         .sum();
     assert!(spills > 0, "no spill in {plan}");
-    // A pool too small even to spill is a one-line error.
+    // A pool too small even to spill is a one-line error. (One partition:
+    // with two, DataFusion 55 has been seen, rarely, to hang instead of
+    // returning the error; see the plugin's README.)
     let e = s
         .run(&[
             "query",
@@ -269,6 +294,8 @@ fn a_group_by_over_more_data_than_the_memory_pool_spills_and_finishes() {
             "many.csv",
             "--engine-option",
             "memory_limit=100K",
+            "--engine-option",
+            "partitions=1",
         ])
         .err();
     assert!(

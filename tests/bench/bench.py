@@ -76,8 +76,8 @@ def log(msg):
 
 
 class Sample:
-    def __init__(self, wall, cpu, rss_kb, stdout):
-        self.wall, self.cpu, self.rss_kb, self.stdout = wall, cpu, rss_kb, stdout
+    def __init__(self, wall, cpu, rss_kb, stdout, stderr=""):
+        self.wall, self.cpu, self.rss_kb, self.stdout, self.stderr = wall, cpu, rss_kb, stdout, stderr
 
 
 def run(argv, env=None, rss=True):
@@ -103,7 +103,9 @@ def run(argv, env=None, rss=True):
                 f"{argv!r} failed ({proc.returncode}): {err.read().decode(errors='replace')[-2000:]}"
             )
         rss_kb = int(Path(rfile.name).read_text().split()[-1]) if rss else 0
-        return Sample(wall, ru.ru_utime + ru.ru_stime, rss_kb, out.read().decode(errors="replace"))
+        return Sample(
+            wall, ru.ru_utime + ru.ru_stime, rss_kb, out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        )
 
 
 def sh(cmd):

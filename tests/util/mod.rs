@@ -86,12 +86,13 @@ pub fn command_of(program: &Path, dir: &Path, args: &[&str]) -> Command {
 
 /// Runs the binary in `dir` with `args`.
 pub fn run(dir: &Path, args: &[&str]) -> Run {
-    Run::from(
-        command(dir, args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run iterable-host"),
-    )
+    let child = command(dir, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn iterable-host");
+    wait(child, args)
 }
 
 /// Runs the binary with `input` on stdin.
@@ -104,7 +105,46 @@ pub fn run_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Run {
         .spawn()
         .expect("spawn iterable-host");
     child.stdin.take().unwrap().write_all(input).unwrap();
-    Run::from(child.wait_with_output().unwrap())
+    wait(child, args)
+}
+
+/// How long one run of the binary may take before the test fails
+/// (`ITERABLE_TEST_TIMEOUT` seconds, 300 by default): a hung run fails its
+/// test with its arguments instead of stalling the whole suite.
+fn run_timeout() -> std::time::Duration {
+    let secs = std::env::var("ITERABLE_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    std::time::Duration::from_secs(secs)
+}
+
+/// Waits for `child`, killing it if it outlives [`run_timeout`].
+fn wait(child: std::process::Child, args: &[&str]) -> Run {
+    let pid = child.id();
+    let (done, watch) = std::sync::mpsc::channel::<()>();
+    let limit = run_timeout();
+    let watchdog = std::thread::spawn(move || {
+        let timed_out = matches!(
+            watch.recv_timeout(limit),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        );
+        if timed_out {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        timed_out
+    });
+    let out = child.wait_with_output().expect("wait for iterable-host");
+    let _ = done.send(());
+    let timed_out = watchdog.join().unwrap_or(false);
+    assert!(
+        !timed_out,
+        "iterable-host {args:?} ran longer than {limit:?} and was killed; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Run::from(out)
 }
 
 /// Parses JSON lines.

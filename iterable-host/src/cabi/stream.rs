@@ -332,33 +332,68 @@ pub(crate) fn export_record_batch(
 
 /// Records as an Arrow stream, for an engine: the first batch fixes the
 /// schema; later batches are cast to it (a field it lacks is an error).
+///
+/// Nothing is read until the engine asks for the schema or a batch, so an
+/// engine that reads an input's file by its path and releases the stream
+/// unread costs the host no read at all.
 pub(crate) fn export_reader(reader: BoxReader) -> FFI_ArrowArrayStream {
-    FFI_ArrowArrayStream::new(Box::new(RecordsAsArrow::new(reader)))
+    FFI_ArrowArrayStream::new(Box::new(Lazy(std::cell::RefCell::new(
+        RecordsAsArrow::new(reader),
+    ))))
+}
+
+/// [`RecordsAsArrow`] behind the `&self` of `RecordBatchReader::schema`,
+/// which reads the first batch when it is the first call.
+struct Lazy(std::cell::RefCell<RecordsAsArrow>);
+
+impl Iterator for Lazy {
+    type Item = std::result::Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.get_mut().next()
+    }
+}
+
+impl RecordBatchReader for Lazy {
+    fn schema(&self) -> SchemaRef {
+        let mut r = self.0.borrow_mut();
+        r.start();
+        Arc::clone(&r.schema)
+    }
 }
 
 struct RecordsAsArrow {
     reader: BoxReader,
     schema: SchemaRef,
     first: Option<std::result::Result<RecordBatch, ArrowError>>,
+    started: bool,
     records: u64,
     done: bool,
 }
 
 impl RecordsAsArrow {
     fn new(reader: BoxReader) -> RecordsAsArrow {
-        let mut r = RecordsAsArrow {
+        RecordsAsArrow {
             reader,
             schema: Arc::new(Schema::empty()),
             first: None,
+            started: false,
             records: 0,
             done: false,
-        };
-        let first = r.read_batch();
-        if let Ok(b) = &first {
-            r.schema = b.schema();
         }
-        r.first = Some(first);
-        r
+    }
+
+    /// Reads the first batch, which fixes the schema, once.
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        let first = self.read_batch();
+        if let Ok(b) = &first {
+            self.schema = b.schema();
+        }
+        self.first = Some(first);
     }
 
     /// Up to BATCH_ROWS records, over the first record's names (a record
@@ -450,6 +485,7 @@ impl Iterator for RecordsAsArrow {
     type Item = std::result::Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        self.start();
         if let Some(first) = self.first.take() {
             return match first {
                 Ok(b) if b.num_rows() == 0 => None,
@@ -463,12 +499,6 @@ impl Iterator for RecordsAsArrow {
             Ok(b) if b.num_rows() == 0 => None,
             other => Some(other),
         }
-    }
-}
-
-impl RecordBatchReader for RecordsAsArrow {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
     }
 }
 

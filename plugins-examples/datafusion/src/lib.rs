@@ -21,12 +21,15 @@
 //! - Errors (SQL syntax, unknown columns, type mismatches) come back as one
 //!   line, with DataFusion's position in the query.
 //! - With `ITERABLEDATA_VERBOSE=1` in its environment (what `iterable-host -v`
-//!   sets), it says on stderr how each input is read.
+//!   sets), it says on stderr how each input is read, and how long the
+//!   query took (planning and execution, from the host's call to the last
+//!   batch).
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
@@ -151,12 +154,25 @@ impl PartitionStream for OneShot {
 struct Results {
     schema: SchemaRef,
     stream: SendableRecordBatchStream,
+    /// When the host's call began (planning included), for `-v`.
+    started: Instant,
+    rows: usize,
 }
 
 impl Iterator for Results {
     type Item = Result<RecordBatch, ArrowError>;
     fn next(&mut self) -> Option<Self::Item> {
-        runtime().block_on(self.stream.next()).map(|r| {
+        let next = runtime().block_on(self.stream.next());
+        match &next {
+            Some(Ok(b)) => self.rows += b.num_rows(),
+            None if verbose() => eprintln!(
+                "datafusion: query done in {:.1} ms ({} rows)",
+                self.started.elapsed().as_secs_f64() * 1e3,
+                self.rows
+            ),
+            _ => {}
+        }
+        next.map(|r| {
             r.map_err(|e| {
                 ArrowError::ExternalError(Box::new(std::io::Error::other(one_line(&e.to_string()))))
             })
@@ -245,33 +261,50 @@ async fn remote(url: &str, _config: SessionConfig) -> Result<SessionContext, Fai
     ))
 }
 
+/// One input: a file the host offered by its path (engine options
+/// `path.NAME`, `format.NAME`, `compression.NAME`), or the host's stream.
+enum Input {
+    File {
+        path: String,
+        format: String,
+        gzip: bool,
+    },
+    Stream(ArrowArrayStreamReader),
+}
+
+/// The file the host offers for table `name`, if it offers one this plugin
+/// reads (CSV, maybe gzipped, or Parquet).
+fn offered(opts: &HashMap<String, String>, name: &str) -> Option<Input> {
+    let path = opts.get(&format!("path.{name}"))?;
+    let format = opts.get(&format!("format.{name}"))?;
+    matches!(format.as_str(), "csv" | "parquet").then(|| Input::File {
+        path: path.clone(),
+        format: format.clone(),
+        gzip: opts
+            .get(&format!("compression.{name}"))
+            .is_some_and(|c| c == "gzip"),
+    })
+}
+
 /// Registers one input: the file itself when the host offers its path,
 /// else the host's stream.
 async fn register(
     ctx: &SessionContext,
     name: &str,
-    reader: ArrowArrayStreamReader,
-    opts: &HashMap<String, String>,
+    input: Input,
     remote: bool,
 ) -> Result<(), Failure> {
-    let path = opts.get(&format!("path.{name}"));
-    let format = opts.get(&format!("format.{name}")).map(String::as_str);
-    match (path, format) {
-        (Some(path), Some("parquet")) => {
-            drop(reader);
+    match input {
+        Input::File { path, format, .. } if format == "parquet" => {
             if verbose() {
                 eprintln!(
                     "datafusion: table {name}: {path} read by DataFusion (Parquet: projections and filters pushed down)"
                 );
             }
-            ctx.register_parquet(name, path, ParquetReadOptions::default())
+            ctx.register_parquet(name, &path, ParquetReadOptions::default())
                 .await?;
         }
-        (Some(path), Some("csv")) => {
-            drop(reader);
-            let gz = opts
-                .get(&format!("compression.{name}"))
-                .is_some_and(|c| c == "gzip");
+        Input::File { path, gzip: gz, .. } => {
             if verbose() {
                 eprintln!(
                     "datafusion: table {name}: {path} read by DataFusion (CSV{}: projections pushed down)",
@@ -287,9 +320,9 @@ async fn register(
                 } else {
                     FileCompressionType::UNCOMPRESSED
                 });
-            ctx.register_csv(name, path, options).await?;
+            ctx.register_csv(name, &path, options).await?;
         }
-        _ if remote => {
+        Input::Stream(_) if remote => {
             return Err(Failure(
                 idp::IDP_ERR_UNSUPPORTED,
                 format!(
@@ -298,7 +331,7 @@ async fn register(
                 ),
             ));
         }
-        _ => {
+        Input::Stream(reader) => {
             if verbose() {
                 eprintln!("datafusion: table {name}: streamed by the host as Arrow");
             }
@@ -317,14 +350,15 @@ async fn register(
 
 fn run(
     query: &str,
-    inputs: Vec<(String, ArrowArrayStreamReader)>,
+    inputs: Vec<(String, Input)>,
     opts: HashMap<String, String>,
 ) -> Result<FFI_ArrowArrayStream, Failure> {
+    let started = Instant::now();
     runtime().block_on(async {
         let ctx = session(&opts).await?;
         let remote = opts.contains_key("scheduler");
-        for (name, reader) in inputs {
-            register(&ctx, &name, reader, &opts, remote).await?;
+        for (name, input) in inputs {
+            register(&ctx, &name, input, remote).await?;
         }
         let df = ctx.sql(query).await?;
         let stream = df.execute_stream().await?;
@@ -332,6 +366,8 @@ fn run(
         Ok(FFI_ArrowArrayStream::new(Box::new(Results {
             schema,
             stream,
+            started,
+            rows: 0,
         })))
     })
 }
@@ -384,21 +420,29 @@ unsafe extern "C" fn execute(
         // streams (ours now), options, and an out stream to fill.
         unsafe {
             let query = text(query);
-            let mut taken = Vec::with_capacity(n_inputs);
-            for i in 0..n_inputs {
-                let name = text(*names.add(i));
-                let raw = inputs.add(i).cast::<FFI_ArrowArrayStream>();
-                let reader = ArrowArrayStreamReader::from_raw(raw).map_err(|e| {
-                    Failure(idp::IDP_ERR_INVALID_INPUT, format!("input {name}: {e}"))
-                })?;
-                taken.push((name, reader));
-            }
             let mut opts = HashMap::new();
             if !options.is_null() {
                 for k in 0..(*options).count {
                     let o = &*(*options).items.add(k);
                     opts.insert(text(o.key), text(o.value));
                 }
+            }
+            let mut taken = Vec::with_capacity(n_inputs);
+            for i in 0..n_inputs {
+                let name = text(*names.add(i));
+                let raw = inputs.add(i).cast::<FFI_ArrowArrayStream>();
+                let input = match offered(&opts, &name) {
+                    // Released unread (not even its schema), so the host
+                    // never opens a file DataFusion reads itself.
+                    Some(file) => {
+                        drop(std::ptr::replace(raw, FFI_ArrowArrayStream::empty()));
+                        file
+                    }
+                    None => Input::Stream(ArrowArrayStreamReader::from_raw(raw).map_err(|e| {
+                        Failure(idp::IDP_ERR_INVALID_INPUT, format!("input {name}: {e}"))
+                    })?),
+                };
+                taken.push((name, input));
             }
             run(&query, taken, opts)
         }

@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use iterable_core::{Error, ErrorKind, OpenOptions, Options, Reader, Record, RunInfo};
+use iterable_core::{
+    Error, ErrorKind, OpenOptions, Reader, Record, RecordReader, Registry, RunInfo, extensions,
+};
 
 use crate::args::QueryArgs;
 use crate::output::{CliResult, stdout, write_json_line};
@@ -14,8 +16,8 @@ pub fn run(s: &Session<'_>, a: &QueryArgs) -> CliResult {
     let registry = s.registry;
     let engine = registry.engine(&a.engine)?;
     let mut options = parse_options(&a.engine_options)?;
-    let mut inputs: Vec<(String, Reader)> = Vec::new();
-    for (name, input) in tables(a)? {
+    let mut inputs: Vec<(String, Input)> = Vec::new();
+    for (name, path) in tables(a)? {
         if inputs.iter().any(|(n, _)| *n == name) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -23,36 +25,49 @@ pub fn run(s: &Session<'_>, a: &QueryArgs) -> CliResult {
             )
             .into());
         }
-        let reader = open_input(
-            registry,
-            &input,
-            a.format.as_ref(),
-            a.codec.as_ref(),
-            &a.options,
-            None,
-            None,
-        )?;
-        if engine.info().reads_paths {
-            offer_path(&name, &input, &reader, a, &mut options);
-        }
-        inputs.push((name, reader));
+        let input = match offer_path(registry, engine.info().reads_paths, &path, a) {
+            // The engine reads the file itself; the host opens it only if
+            // the engine reads the stream after all.
+            Some(offer) => {
+                for (key, value) in offer {
+                    options.set(format!("{key}.{name}"), value);
+                }
+                Input::Offered(Box::new(OnFirstRead::new(registry.clone(), path)))
+            }
+            None => Input::Opened(Box::new(open_input(
+                registry,
+                &path,
+                a.format.as_ref(),
+                a.codec.as_ref(),
+                &a.options,
+                None,
+                None,
+            )?)),
+        };
+        inputs.push((name, input));
     }
     let run = s.start_bare(&RunInfo {
         command: "query".into(),
         source: inputs
             .iter()
-            .map(|(_, r)| r.name().unwrap_or("-"))
+            .map(|(_, i)| i.name())
             .collect::<Vec<_>>()
             .join(","),
         target: a.output.clone(),
         format: engine.info().id.clone(),
     })?;
-    for (_, reader) in &inputs {
-        run.count_input(reader.progress());
-    }
     let inputs = inputs
         .into_iter()
-        .map(|(n, r)| (n, Box::new(r) as iterable_core::BoxReader))
+        .map(|(n, i)| {
+            let reader: iterable_core::BoxReader = match i {
+                Input::Opened(r) => {
+                    run.count_input(r.progress());
+                    r
+                }
+                Input::Offered(r) => r,
+            };
+            (n, reader)
+        })
         .collect();
     let results = match engine.execute(&a.query, inputs, &options) {
         Ok(r) => Reader::new(r, engine.info().id.clone(), None).observed_by(&run),
@@ -135,28 +150,98 @@ fn is_table_name(n: &str) -> bool {
         && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Offers the engine the file itself when it is a plain CSV (maybe
-/// gzipped) or Parquet file read with no option: engine options
-/// `path.NAME`, `format.NAME` and `compression.NAME`. An engine that reads
-/// files itself (DataFusion) then pushes projections and filters down; any
-/// other engine ignores them and reads the stream.
-fn offer_path(name: &str, input: &str, reader: &Reader, a: &QueryArgs, options: &mut Options) {
+/// An input of the query.
+enum Input {
+    /// Opened by the host, its records streamed to the engine.
+    Opened(Box<Reader>),
+    /// A file whose path the engine was offered.
+    Offered(Box<OnFirstRead>),
+}
+
+impl Input {
+    fn name(&self) -> &str {
+        match self {
+            Input::Opened(r) => r.name().unwrap_or("-"),
+            Input::Offered(r) => &r.path,
+        }
+    }
+}
+
+/// A file the host opens on the engine's first read. An engine that reads
+/// it by its path releases the stream unread, and the file's format (a
+/// plugin, for Parquet) is never loaded here.
+struct OnFirstRead {
+    registry: Registry,
+    path: String,
+    reader: Option<Reader>,
+}
+
+impl OnFirstRead {
+    fn new(registry: Registry, path: String) -> Self {
+        OnFirstRead {
+            registry,
+            path,
+            reader: None,
+        }
+    }
+}
+
+impl RecordReader for OnFirstRead {
+    fn read_record(&mut self, record: &mut Record) -> iterable_core::Result<bool> {
+        let reader = match &mut self.reader {
+            Some(r) => r,
+            None => self
+                .reader
+                .insert(self.registry.open(&self.path, &OpenOptions::new())?),
+        };
+        reader.read_record(record)
+    }
+}
+
+/// Whether to offer the engine the file itself, and the engine options
+/// that say so (`path`, `format` and `compression`, each suffixed with the
+/// table's name): when the engine reads files itself (DataFusion, which
+/// then pushes projections and filters down) and the input is a plain
+/// `.csv`, `.csv.gz` or `.parquet` file, named so, read with no format,
+/// codec or option given.
+fn offer_path(
+    registry: &Registry,
+    reads_paths: bool,
+    input: &str,
+    a: &QueryArgs,
+) -> Option<[(&'static str, String); 3]> {
     let path = std::path::Path::new(input);
-    if input == "-" || !a.options.is_empty() || !path.is_file() {
-        return;
+    if !reads_paths
+        || input == "-"
+        || a.format.is_some()
+        || a.codec.is_some()
+        || !a.options.is_empty()
+        || !path.is_file()
+    {
+        return None;
     }
-    let compression = match reader.codec() {
-        None => "none",
-        Some("gzip") if reader.format() == "csv" => "gzip",
-        Some(_) => return,
-    };
-    if !matches!(reader.format(), "csv" | "parquet") {
-        return;
+    let mut exts = extensions(input);
+    let codec = exts
+        .last()
+        .and_then(|e| registry.codec_for_extension(e))
+        .map(|c| c.info().id.clone());
+    if codec.is_some() {
+        exts.pop();
     }
-    let Ok(abs) = std::path::absolute(path) else {
-        return;
+    let format = registry
+        .format_for_extension(exts.last()?)?
+        .info()
+        .id
+        .clone();
+    let compression = match (format.as_str(), codec.as_deref()) {
+        ("csv" | "parquet", None) => "none",
+        ("csv", Some("gzip")) => "gzip",
+        _ => return None,
     };
-    options.set(format!("path.{name}"), abs.to_string_lossy().into_owned());
-    options.set(format!("format.{name}"), reader.format().to_owned());
-    options.set(format!("compression.{name}"), compression.to_owned());
+    let abs = std::path::absolute(path).ok()?;
+    Some([
+        ("path", abs.to_string_lossy().into_owned()),
+        ("format", format),
+        ("compression", compression.to_owned()),
+    ])
 }
