@@ -267,6 +267,9 @@ fn a_rule_an_engine_and_a_hook_in_c() {
         "longer than 5 characters"
     );
 
+    // c.union says it reads files by their paths, so the host offers it
+    // a.csv and b.csv without opening them; it reads the streams anyway,
+    // and the host opens each on its first read.
     fs::copy(s.path().join("a.csv"), s.path().join("b.csv")).unwrap();
     let rows = json_lines(
         &s.run(&["query", "--engine", "c.union", "union", "a.csv", "b.csv"])
@@ -274,6 +277,12 @@ fn a_rule_an_engine_and_a_hook_in_c() {
     );
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Ann", "Bob", "Célia", "Ann", "Bob", "Célia"]);
+    // A file opened that late still fails as itself, with its name.
+    fs::write(s.path().join("bad.csv"), b"name\n\xff\xfe\n").unwrap();
+    let err = s
+        .run(&["query", "--engine", "c.union", "union", "a.csv", "bad.csv"])
+        .err();
+    assert!(err.contains("bad.csv") && err.contains("line 2"), "{err}");
     // Inputs of other shapes: the engine passes the second under the
     // first's schema, and the host refuses the mismatch.
     let err = s

@@ -4,7 +4,10 @@
  *   driver cmem     an in-memory database (scheme cmem://): table `numbers`,
  *                   writes counted and committed only by finish
  *   rule   c.short  text of at most 5 characters
- *   engine c.union  runs the query `union`: its inputs one after the other
+ *   engine c.union  runs the query `union`: its inputs one after the other;
+ *                   it says it reads files by their paths (reads_paths), is
+ *                   offered those of plain CSV files, and reads the streams
+ *                   anyway, so the host opens those files on its first read
  *   hook   c.tally  counts batches and rows; writes them to --hook-option c.tally.out=FILE
  * It has no manifest: the host recognises it by its symbol.
  */
@@ -390,7 +393,7 @@ static const char DESCRIPTION[] =
     "[[codec]]\nid = \"cxor\"\nextensions = [\"cxor\"]\ndescription = \"XOR with 0x5A\"\n"
     "[[driver]]\nid = \"cmem\"\nschemes = [\"cmem\"]\ndescription = \"an in-memory database\"\n"
     "[[rule]]\nname = \"c.short\"\ndescription = \"text of at most 5 characters\"\n"
-    "[[engine]]\nid = \"c.union\"\ndescription = \"its inputs one after the other\"\n"
+    "[[engine]]\nid = \"c.union\"\ndescription = \"its inputs one after the other\"\nreads_paths = true\n"
     "[[hook]]\nid = \"c.tally\"\ndescription = \"counts batches and rows\"\n"
     "[[hook.option]]\nname = \"out\"\ndescription = \"where to write the counts\"\n"
     "[[hook.option]]\nname = \"stop_at\"\ntype = \"int\"\ndescription = \"stop the run after N rows\"\n";
