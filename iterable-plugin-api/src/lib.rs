@@ -119,7 +119,7 @@ pub use abi::{
 pub use sdk::error::{Error, Result};
 pub use sdk::guard::install_panic_hook;
 pub use sdk::io::{Encoder, Input, Output};
-pub use sdk::options::Options;
+pub use sdk::options::{Options, parse_bytes};
 pub use sdk::spec::{CodecSpec, DriverSpec, EngineSpec, FormatSpec, HookSpec, RuleSpec};
 pub use sdk::streams::MemorySink;
 pub use sdk::traits::{

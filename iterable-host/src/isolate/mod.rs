@@ -28,8 +28,9 @@ mod sandbox;
 mod serve;
 pub(crate) mod wire;
 
+/// Sizes in settings (`memory_limit`), read as plugins read theirs.
+pub use iterable_plugin_api::parse_bytes;
 pub(crate) use proxy::{Plan, library};
-pub use runner::parse_bytes;
 pub use serve::serve;
 
 /// The argument (after the scanner program's own arguments) with which a

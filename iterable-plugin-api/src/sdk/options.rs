@@ -208,3 +208,49 @@ impl Options {
         Ok(opts)
     }
 }
+
+/// Parses a size as users write one in an option or a setting: `512MiB`,
+/// `2 GiB`, `1g`, `1.5k`, `100000000` (units of 1024, case-insensitive; a
+/// size must be more than zero). The host reads its own sizes (a runner's
+/// `memory_limit`) with it too, so a plugin that takes one reads it alike.
+///
+/// ```
+/// use iterable_plugin_api::parse_bytes;
+/// assert_eq!(parse_bytes("512M"), Some(512 << 20));
+/// assert_eq!(parse_bytes("lots"), None);
+/// ```
+pub fn parse_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return None,
+    };
+    (num.is_finite() && num > 0.0).then_some((num * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_parse_with_their_units() {
+        assert_eq!(parse_bytes("512MiB"), Some(512 << 20));
+        assert_eq!(parse_bytes("512M"), Some(512 << 20));
+        assert_eq!(parse_bytes("2 GiB"), Some(2 << 30));
+        assert_eq!(parse_bytes("2G"), Some(2 << 30));
+        assert_eq!(parse_bytes("1g"), Some(1 << 30));
+        assert_eq!(parse_bytes("1000"), Some(1000));
+        assert_eq!(parse_bytes("1.5k"), Some(1536));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("0"), None);
+    }
+}

@@ -96,24 +96,6 @@ fn verbose() -> bool {
     std::env::var("ITERABLEDATA_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Parses a size: `512M`, `2G`, `1.5GiB`, `100000`.
-pub fn parse_size(s: &str) -> Option<usize> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let num: f64 = num.parse().ok()?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" | "kib" => 1024.0,
-        "m" | "mb" | "mib" => 1024.0 * 1024.0,
-        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    (num.is_finite() && num > 0.0).then_some((num * mult) as usize)
-}
-
 /// An input the host streams: read once, by the one scan of its table.
 struct OneShot {
     schema: SchemaRef,
@@ -208,8 +190,9 @@ async fn session(opts: &HashMap<String, String>) -> Result<SessionContext, Failu
     }
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(m) = opts.get("memory_limit") {
-        let bytes =
-            parse_size(m).ok_or_else(|| bad("memory_limit", m, "not a size (say 512M or 2G)"))?;
+        let bytes = iterable_plugin_api::parse_bytes(m)
+            .and_then(|b| usize::try_from(b).ok())
+            .ok_or_else(|| bad("memory_limit", m, "not a size (say 512M or 2G)"))?;
         // A fair share of the pool for each operator that can spill, so
         // that sorts, joins and aggregates spill to disk rather than fail.
         runtime = runtime.with_memory_pool(Arc::new(
@@ -509,16 +492,4 @@ pub unsafe extern "C" fn iterabledata_plugin_entry(
         })
     });
     &p.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("512M"), Some(512 << 20));
-        assert_eq!(parse_size("2G"), Some(2 << 30));
-        assert_eq!(parse_size("lots"), None);
-    }
 }
