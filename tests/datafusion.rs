@@ -69,10 +69,20 @@ fn site() -> Option<Site> {
     Some(s)
 }
 
-fn query(s: &Site, sql: &str, inputs: &[&str]) -> Vec<Value> {
-    let mut args = vec!["query", "--engine", "datafusion", sql];
-    args.extend_from_slice(inputs);
-    json_lines(&s.run(&args).ok())
+/// `query --engine datafusion SQL ARGS...`: its rows.
+fn query(s: &Site, sql: &str, args: &[&str]) -> Vec<Value> {
+    json_lines(&s.run(&query_args(sql, args)).ok())
+}
+
+/// `query --engine datafusion SQL ARGS...`: its one-line error.
+fn query_err(s: &Site, sql: &str, args: &[&str]) -> String {
+    s.run(&query_args(sql, args)).err()
+}
+
+fn query_args<'a>(sql: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["query", "--engine", "datafusion", sql];
+    all.extend_from_slice(args);
+    all
 }
 
 const GROUP_BY: &str = "SELECT city, count(*) AS n, sum(CAST(amount AS DOUBLE)) AS total FROM data GROUP BY city ORDER BY city";
@@ -92,9 +102,10 @@ fn group_by_over_csv_read_by_datafusion_and_streamed_by_the_host() {
     assert_eq!(query(&s, GROUP_BY, &["people.csv"]), group_by_rows());
     assert_eq!(query(&s, GROUP_BY, &["people.csv.gz"]), group_by_rows());
     // The same file with a reader option: the host streams it as Arrow.
-    let mut args = vec!["query", "--engine", "datafusion", GROUP_BY, "people.csv"];
-    args.extend(["--option", "delimiter=,"]);
-    assert_eq!(json_lines(&s.run(&args).ok()), group_by_rows());
+    assert_eq!(
+        query(&s, GROUP_BY, &["people.csv", "--option", "delimiter=,"]),
+        group_by_rows()
+    );
     // -v says which path each input took.
     let r = s.run(&[
         "-v",
@@ -170,16 +181,10 @@ fn a_join_of_csv_with_parquet_and_a_window_function() {
         ]
     );
     // Tables by name.
-    let rows = json_lines(
-        &s.run(&[
-            "query",
-            "--engine",
-            "datafusion",
-            "SELECT name, row_number() OVER (PARTITION BY city ORDER BY id) AS k FROM people ORDER BY id",
-            "--table",
-            "people=people.csv",
-        ])
-        .ok(),
+    let rows = query(
+        &s,
+        "SELECT name, row_number() OVER (PARTITION BY city ORDER BY id) AS k FROM people ORDER BY id",
+        &["--table", "people=people.csv"],
     );
     assert_eq!(
         rows,
@@ -214,16 +219,8 @@ fn a_plugin_format_with_a_plugin_codec_is_streamed_to_the_engine() {
 #[test]
 fn results_go_to_any_output_the_host_writes() {
     let Some(s) = site() else { return };
-    s.run(&[
-        "query",
-        "--engine",
-        "datafusion",
-        GROUP_BY,
-        "people.csv",
-        "--output",
-        "out.parquet",
-    ])
-    .ok();
+    let stdout = query(&s, GROUP_BY, &["people.csv", "--output", "out.parquet"]);
+    assert!(stdout.is_empty(), "{stdout:?}");
     assert_eq!(
         json_lines(&s.run(&["cat", "out.parquet"]).ok()),
         group_by_rows()
@@ -242,34 +239,25 @@ fn a_group_by_over_more_data_than_the_memory_pool_spills_and_finishes() {
     drop(f);
     let spill = s.path().join("spill");
     fs::create_dir_all(&spill).unwrap();
-    let out = s
-        .run(&[
-            "query",
-            "--engine",
-            "datafusion",
-            "SELECT count(*) AS groups, sum(n) AS rows FROM (SELECT k, count(*) AS n FROM data GROUP BY k)",
+    let temp_dir = format!("temp_dir={}", spill.display());
+    let out = query(
+        &s,
+        "SELECT count(*) AS groups, sum(n) AS rows FROM (SELECT k, count(*) AS n FROM data GROUP BY k)",
+        &[
             "many.csv",
             "--engine-option",
             "memory_limit=4M",
             "--engine-option",
-            &format!("temp_dir={}", spill.display()),
-        ])
-        .ok();
-    assert_eq!(
-        json_lines(&out),
-        [json!({"groups": 400000, "rows": 400000})]
+            &temp_dir,
+        ],
     );
+    assert_eq!(out, [json!({"groups": 400000, "rows": 400000})]);
     // It did spill: DataFusion's own metrics say so.
     let plan = s
-        .run(&[
-            "query",
-            "--engine",
-            "datafusion",
+        .run(&query_args(
             "EXPLAIN ANALYZE SELECT count(*) FROM (SELECT k, count(*) AS n FROM data GROUP BY k)",
-            "many.csv",
-            "--engine-option",
-            "memory_limit=4M",
-        ])
+            &["many.csv", "--engine-option", "memory_limit=4M"],
+        ))
         .ok();
     let spills: u64 = plan
         .split("spill_count=")
@@ -285,19 +273,17 @@ fn a_group_by_over_more_data_than_the_memory_pool_spills_and_finishes() {
     // A pool too small even to spill is a one-line error. (One partition:
     // with two, DataFusion 55 has been seen, rarely, to hang instead of
     // returning the error; see the plugin's README.)
-    let e = s
-        .run(&[
-            "query",
-            "--engine",
-            "datafusion",
-            "SELECT count(*) FROM (SELECT k FROM data GROUP BY k)",
+    let e = query_err(
+        &s,
+        "SELECT count(*) FROM (SELECT k FROM data GROUP BY k)",
+        &[
             "many.csv",
             "--engine-option",
             "memory_limit=100K",
             "--engine-option",
             "partitions=1",
-        ])
-        .err();
+        ],
+    );
     assert!(
         e.contains("plugin 'datafusion'") && e.contains("Resources exhausted"),
         "{e}"
@@ -307,53 +293,27 @@ fn a_group_by_over_more_data_than_the_memory_pool_spills_and_finishes() {
 #[test]
 fn sql_errors_are_one_line_with_the_engine_and_the_place() {
     let Some(s) = site() else { return };
-    let e = s
-        .run(&[
-            "query",
-            "--engine",
-            "datafusion",
-            "SELEC city FROM data",
-            "people.csv",
-        ])
-        .err();
+    let e = query_err(&s, "SELEC city FROM data", &["people.csv"]);
     assert!(
         e.starts_with("iterable-host: error: plugin 'datafusion': ") && e.contains("SELEC"),
         "{e}"
     );
-    let e = s
-        .run(&[
-            "query",
-            "--engine",
-            "datafusion",
-            "SELECT nope FROM data",
-            "people.csv",
-        ])
-        .err();
+    let e = query_err(&s, "SELECT nope FROM data", &["people.csv"]);
     assert!(
         e.contains("plugin 'datafusion'") && e.contains("nope"),
         "{e}"
     );
-    let e = s
-        .run(&[
-            "query",
-            "--engine",
-            "datafusion",
-            "SELECT city FROM data WHERE city > 3 AND city LIKE 1",
-            "people.csv",
-        ])
-        .err();
+    let e = query_err(
+        &s,
+        "SELECT city FROM data WHERE city > 3 AND city LIKE 1",
+        &["people.csv"],
+    );
     assert!(e.contains("plugin 'datafusion'"), "{e}");
-    let e = s
-        .run(&[
-            "query",
-            "--engine",
-            "datafusion",
-            "SELECT 1",
-            "people.csv",
-            "--engine-option",
-            "memory_limit=lots",
-        ])
-        .err();
+    let e = query_err(
+        &s,
+        "SELECT 1",
+        &["people.csv", "--engine-option", "memory_limit=lots"],
+    );
     assert!(e.contains("memory_limit=lots: not a size"), "{e}");
 }
 
@@ -370,10 +330,9 @@ fn the_same_queries_on_a_ballista_cluster() {
     };
     let opt = format!("scheduler={scheduler}");
     let remote = |sql: &str, inputs: &[&str]| {
-        let mut args = vec!["query", "--engine", "datafusion", sql];
-        args.extend_from_slice(inputs);
+        let mut args = inputs.to_vec();
         args.extend(["--engine-option", &opt]);
-        json_lines(&s.run(&args).ok())
+        query(&s, sql, &args)
     };
     assert_eq!(remote(GROUP_BY, &["people.csv"]), group_by_rows());
     let join = "SELECT p.name, c.country FROM data p JOIN data2 c ON p.city = c.city ORDER BY p.id";
@@ -382,15 +341,7 @@ fn the_same_queries_on_a_ballista_cluster() {
         query(&s, join, &["people.csv", "cities.parquet"])
     );
     // What the executors cannot read is refused with a reason.
-    let mut args = vec![
-        "query",
-        "--engine",
-        "datafusion",
-        GROUP_BY,
-        "sales.ltsv.lz4",
-    ];
-    args.extend(["--engine-option", &opt]);
-    let e = s.run(&args).err();
+    let e = query_err(&s, GROUP_BY, &["sales.ltsv.lz4", "--engine-option", &opt]);
     assert!(
         e.contains("a Ballista cluster reads its inputs itself"),
         "{e}"
