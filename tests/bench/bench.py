@@ -191,6 +191,24 @@ def machine():
     }
 
 
+def require(paths, flag):
+    """Exits with the command that builds them when any of `paths` is missing."""
+    for p in paths:
+        if not p.exists():
+            sys.exit(f"missing {p}: run scripts/bench.sh {flag}")
+
+
+def fresh_plugins(parent, libraries):
+    """`parent`/plugins, emptied, with `libraries` installed; the host's
+    arguments that use it."""
+    parent.mkdir(parents=True, exist_ok=True)
+    plugins = parent / "plugins"
+    shutil.rmtree(plugins, ignore_errors=True)
+    for lib in libraries:
+        run([str(HOST), "install", str(lib), "--dir", str(plugins)], rss=False)
+    return [str(HOST), "--plugin-dir", str(plugins)]
+
+
 def prepare(rows):
     """Generates the data set (once per row count) and installs the plugins."""
     DATA.mkdir(parents=True, exist_ok=True)

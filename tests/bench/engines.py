@@ -55,20 +55,9 @@ def main():
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--no-doc", action="store_true", help="do not update docs/performance.md")
     args = ap.parse_args()
-    for p in (bench.HOST, DATAFUSION_SO, SQLENGINE_SO, PARQUET_SO, PYTOOLS):
-        if not p.exists():
-            sys.exit(f"missing {p}: run scripts/bench.sh --engines")
+    bench.require((bench.HOST, DATAFUSION_SO, SQLENGINE_SO, PARQUET_SO, PYTOOLS), "--engines")
     bench.prepare(args.rows)
-    OUT.mkdir(parents=True, exist_ok=True)
-    plugins = OUT / "plugins"
-    if plugins.exists():
-        import shutil
-
-        shutil.rmtree(plugins)
-    H = str(bench.HOST)
-    for so in (DATAFUSION_SO, SQLENGINE_SO, PARQUET_SO):
-        bench.run([H, "install", str(so), "--dir", str(plugins)], rss=False)
-    hp = [H, "--plugin-dir", str(plugins)]
+    hp = bench.fresh_plugins(OUT, (DATAFUSION_SO, SQLENGINE_SO, PARQUET_SO))
     gz = bench.DATA / "rows.csv.gz"
     pq = OUT / "rows.parquet"
     if not pq.exists():

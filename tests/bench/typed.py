@@ -40,19 +40,9 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
-    for p in (bench.HOST, PARQUET_SO, PYTOOLS):
-        if not p.exists():
-            sys.exit(f"missing {p}: run scripts/bench.sh --typed")
+    bench.require((bench.HOST, PARQUET_SO, PYTOOLS), "--typed")
     bench.prepare(args.rows)
-    TYPED.mkdir(parents=True, exist_ok=True)
-    plugins = TYPED / "plugins"
-    if plugins.exists():
-        import shutil
-
-        shutil.rmtree(plugins)
-    H = str(bench.HOST)
-    bench.run([H, "install", str(PARQUET_SO), "--dir", str(plugins)], rss=False)
-    hp = [H, "--plugin-dir", str(plugins)]
+    hp = bench.fresh_plugins(TYPED, (PARQUET_SO,))
     gz = bench.DATA / "rows.csv.gz"
     pq = TYPED / "rows.parquet"
     n = args.rows
