@@ -216,10 +216,13 @@ fn build_corpus(root: &Path) -> Vec<(&'static str, &'static str, &'static str)> 
     );
     expect.push(("zdupids", "shadowed", "everything it provides is shadowed"));
 
-    // 28. A manifest that lies about what the library provides.
+    // 28. A manifest that lies about what the library provides. Its
+    // directory comes after testkit's: a failed plugin keeps its claims
+    // (its files are refused with its name), so one searched first would
+    // hold every id it shares with testkit.
     let liar = testkit_manifest().replace("name = \"testkit\"", "name = \"liar\"")
         + "\n[[format]]\nid = \"ghost\"\nextensions = [\"ghost\"]\n";
-    install_testkit(&plugins.join("liar"), &liar);
+    install_testkit(&plugins.join("zliar"), &liar);
     expect.push(("liar", "manifest-mismatch", "declares format 'ghost'"));
     expect
 }

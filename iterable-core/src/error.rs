@@ -71,6 +71,12 @@ pub struct Origin {
     pub name: String,
 }
 
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} '{}'", self.kind, self.name)
+    }
+}
+
 /// Where in the input an error happened.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Position {
@@ -266,7 +272,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(o) = &self.0.origin {
-            write!(f, "{} '{}': ", o.kind, o.name)?;
+            write!(f, "{o}: ")?;
         }
         if let Some(path) = &self.0.path {
             write!(f, "{}: ", path.display())?;

@@ -46,6 +46,7 @@ pub mod describe;
 mod error;
 pub mod formats;
 pub mod io;
+pub mod known;
 mod observe;
 mod open;
 mod options;

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::InputProgress;
-use crate::options::Options;
+use crate::options::{OptionSpec, Options};
 use crate::provider::{RunInfo, RunObserver, RunSummary};
 use crate::record::{Batch, Record};
 use crate::registry::Registry;
@@ -58,9 +58,18 @@ impl Registry {
     /// no hooks the run costs nothing.
     pub fn start_run(&self, info: &RunInfo, hooks: &[(String, Options)]) -> Result<Run> {
         let mut observers = Vec::with_capacity(hooks.len());
-        for (id, options) in hooks {
+        for (id, given) in hooks {
             let hook = self.hook(id)?;
-            let observer = hook.open(info, options).map_err(|e| {
+            hook.prepare()?;
+            let specs: Vec<&OptionSpec> = hook.info().options.iter().collect();
+            given.validate(&specs, &format!("hook '{id}'"))?;
+            let mut options = given.clone();
+            for spec in &specs {
+                if let Some(d) = spec.default.as_deref().filter(|_| !given.contains(&spec.name)) {
+                    options.set(spec.name.clone(), d);
+                }
+            }
+            let observer = hook.open(info, &options).map_err(|e| {
                 Error::new(ErrorKind::Hook, format!("hook '{id}' cannot start: {e}"))
             })?;
             observers.push((id.clone(), observer));

@@ -103,6 +103,18 @@ pub trait Format: Send + Sync {
     /// Opens a reader over decompressed bytes.
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader>;
 
+    /// [`Format::reader`], told the stream's length in bytes when it is
+    /// known (a plain file read without a codec). The default ignores it.
+    fn sized_reader(
+        &self,
+        input: BoxRead,
+        size: Option<u64>,
+        options: &Options,
+    ) -> Result<BoxReader> {
+        let _ = size;
+        self.reader(input, options)
+    }
+
     /// Opens a writer over a byte sink. The writer finishes the sink.
     fn writer(&self, _output: BoxSink, _options: &Options) -> Result<BoxWriter> {
         Err(Error::new(
@@ -173,6 +185,13 @@ pub trait Codec: Send + Sync {
 
     /// Wraps a compressed stream into a decompressed one.
     fn decoder(&self, input: BoxRead) -> Result<BoxRead>;
+
+    /// [`Codec::decoder`], told the compressed stream's length in bytes
+    /// when it is known (a plain file). The default ignores it.
+    fn sized_decoder(&self, input: BoxRead, size: Option<u64>) -> Result<BoxRead> {
+        let _ = size;
+        self.decoder(input)
+    }
 
     /// Wraps a sink so that what is written is compressed. Finishing the
     /// returned sink ends the frame and then finishes `output`.
@@ -337,7 +356,15 @@ pub trait Hook: Send + Sync {
     /// The hook's description.
     fn info(&self) -> &HookInfo;
 
-    /// Starts observing a run.
+    /// Gets ready to be used: a lazily loaded plugin loads here. It is
+    /// called before options are checked against [`HookInfo::options`].
+    fn prepare(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Starts observing a run. The options were checked against
+    /// [`HookInfo::options`], and every declared option with a default that
+    /// was not given has its default.
     fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>>;
 }
 

@@ -276,6 +276,9 @@ pub struct Registry {
     engines: Kind<dyn Engine>,
     hooks: Kind<dyn Hook>,
     allow: BTreeSet<String>,
+    /// Sources from outside that failed before saying what they provide
+    /// (see [`Registry::add_unknown_claims`]).
+    unknown: Vec<(Origin, String)>,
 }
 
 impl fmt::Debug for Registry {
@@ -361,6 +364,20 @@ impl Registry {
     /// shows so in listings.
     pub fn add_external(&mut self, provider: Provider, origin: Origin) {
         self.add(provider, ProviderSource::External(origin), false);
+    }
+
+    /// Notes a source from outside (a plugin, as `origin` says) that failed
+    /// before it could say what it provides, and why. Its claims on names,
+    /// magic bytes and content are unknown, so detection never guesses past
+    /// it: an input that no known provider claims, which would otherwise be
+    /// sniffed from its content, is refused with an error that names it.
+    pub fn add_unknown_claims(&mut self, origin: Origin, why: impl Into<String>) {
+        self.unknown.push((origin, why.into()));
+    }
+
+    /// The sources noted by [`Registry::add_unknown_claims`], with why.
+    pub fn unknown_claims(&self) -> &[(Origin, String)] {
+        &self.unknown
     }
 
     fn active_source(&self, p: &Provider) -> Option<ProviderSource> {

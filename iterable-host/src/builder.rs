@@ -10,8 +10,9 @@ use iterable_core::{Error, Provider, Registry, Result};
 use crate::cache::ScanCache;
 use crate::config::{self, Config, DirOrigin};
 use crate::context::Context;
+use crate::error::plugin_origin;
 use crate::discovery::{self, Candidate};
-use crate::plugin::{Plugin, Status};
+use crate::plugin::Plugin;
 use crate::scan::{self, Scanner};
 
 use crate::Host;
@@ -113,7 +114,9 @@ impl HostBuilder {
 
     /// Whether to search `ITERABLEDATA_PLUGIN_PATH`, the configuration's
     /// `plugin_dirs` and `~/.iterabledata/plugins` (default: no, unless
-    /// [`HostBuilder::user_environment`]).
+    /// [`HostBuilder::user_environment`]). The environment variables among
+    /// them (`ITERABLEDATA_PLUGIN_PATH`, and `ITERABLEDATA_HOME` in place of
+    /// `~/.iterabledata`) are read only with [`HostBuilder::environment`].
     pub fn default_dirs(mut self, yes: bool) -> Self {
         self.no_default_dirs = !yes;
         self
@@ -253,8 +256,9 @@ impl HostBuilder {
     /// nothing that has a manifest, and examines (once, then from the
     /// cache) libraries that have none.
     pub fn build(self) -> Result<Host> {
+        scan::refuse_to_run_as_scanner_child();
         let config = match &self.config {
-            ConfigSource::User => match config::user_dir() {
+            ConfigSource::User => match config::user_dir_with(!self.no_env) {
                 Some(d) => Config::load(&d.join("config.toml"))?,
                 None => Config::default(),
             },
@@ -295,7 +299,7 @@ impl HostBuilder {
                     .iter()
                     .map(|d| (d.clone(), DirOrigin::Config)),
             );
-            if let Some(u) = config::user_dir() {
+            if let Some(u) = config::user_dir_with(!self.no_env) {
                 search.push((u.join("plugins"), DirOrigin::UserDefault));
             }
         }
@@ -337,7 +341,6 @@ impl HostBuilder {
 
         let disabled_all = self.no_plugins || (!self.no_env && config::plugins_disabled_by_env());
         let mut plugins: Vec<Arc<Plugin>> = Vec::new();
-        let mut by_name: HashMap<String, PathBuf> = HashMap::new();
         let candidates: Vec<Candidate> = search
             .iter()
             .flat_map(|(dir, origin)| discovery::scan_dir(dir, origin))
@@ -356,21 +359,37 @@ impl HostBuilder {
                 examine(cand, &ctx, &config)
             }
         });
-        for plugin in examined {
+        for plugin in &examined {
             if !disabled_all && config.disabled.contains(&plugin.name) {
                 plugin.set_disabled("disabled in config.toml");
-            } else if let Some(first) = by_name.get(&plugin.name) {
+            }
+        }
+        // The first plugin of each name serves, and stands behind its claims
+        // whatever its state: a failed or disabled one's files, rule ids,
+        // schemes, engines and hooks are refused with its name and reason,
+        // never handed to something else. (Falling back to a later plugin
+        // of the same name would change answers once the scan cache knows
+        // that the first one fails.)
+        let mut serving: HashMap<&str, &Plugin> = HashMap::new();
+        for plugin in &examined {
+            if let Some(first) = serving.get(plugin.name.as_str()) {
                 plugin.set_shadowed(format!(
                     "a plugin named '{}' comes earlier on the search path ({})",
                     plugin.name,
-                    first.display()
+                    first.path.display()
                 ));
-            } else if matches!(plugin.status(), Status::Available | Status::Loaded) {
-                by_name.insert(plugin.name.clone(), plugin.path.clone());
-                add_providers(&mut registry, &plugin);
+                continue;
             }
-            plugins.push(plugin);
+            serving.insert(&plugin.name, plugin);
+            if plugin.manifest().is_some() {
+                add_providers(&mut registry, plugin);
+            } else if let Some(e) = plugin.error() {
+                // What it provides is unknown: detection will not guess
+                // past it.
+                registry.add_unknown_claims(plugin_origin(&plugin.name), e.message());
+            }
         }
+        plugins.extend(examined);
         if let Ok(mut c) = ctx.cache.lock() {
             c.save();
         }
@@ -417,6 +436,10 @@ impl HostBuilder {
                     .and_then(isolate::parse_bytes)
             }),
             plugins,
+            settings: match self.config {
+                ConfigSource::None => isolate::SettingsFrom::Builder,
+                ConfigSource::User | ConfigSource::File(_) => isolate::SettingsFrom::ConfigFile,
+            },
         }
     }
 }

@@ -150,9 +150,16 @@ impl Config {
     }
 }
 
-/// The per-user directory: `$ITERABLEDATA_HOME`, else `~/.iterabledata`.
+/// The per-user directory as the `iterable-host` command sees it:
+/// `$ITERABLEDATA_HOME`, else `~/.iterabledata`.
 pub fn user_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(ENV_HOME).filter(|p| !p.is_empty()) {
+    user_dir_with(true)
+}
+
+/// The per-user directory: `$ITERABLEDATA_HOME` when `environment` says the
+/// `ITERABLEDATA_*` variables are read, else `~/.iterabledata`.
+pub fn user_dir_with(environment: bool) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(ENV_HOME).filter(|p| environment && !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
     dirs::home_dir().map(|h| h.join(".iterabledata"))

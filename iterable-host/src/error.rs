@@ -39,6 +39,11 @@ pub enum PluginErrorKind {
     /// An isolated plugin's runner process died or stopped answering in
     /// the middle of a call (the message says which call and why).
     Died,
+    /// The host could not examine the plugin: it has no scanner, or its
+    /// scanner program did not act as one (an application run as its own
+    /// scanner whose `main` does not call `run_scanner_if_requested`).
+    /// The host's fault, not the plugin's: never kept in the scan cache.
+    Scanner,
     /// Any other load failure.
     LoadFailed,
 }
@@ -61,6 +66,7 @@ impl PluginErrorKind {
             PluginErrorKind::CallFailed => "call-failed",
             PluginErrorKind::BadArrow => "bad-arrow",
             PluginErrorKind::Died => "died",
+            PluginErrorKind::Scanner => "scanner",
             PluginErrorKind::LoadFailed => "load-failed",
         }
     }
@@ -83,6 +89,7 @@ impl PluginErrorKind {
             CallFailed,
             BadArrow,
             Died,
+            Scanner,
             LoadFailed,
         ]
         .into_iter()

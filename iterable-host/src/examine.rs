@@ -117,14 +117,19 @@ pub(crate) fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> 
                         Some(s) => scan::scan(s, lib, &provisional, ctx.timeout),
                         None => Err(scan::no_scanner(lib, &provisional)),
                     };
-                    let o = match scanned {
+                    let o = match &scanned {
                         Ok(m) => Outcome::Scanned {
-                            manifest: Box::new(m),
+                            manifest: Box::new(m.clone()),
                         },
-                        Err(e) => Outcome::failed(&e),
+                        Err(e) => Outcome::failed(e),
                     };
-                    if let Ok(mut c) = ctx.cache.lock() {
-                        c.store(lib, o.clone());
+                    // A failure of the host's scanner says nothing of the
+                    // library: it is not remembered against it.
+                    let library_fault = !matches!(&scanned, Err(e) if e.plugin_kind() == Some(PluginErrorKind::Scanner));
+                    if library_fault {
+                        if let Ok(mut c) = ctx.cache.lock() {
+                            c.store(lib, o.clone());
+                        }
                     }
                     o
                 }

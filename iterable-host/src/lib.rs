@@ -16,23 +16,28 @@
 //! Built-ins come first, then providers registered in code, then plugins
 //! (the earlier directory wins between plugins).
 //!
-//! ```
-//! use iterable_core::{OpenOptions, Record};
-//! use iterable_host::Host;
+//! An application needs this crate alone: the core's types it works with
+//! (records, values, options, readers and writers, errors, the provider
+//! traits) are re-exported here, and the whole core is [`iterable_core`].
 //!
-//! let dir = tempfile::tempdir()?;
+//! ```
+//! use iterable_host::{Host, OpenOptions, Record};
+//!
+//! let dir = std::env::temp_dir().join(format!("iterable-host-doc-{}", std::process::id()));
 //! let host = Host::builder()
-//!     .plugin_dir(dir.path().join("plugins")) // plugins of this application
-//!     .default_dirs(false)                    // not the user's directories
-//!     .cache_file(None)                       // keep the scan cache in memory
+//!     .plugin_dir(dir.join("plugins")) // plugins of this application
+//!     .default_dirs(false)             // not the user's directories
+//!     .cache_file(None)                // keep the scan cache in memory
 //!     .build()?;
 //!
-//! let path = dir.path().join("out.csv.gz");
+//! std::fs::create_dir_all(&dir)?;
+//! let path = dir.join("out.csv.gz");
 //! let mut w = host.create(&path, &OpenOptions::new())?;
 //! w.write(&Record::from_pairs([("a", "1")]))?;
 //! w.finish()?;
 //! let records: Vec<Record> = host.open(&path, &OpenOptions::new())?.collect::<Result<_, _>>()?;
 //! assert_eq!(records.len(), 1);
+//! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -66,6 +71,12 @@ pub mod trust;
 mod typed;
 
 pub use iterable_core;
+pub use iterable_core::{
+    Batch, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo, Error, ErrorKind,
+    Format, FormatInfo, Hook, HookInfo, Map, OpenOptions, Options, Origin, Position, Provider,
+    Reader, Record, RecordReader, RecordWriter, Registry, Result, Rule, RuleInfo, RunInfo,
+    Validator, Value, Writer,
+};
 
 pub use adbc::describe_driver as describe_adbc_driver;
 pub use builder::HostBuilder;

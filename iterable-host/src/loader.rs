@@ -45,6 +45,9 @@ pub struct Library {
     /// timestamps, decimals): ABI 1.1 or later, or any C plugin (Arrow
     /// carries them).
     pub typed: bool,
+    /// For a plugin that runs out of process, what its runner's sandbox
+    /// could do (as the first runner reported it).
+    pub sandbox: Option<crate::isolate::SandboxReport>,
 }
 
 /// How a library's providers are reached: through abi_stable's objects,
@@ -162,6 +165,7 @@ pub(crate) fn native(
         description,
         flavour: Flavour::Native(providers),
         typed: true,
+        sandbox: None,
     }
 }
 
@@ -243,6 +247,7 @@ fn load_rust(path: &Path, name: &str, file_name: String) -> Result<Library, Erro
             hooks: std::sync::OnceLock::new(),
             path_formats: std::sync::OnceLock::new(),
         }),
+        sandbox: None,
         name: name.to_owned(),
         typed: parse_api_version(&meta.api_version).is_some_and(|v| v >= (1, 1)),
     })

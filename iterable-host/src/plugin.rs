@@ -188,6 +188,20 @@ impl Plugin {
         self.ctx.isolation.limits(&self.name)
     }
 
+    /// For a plugin that runs out of process and has started, what its
+    /// runner's sandbox actually enforces (Landlock and seccomp need a
+    /// kernel that has them): check [`SandboxReport::complete`] before
+    /// relying on it. `None` before the plugin's first use, and for a
+    /// plugin that runs in this process.
+    ///
+    /// [`SandboxReport::complete`]: crate::isolate::SandboxReport::complete
+    pub fn sandbox(&self) -> Option<crate::isolate::SandboxReport> {
+        match &*lock(&self.state) {
+            State::Loaded(lib) => lib.sandbox.clone(),
+            _ => None,
+        }
+    }
+
     /// The current status.
     pub fn status(&self) -> Status {
         match &*lock(&self.state) {
@@ -247,15 +261,18 @@ impl Plugin {
                 return Err(Error::plugin(
                     PluginErrorKind::LoadFailed,
                     &self.name,
-                    format!("disabled: {m}"),
+                    format!("the plugin is disabled: {m}"),
                 ));
             }
             State::Available | State::Shadowed(_) => {}
         }
-        match self.load().and_then(|lib| self.check_abi(lib)) {
+        let loaded = self
+            .load()
+            .and_then(|lib| self.check_abi(lib))
+            .and_then(|lib| self.check_against_manifest(lib));
+        match loaded {
             Ok(lib) => {
                 let lib = Arc::new(lib);
-                self.check_against_manifest(&lib);
                 *state = State::Loaded(Arc::clone(&lib));
                 Ok(lib)
             }
@@ -266,9 +283,13 @@ impl Plugin {
                     e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed),
                     e.message().to_owned(),
                 );
-                let mut cache = lock(&self.ctx.cache);
-                cache.store(&self.library, Outcome::failed(&e));
-                cache.save();
+                // A failure of the host's scanner says nothing of the
+                // library: it is not remembered against it.
+                if e.plugin_kind() != Some(PluginErrorKind::Scanner) {
+                    let mut cache = lock(&self.ctx.cache);
+                    cache.store(&self.library, Outcome::failed(&e));
+                    cache.save();
+                }
                 Err(e.with_plugin(&self.name))
             }
         }
@@ -369,29 +390,37 @@ impl Plugin {
         }
     }
 
-    /// Reports what a loaded library provides differently from its manifest.
-    fn check_against_manifest(&self, lib: &Library) {
-        let Some(declared) = &self.manifest else {
-            return;
+    /// Compares a loaded library with its manifest. What the manifest
+    /// claims and the library does not do is a failure
+    /// ([`PluginErrorKind::ManifestMismatch`]), on the first load as on
+    /// every later run (which finds it from the scan cache without
+    /// loading): a claim that only held until the cache was warm would
+    /// change answers. What the library provides beyond its manifest is a
+    /// note ([`Plugin::warnings`]): nothing routes to it.
+    fn check_against_manifest(&self, lib: Library) -> Result<Library, Error> {
+        let Some(declared) = self.manifest.as_ref().filter(|_| self.has_manifest_file) else {
+            return Ok(lib);
         };
         // Hooks are looked up only when the manifest declares some (the
         // lookup costs more than the rest of a load).
         let found = if declared.hooks.is_empty() {
             lib.description.clone()
         } else {
-            match lib.description_with_hooks() {
-                Ok(d) => d,
-                Err(e) => {
-                    *lock(&self.warnings) = vec![e.message().to_owned()];
-                    return;
-                }
-            }
+            lib.description_with_hooks()
+                .map_err(|e| e.with_plugin(&self.name))?
         };
-        let (missing, undeclared) = crate::manifest::differences(declared, &found);
-        let notes: Vec<String> = missing.into_iter().chain(undeclared).collect();
-        for n in &notes {
+        let (wrong, undeclared) = crate::manifest::differences(declared, &found);
+        for n in wrong.iter().chain(&undeclared) {
             tracing::info!(plugin = %self.name, "{n}");
         }
-        *lock(&self.warnings) = notes;
+        *lock(&self.warnings) = wrong.iter().chain(&undeclared).cloned().collect();
+        match wrong.into_iter().next() {
+            Some(first) => Err(Error::plugin(
+                PluginErrorKind::ManifestMismatch,
+                &self.name,
+                first,
+            )),
+            None => Ok(lib),
+        }
     }
 }

@@ -56,6 +56,35 @@ pub fn timeout_from_env() -> Option<Duration> {
 /// scanner (see [`crate::run_scanner_if_requested`]).
 pub const SCAN_ARG: &str = "__iterable-plugin-scan";
 
+/// Set (to `1`) in the environment of every scanner and runner the host
+/// starts. A process that has it, was given [`SCAN_ARG`], and still builds
+/// a host is an application whose `main` does not begin with
+/// [`crate::run_scanner_if_requested`]: it stops there, saying so, instead
+/// of running as if it were the application (and scanning again, without
+/// end).
+pub const ENV_SCANNER_CHILD: &str = "ITERABLEDATA_SCANNER_CHILD";
+
+/// The line a scanner prints before it loads anything: a child whose
+/// output lacks it never began to scan, so a failure is not the library's.
+const STARTED: &str = "iterable-plugin-scan: started";
+
+/// The exit status of an application that was started as its own scanner
+/// and built a host instead (see [`ENV_SCANNER_CHILD`]).
+const NOT_A_SCANNER_STATUS: i32 = 97;
+
+/// Stops a process that was started as a scanner or runner but reached the
+/// host's code without going through [`crate::run_scanner_if_requested`].
+pub(crate) fn refuse_to_run_as_scanner_child() {
+    let child = std::env::var_os(ENV_SCANNER_CHILD).is_some_and(|v| v == "1");
+    if child && std::env::args_os().nth(1).is_some_and(|a| a == SCAN_ARG) {
+        eprintln!(
+            "iterable-host: this program was started as a plugin scanner ({SCAN_ARG}) and is building a host \
+             instead: its main must call iterable_host::run_scanner_if_requested() first"
+        );
+        std::process::exit(NOT_A_SCANNER_STATUS);
+    }
+}
+
 /// How libraries are examined before they are first loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scanner(Kind);
@@ -154,7 +183,7 @@ impl Scanner {
 /// The error for a library that must be examined by a host with no scanner.
 pub(crate) fn no_scanner(lib: &Path, name: &str) -> Error {
     Error::plugin(
-        PluginErrorKind::LoadFailed,
+        PluginErrorKind::Scanner,
         name,
         format!(
             "{} must be examined before it is loaded, and this host has no scanner: \
@@ -187,6 +216,13 @@ pub enum ScanReport {
 /// crash while loading is the only way it ends otherwise). `name` names the
 /// plugin in messages.
 pub fn scanner_main(lib: &Path) -> i32 {
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{STARTED}").and_then(|_| out.flush()).is_err() {
+            return 2;
+        }
+    }
     let name = crate::discovery::provisional_name_of(lib);
     // Examining describes everything, hooks included.
     let report = match loader::load(lib, &name).and_then(|l| l.description_with_hooks()) {
@@ -235,6 +271,7 @@ pub fn scan(
     let mut child = Command::new(program)
         .args(args)
         .arg(&lib)
+        .env(ENV_SCANNER_CHILD, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -282,11 +319,9 @@ pub fn scan(
     let stdout = out_t.join().unwrap_or_default();
     let stderr = err_t.join().unwrap_or_default();
     let crashed = |how: String| {
-        let tail = String::from_utf8_lossy(&stderr)
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty())
-            .map(|l| format!(" (it printed: {})", l.chars().take(200).collect::<String>()))
+        let tail = last_line(&stderr)
+            .strip_prefix("; it printed: ")
+            .map(|l| format!(" (it printed: {l})"))
             .unwrap_or_default();
         Error::plugin(
             PluginErrorKind::Crashed,
@@ -294,6 +329,27 @@ pub fn scan(
             format!("{how} while loading{tail}"),
         )
     };
+    let text = String::from_utf8_lossy(&stdout);
+    // Whatever happened before the scanner began to scan is the program's
+    // doing, not the library's.
+    if !text.lines().any(|l| l == STARTED) {
+        let how = match status {
+            None => format!("did not begin within {} s, killed", timeout.as_secs_f32()),
+            Some(st) if st.code() == Some(NOT_A_SCANNER_STATUS) => "built a host instead".to_owned(),
+            Some(st) => describe_exit(&st),
+        };
+        let tail = last_line(&stderr);
+        return Err(Error::plugin(
+            PluginErrorKind::Scanner,
+            name,
+            format!(
+                "the scanner program {} did not act as a plugin scanner ({how}{tail}); the plugin was not examined. \
+                 An application run as its own scanner must call iterable_host::run_scanner_if_requested() \
+                 first thing in main",
+                program.display()
+            ),
+        ));
+    }
     let Some(status) = status else {
         return Err(crashed(format!(
             "hung: no answer within {} s, killed",
@@ -303,7 +359,6 @@ pub fn scan(
     if !status.success() {
         return Err(crashed(describe_exit(&status)));
     }
-    let text = String::from_utf8_lossy(&stdout);
     let line = text
         .lines()
         .rfind(|l| l.trim_start().starts_with('{'))
@@ -320,6 +375,17 @@ pub fn scan(
             "ended the process without an answer (exit status 0)".into(),
         )),
     }
+}
+
+/// `; it printed: LINE` for the last line a child wrote on stderr, or
+/// nothing.
+fn last_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .map(|l| format!("; it printed: {}", l.chars().take(200).collect::<String>()))
+        .unwrap_or_default()
 }
 
 /// Says how a child ended: `killed by signal 11 (SIGSEGV)`, `exited with status 3`.

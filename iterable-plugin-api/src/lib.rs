@@ -33,7 +33,10 @@
 //! # A complete format plugin
 //!
 //! `Cargo.toml` of the plugin: `crate-type = ["cdylib", "rlib"]` and one
-//! dependency, `iterable-plugin-api = "1"`. The `main` below drives the
+//! dependency, this crate. It is not on crates.io yet: take it from a
+//! checkout of the repository, `iterable-plugin-api = { path =
+//! "../iterabledata-rs/iterable-plugin-api" }`, or as a git dependency
+//! (`docs/plugin-guide.md`, "Create the crate"). The `main` below drives the
 //! plugin in-process through the same objects a host uses after dlopen.
 //!
 //! ```
@@ -144,7 +147,7 @@ pub const API_MINOR: u32 = ABI_MINOR;
 pub mod prelude {
     pub use crate::abi::typed::{Typed, Unit};
     pub use crate::abi::{BatchBuilder, BatchView, CellRef, RowView};
-    pub use crate::sdk::error::{Error, Result};
+    pub use crate::sdk::error::{Error, ErrorKind, Result};
     pub use crate::sdk::io::{Encoder, Input, Output};
     pub use crate::sdk::options::Options;
     pub use crate::sdk::spec::{CodecSpec, DriverSpec, EngineSpec, FormatSpec, HookSpec, RuleSpec};

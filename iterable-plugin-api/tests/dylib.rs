@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use iterable_plugin_api::abi::roptions;
 use iterable_plugin_api::abi_stable::library::{LibraryError, lib_header_from_path};
-use iterable_plugin_api::abi_stable::std_types::{RString, RVec};
+use iterable_plugin_api::abi_stable::std_types::{RResult, RString, RVec};
 use iterable_plugin_api::{
     ByteSinkBox, ByteSourceBox, CellRef, PluginModule_Ref, RBatch, RError, RErrorKind, ROptions,
 };
@@ -146,8 +146,13 @@ fn panics_inside_a_loaded_plugin_do_not_kill_the_host() {
         )
         .unwrap();
     let mut batch = RBatch::new();
+    // The record read before the panic is delivered first, then the panic
+    // comes as an error numbered with its record, as a returned error would.
+    assert!(matches!(reader.read_batch(&mut batch, 10), RResult::ROk(true)));
+    assert_eq!(batch.rows, 1);
     let e = reader.read_batch(&mut batch, 10).expect_rerr();
     assert_eq!(e.kind, RErrorKind::PANIC);
+    assert_eq!(e.record, abi_stable::std_types::RSome(2));
     // The message and location come from the panic hook inside the plugin's own std.
     assert!(
         e.message.contains("plugin panicked on purpose"),

@@ -6,7 +6,9 @@ use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
 use iterable_plugin_api::abi::roptions;
-use iterable_plugin_api::abi_stable::std_types::{RNone, ROption, RSome, RString, RVec, Tuple2};
+use iterable_plugin_api::abi_stable::std_types::{
+    RNone, ROption, RResult, RSome, RString, RVec, Tuple2,
+};
 use iterable_plugin_api::prelude::*;
 use iterable_plugin_api::sdk::streams::{MemorySink, SinkWriter, SourceReader};
 use iterable_plugin_api::{
@@ -535,6 +537,11 @@ fn panics_in_read_row_are_errors_and_poison_the_reader() {
         .open_reader(source(b"a\n1\n2\n3\n"), roptions([("mode", "panic_row")]))
         .unwrap();
     let mut batch = RBatch::new();
+    // The row read before the panic is delivered; then the panic, as an
+    // error numbered with the record it happened at.
+    assert!(matches!(reader.read_batch(&mut batch, 100), RResult::ROk(true)));
+    assert_eq!(batch.rows, 1);
+    batch.validate().unwrap();
     let e = reader.read_batch(&mut batch, 100).expect_rerr();
     assert_panic_error(&e, "bad row 2");
     assert!(
@@ -542,8 +549,10 @@ fn panics_in_read_row_are_errors_and_poison_the_reader() {
         "location: {}",
         e.message
     );
+    assert_eq!(e.record, RSome(2));
     assert_eq!(batch.rows, 0);
     batch.validate().unwrap();
+    // Poisoned from now on.
     let e = reader.read_batch(&mut batch, 100).expect_rerr();
     assert_eq!(e.kind, RErrorKind::PANIC);
     assert!(e.message.contains("earlier panic"), "{}", e.message);

@@ -49,6 +49,14 @@ fn main() {
     fs::write(future.join("iterabledata_plugin.h"), later).unwrap();
 
     let cc = Compiler::new();
+    // IDP_SANITIZE=address builds the plugins with AddressSanitizer
+    // (scripts/asan.sh runs the C ABI tests with them), in a folder of their
+    // own so that switching back and forth rebuilds nothing else.
+    println!("cargo:rerun-if-env-changed=IDP_SANITIZE");
+    let (cc, out) = match env::var("IDP_SANITIZE").ok().filter(|s| !s.is_empty()) {
+        Some(s) => (cc.sanitized(&s), out.join(format!("sanitize-{s}"))),
+        None => (cc, out),
+    };
     let c = root.join("c");
     cc.shared(&out, "fwf", &fwf, &include, "FWF");
     cc.shared(&out.join("v10"), "fwf", &fwf, &v10, "FWF_1_0");
@@ -96,6 +104,7 @@ fn main() {
 struct Compiler {
     tool: cc::Tool,
     os: String,
+    flags: Vec<String>,
 }
 
 impl Compiler {
@@ -103,7 +112,18 @@ impl Compiler {
         Compiler {
             tool: cc::Build::new().opt_level(2).get_compiler(),
             os: env::var("CARGO_CFG_TARGET_OS").unwrap_or_default(),
+            flags: Vec::new(),
         }
+    }
+
+    /// The same compiler with `-fsanitize=WHAT`.
+    fn sanitized(mut self, what: &str) -> Compiler {
+        self.flags = vec![
+            format!("-fsanitize={what}"),
+            "-fno-omit-frame-pointer".into(),
+            "-g".into(),
+        ];
+        self
     }
 
     /// Compiles `src` into `dir/lib<name>.<so|dylib>` and exports its path as
@@ -117,7 +137,8 @@ impl Compiler {
         };
         let lib = dir.join(file);
         let mut cmd = self.tool.to_command();
-        cmd.arg("-std=c99")
+        cmd.args(&self.flags)
+            .arg("-std=c99")
             .arg("-shared")
             .arg("-fPIC")
             .arg("-fvisibility=hidden")

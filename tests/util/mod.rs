@@ -468,6 +468,13 @@ impl Site {
         run(self.path(), &all)
     }
 
+    /// [`Site::run`] with `input` on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        let mut all = vec!["--plugin-dir", "plugins"];
+        all.extend_from_slice(args);
+        run_stdin(self.path(), &all, input)
+    }
+
     /// A file of the directory, as text.
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path().join(name)).unwrap()

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::{AtomicFile, BoxRead, BoxSink, WriteSink};
+use crate::known::KnownKind;
 use crate::options::{OptionSpec, OptionType, Options};
 use crate::provider::{Codec, Format, Source};
 use crate::registry::Registry;
@@ -149,7 +150,7 @@ impl Registry {
             .map(|m| m.len());
         let progress = crate::io::InputProgress::new(size);
         let name = text.into_owned();
-        let plain = size.is_some().then_some(target);
+        let plain = size.map(|s| (target, s));
         self.open_input(progress.counting(file), Some(&name), plain, opts)
             .map_err(|e| e.with_path(target))
             .map(|r| {
@@ -169,15 +170,17 @@ impl Registry {
         self.open_input(input, name, None, opts)
     }
 
-    /// [`Registry::open_stream`]; `path` is the regular file the input
-    /// reads, if it is one, for formats that read a file by its path.
+    /// [`Registry::open_stream`]; `plain` is the regular file the input
+    /// reads and its size, if it is one, for formats that read a file by
+    /// its path and for providers that want the input's length.
     fn open_input(
         &self,
         input: BoxRead,
         name: Option<&str>,
-        path: Option<&Path>,
+        plain: Option<(&Path, u64)>,
         opts: &OpenOptions,
     ) -> Result<Reader> {
+        let size = plain.map(|(_, s)| s);
         let mut exts = name.map(extensions).unwrap_or_default();
         let mut input = input;
 
@@ -193,7 +196,13 @@ impl Registry {
                 None => {
                     let (head, replay) = crate::io::peek(input, 16)?;
                     input = replay;
-                    self.codec_for_magic(&head)
+                    match self.codec_for_magic(&head) {
+                        Some(c) => Some(c),
+                        None => {
+                            self.refuse_unprovided_codec(exts.last(), "reads")?;
+                            None
+                        }
+                    }
                 }
             },
         };
@@ -208,8 +217,10 @@ impl Registry {
         }
         let mut decoded = match &codec {
             // Decompression runs on a thread of its own, beside the parser.
-            Some(c) if crate::io::parallel() => crate::io::read_ahead(c.decoder(input)?)?,
-            Some(c) => c.decoder(input)?,
+            Some(c) if crate::io::parallel() => {
+                crate::io::read_ahead(c.sized_decoder(input, size)?)?
+            }
+            Some(c) => c.sized_decoder(input, size)?,
             None => input,
         };
 
@@ -222,19 +233,26 @@ impl Registry {
                 None => {
                     let (head, replay) = crate::io::peek(decoded, SNIFF_BYTES)?;
                     decoded = replay;
-                    let (f, o) = self.detect_content(&head).ok_or_else(|| {
-                        let inside = codec
-                            .as_ref()
-                            .map(|c| format!(" (inside {})", c.info().id))
-                            .unwrap_or_default();
-                        Error::new(
-                            ErrorKind::UnknownFormat,
-                            format!(
-                                "cannot tell the format{inside}: no known extension, magic bytes or content; use --format (known formats: {})",
-                                self.format_ids().join(", ")
-                            ),
-                        )
-                    })?;
+                    let inside = codec
+                        .as_ref()
+                        .map(|c| format!(" (inside {})", c.info().id))
+                        .unwrap_or_default();
+                    let (f, o) = match self.format_for_magic(&head) {
+                        Some(f) => (f, Options::new()),
+                        None => {
+                            self.refuse_to_guess(&inside)?;
+                            self.refuse_unprovided_format(exts.last(), "reads")?;
+                            self.sniff(&head).ok_or_else(|| {
+                                Error::new(
+                                    ErrorKind::UnknownFormat,
+                                    format!(
+                                        "cannot tell the format{inside}: no known extension, magic bytes or content; use --format (known formats: {})",
+                                        self.format_ids().join(", ")
+                                    ),
+                                )
+                            })?
+                        }
+                    };
                     implied = o;
                     f
                 }
@@ -263,14 +281,19 @@ impl Registry {
         );
         // A plain file, for a format that reads files by their path (one
         // that must seek): it opens the file itself.
-        let plain = path.filter(|_| codec.is_none());
+        let plain = plain.filter(|_| codec.is_none()).map(|(p, _)| p);
         let by_path = plain.and_then(|p| format.path_reader(p, &format_opts));
         let inner = match by_path {
             Some(reader) => {
                 tracing::debug!(format = %format.info().id, "reading the file by its path");
                 reader?
             }
-            None => format.reader(decoded, &format_opts)?,
+            // Without a codec, the decoded stream is the file itself.
+            None => format.sized_reader(
+                decoded,
+                size.filter(|_| codec.is_none()),
+                &format_opts,
+            )?,
         };
         let reader = Reader::new(
             inner,
@@ -283,10 +306,8 @@ impl Registry {
         })
     }
 
-    fn detect_content(&self, head: &[u8]) -> Option<(Arc<dyn Format>, Options)> {
-        if let Some(f) = self.format_for_magic(head) {
-            return Some((f, Options::new()));
-        }
+    /// The format whose [`Format::sniff`] scores `head` highest.
+    fn sniff(&self, head: &[u8]) -> Option<(Arc<dyn Format>, Options)> {
         let mut best: Option<(u32, Arc<dyn Format>, Options)> = None;
         for f in self.active_formats() {
             if !f.info().can_read {
@@ -299,6 +320,75 @@ impl Registry {
             }
         }
         best.map(|(_, f, o)| (f, o))
+    }
+
+    /// An extension that no codec claims but that names a well-known codec
+    /// (`br`, `zip`) is refused rather than read as something else, unless
+    /// a format claims it.
+    fn refuse_unprovided_codec(&self, ext: Option<&String>, verb: &str) -> Result<()> {
+        let Some(ext) = ext else { return Ok(()) };
+        match crate::known::well_known(ext) {
+            Some((KnownKind::Codec, name)) if self.format_for_extension(ext).is_none() => {
+                Err(Error::new(
+                    ErrorKind::UnknownCodec,
+                    format!(
+                        "'.{ext}' is {name}, and no installed codec {verb} it: install a plugin that provides it \
+                         (known codecs: {}), or name one with --codec (--codec none for the bytes as they are)",
+                        self.codec_ids().join(", ")
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// An extension that no format claims but that names a well-known
+    /// format (`parquet`, `yaml`) is refused rather than guessed at.
+    fn refuse_unprovided_format(&self, ext: Option<&String>, verb: &str) -> Result<()> {
+        let Some(ext) = ext else { return Ok(()) };
+        match crate::known::well_known(ext) {
+            Some((KnownKind::Format, name)) => Err(Error::new(
+                ErrorKind::UnknownFormat,
+                format!(
+                    "'.{ext}' is {name}, and no installed format {verb} it: install a plugin that provides it \
+                     (known formats: {}), or name one with --format",
+                    self.format_ids().join(", ")
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Content sniffing is a guess among the providers this registry knows.
+    /// When a source from outside failed before saying what it provides
+    /// ([`Registry::add_unknown_claims`]), the input may well be its, so the
+    /// guess is refused, naming that source.
+    fn refuse_to_guess(&self, inside: &str) -> Result<()> {
+        match self.unknown_claims() {
+            [] => Ok(()),
+            [(origin, why)] => Err(Error::new(
+                ErrorKind::UnknownFormat,
+                format!(
+                    "cannot tell the format{inside} from the name or magic bytes, and this {} failed before it \
+                     said what it provides ({why}), so the content is not guessed at: fix or remove it, \
+                     or name the format with --format",
+                    origin.kind
+                ),
+            )
+            .with_origin(origin.clone())),
+            many => Err(Error::new(
+                ErrorKind::UnknownFormat,
+                format!(
+                    "cannot tell the format{inside} from the name or magic bytes, and these failed before \
+                     they said what they provide, so the content is not guessed at: {}; fix or remove them, \
+                     or name the format with --format",
+                    many.iter()
+                        .map(|(o, why)| format!("{o} ({why})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
     }
 
     fn open_uri(&self, scheme: &str, uri: &str, opts: &OpenOptions) -> Result<Reader> {
@@ -377,7 +467,10 @@ impl Registry {
                     exts.pop();
                     Some(c)
                 }
-                None => None,
+                None => {
+                    self.refuse_unprovided_codec(exts.last(), "writes")?;
+                    None
+                }
             },
         };
         // With the codec given (`none` included), a codec extension at the end
@@ -391,15 +484,25 @@ impl Registry {
         }
         let format = match opts.format.as_deref() {
             Some(f) => self.format(f)?,
-            None => exts.last().and_then(|e| self.format_for_extension(e)).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UnknownFormat,
-                    format!(
-                        "cannot tell the output format from the name; use --format (known formats: {})",
-                        self.format_ids().join(", ")
-                    ),
-                )
-            })?,
+            None => match exts.last().and_then(|e| self.format_for_extension(e)) {
+                Some(f) => f,
+                None => {
+                    self.refuse_unprovided_format(exts.last(), "writes")?;
+                    let unknown: Vec<String> = self
+                        .unknown_claims()
+                        .iter()
+                        .map(|(o, why)| format!("; {o} failed before it said what it provides ({why})"))
+                        .collect();
+                    return Err(Error::new(
+                        ErrorKind::UnknownFormat,
+                        format!(
+                            "cannot tell the output format from the name; use --format (known formats: {}){}",
+                            self.format_ids().join(", "),
+                            unknown.concat()
+                        ),
+                    ));
+                }
+            },
         };
         if !format.info().can_write {
             return Err(Error::new(

@@ -28,9 +28,13 @@ impl Codec for LazyCodec {
     }
 
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
+        self.sized_decoder(input, None)
+    }
+
+    fn sized_decoder(&self, input: BoxRead, size: Option<u64>) -> Result<BoxRead> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.codecs) {
-            Which::Native(c) => return c.decoder(input),
+            Which::Native(c) => return c.sized_decoder(input, size),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();

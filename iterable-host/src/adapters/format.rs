@@ -29,7 +29,16 @@ impl Format for LazyFormat {
     }
 
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
-        match self.open(input, options)? {
+        self.sized_reader(input, None, options)
+    }
+
+    fn sized_reader(
+        &self,
+        input: BoxRead,
+        size: Option<u64>,
+        options: &Options,
+    ) -> Result<BoxReader> {
+        match self.open(input, size, options)? {
             Opened::Batches(r) => Ok(r),
             Opened::Records(r) => Ok(r),
         }
@@ -111,10 +120,15 @@ pub(crate) enum Opened {
 
 impl LazyFormat {
     /// Opens a reader (see [`Opened`]).
-    pub(crate) fn open(&self, input: BoxRead, options: &Options) -> Result<Opened> {
+    pub(crate) fn open(
+        &self,
+        input: BoxRead,
+        size: Option<u64>,
+        options: &Options,
+    ) -> Result<Opened> {
         let (lib, i) = self.provider()?;
         let rust = match which(&lib, i, |c| &c.formats) {
-            Which::Native(f) => return f.reader(input, options).map(Opened::Records),
+            Which::Native(f) => return f.sized_reader(input, size, options).map(Opened::Records),
             Which::Rust(r) => r,
         };
         let name = self.plugin.name();

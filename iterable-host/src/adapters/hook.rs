@@ -22,6 +22,10 @@ impl Hook for LazyHook {
         self.current()
     }
 
+    fn prepare(&self) -> Result<()> {
+        self.provider().map(|_| ())
+    }
+
     fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
         let (lib, i) = self.provider()?;
         if let Which::Native(h) = which(&lib, i, |c| &c.hooks) {

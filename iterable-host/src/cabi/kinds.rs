@@ -1,5 +1,6 @@
 //! The six kinds of a C plugin behind the core's traits.
 
+use std::ffi::CString;
 use std::mem::{offset_of, size_of};
 
 use arrow_array::Array;
@@ -80,6 +81,15 @@ impl Format for CFormat {
     }
 
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
+        self.sized_reader(input, None, options)
+    }
+
+    fn sized_reader(
+        &self,
+        input: BoxRead,
+        size: Option<u64>,
+        options: &Options,
+    ) -> Result<BoxReader> {
         let plugin = &*self.raw.plugin;
         let open = function(
             self.raw.raw.open_reader.filter(|_| self.info.can_read),
@@ -87,7 +97,7 @@ impl Format for CFormat {
             format!("format '{}' cannot read", self.info.id),
         )?;
         let mut lent = Box::new(ReaderLent {
-            source: HostSource::new(input, None),
+            source: HostSource::new(input, size),
             _options: COptions::new(options),
         });
         let mut out = FFI_ArrowArrayStream::empty();
@@ -289,9 +299,13 @@ impl Codec for CCodec {
     }
 
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
+        self.sized_decoder(input, None)
+    }
+
+    fn sized_decoder(&self, input: BoxRead, size: Option<u64>) -> Result<BoxRead> {
         let plugin = &*self.raw.plugin;
         let decoder = function(self.raw.raw.decoder, plugin, "this codec cannot decode")?;
-        let mut source = HostSource::new(input, None);
+        let mut source = HostSource::new(input, size);
         let mut out: IdpByteSource = zeroed();
         call(plugin, "starting to decode", |e| {
             // SAFETY: the plugin's function; the source outlives `out`.
@@ -636,37 +650,75 @@ impl Hook for CHook {
     fn open(&self, run: &RunInfo, options: &Options) -> Result<Box<dyn RunObserver>> {
         let plugin = &*self.raw.plugin;
         let open = function(self.raw.raw.open, plugin, "the hook cannot open")?;
-        let (command, source, format) = (
-            cstring(&run.command),
-            cstring(&run.source),
-            cstring(&run.format),
-        );
-        let target = run.target.as_deref().map(cstring);
-        let info = IdpRunInfo {
-            struct_size: size_of::<IdpRunInfo>() as u32,
-            command: command.as_ptr(),
-            source: source.as_ptr(),
-            target: target.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
-            format: format.as_ptr(),
-        };
-        let opts = COptions::new(options);
+        // Lent to the observer: the run info and the options stay valid (at
+        // these addresses) until the observer is released.
+        let lent = LentRun::new(run, options);
         let mut out: IdpObserver = zeroed();
         call(plugin, "opening the hook", |e| {
-            // SAFETY: the plugin's function; the run info is read during the call.
-            unsafe { open(self.raw.raw.data, &info, opts.as_ptr(), &mut out, e) }
+            // SAFETY: the plugin's function; the run info and options live in
+            // `lent`, which the observer keeps until after its release.
+            unsafe {
+                open(
+                    self.raw.raw.data,
+                    &lent.info,
+                    lent.options.as_ptr(),
+                    &mut out,
+                    e,
+                )
+            }
         })?;
         Ok(Box::new(CObserver {
             raw: out,
             plugin: plugin.to_owned(),
-            _options: opts,
+            _lent: lent,
         }))
     }
 }
 
+/// What a hook's `open` is lent: the run info (pointing into the strings
+/// kept beside it) and the options, boxed so that they never move.
+struct LentRun {
+    info: IdpRunInfo,
+    options: Box<COptions>,
+    _strings: [CString; 3],
+    _target: Option<CString>,
+}
+
+impl LentRun {
+    fn new(run: &RunInfo, options: &Options) -> Box<LentRun> {
+        let strings = [
+            cstring(&run.command),
+            cstring(&run.source),
+            cstring(&run.format),
+        ];
+        let target = run.target.as_deref().map(cstring);
+        // A CString's bytes live on the heap: moving the CString (into the
+        // box below) does not move them.
+        let info = IdpRunInfo {
+            struct_size: size_of::<IdpRunInfo>() as u32,
+            command: strings[0].as_ptr(),
+            source: strings[1].as_ptr(),
+            target: target.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
+            format: strings[2].as_ptr(),
+        };
+        Box::new(LentRun {
+            info,
+            options: COptions::new(options),
+            _strings: strings,
+            _target: target,
+        })
+    }
+}
+
+// SAFETY: the raw pointers point into the strings the struct owns.
+unsafe impl Send for LentRun {}
+
+/// A C plugin's observer. Its fields drop after `Drop::drop` has released
+/// the observer, so what it was lent outlives it.
 struct CObserver {
     raw: IdpObserver,
     plugin: String,
-    _options: Box<COptions>,
+    _lent: Box<LentRun>,
 }
 
 // SAFETY: the plugin's observer is used from one thread at a time.

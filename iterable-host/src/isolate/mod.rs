@@ -96,6 +96,8 @@ pub struct Limits {
     /// What it may write (files or directories), besides its scratch
     /// directory.
     pub write: Vec<PathBuf>,
+    /// Where these settings are changed, which a denial's hint names.
+    pub settings: SettingsFrom,
 }
 
 impl Default for Limits {
@@ -107,6 +109,45 @@ impl Default for Limits {
             sandbox: true,
             read: Vec::new(),
             write: Vec::new(),
+            settings: SettingsFrom::ConfigFile,
+        }
+    }
+}
+
+/// Where a host takes plugins' settings from: what a hint tells the user
+/// to change when the sandbox denies a plugin something.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SettingsFrom {
+    /// A configuration file (`[plugins.NAME]` in `config.toml`), as the
+    /// `iterable-host` command reads it.
+    #[default]
+    ConfigFile,
+    /// The application's code
+    /// ([`HostBuilder::plugin_settings`](crate::HostBuilder::plugin_settings)):
+    /// the host reads no configuration file.
+    Builder,
+}
+
+impl Limits {
+    /// How to let the plugin `name` reach more: what a denial's hint says.
+    pub fn grant_hint(&self, name: &str) -> String {
+        match self.settings {
+            SettingsFrom::ConfigFile => format!(
+                "grant it in config.toml: [plugins.{name}] with read = [...], write = [...] or network = true"
+            ),
+            SettingsFrom::Builder => format!(
+                "grant it with HostBuilder::plugin_settings(\"{name}\", PluginConfig {{ read, write or network, .. }})"
+            ),
+        }
+    }
+
+    /// How to let the plugin `name` use the network.
+    pub fn network_hint(&self, name: &str) -> String {
+        match self.settings {
+            SettingsFrom::ConfigFile => format!("[plugins.{name}] network = true in config.toml"),
+            SettingsFrom::Builder => format!(
+                "HostBuilder::plugin_settings(\"{name}\", PluginConfig {{ network: true, .. }})"
+            ),
         }
     }
 }
@@ -171,6 +212,8 @@ pub(crate) struct Policy {
     pub memory_limit: Option<u64>,
     /// `[plugins.NAME]` settings.
     pub plugins: std::collections::BTreeMap<String, crate::config::PluginConfig>,
+    /// Where they come from.
+    pub settings: SettingsFrom,
 }
 
 impl Policy {
@@ -211,6 +254,7 @@ impl Policy {
             write: own
                 .map(|c| c.write.iter().map(|p| expand(p)).collect())
                 .unwrap_or_default(),
+            settings: self.settings,
         }
     }
 }

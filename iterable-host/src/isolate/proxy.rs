@@ -73,6 +73,7 @@ pub(crate) fn library(plan: Plan<'_>) -> Result<Library> {
         limits: plan.limits,
         idle: Mutex::new(Vec::new()),
         told: std::sync::Once::new(),
+        sandbox: std::sync::OnceLock::new(),
     });
     let (first, manifest) = home.spawn(None)?;
     let mut description = manifest;
@@ -94,7 +95,9 @@ pub(crate) fn library(plan: Plan<'_>) -> Result<Library> {
         hooks: proxies(&home, &description.hooks, |p| Box::new(p) as Box<dyn Hook>),
     };
     home.give_back(first);
-    Ok(crate::loader::native(&library, description, native))
+    let mut lib = crate::loader::native(&library, description, native);
+    lib.sandbox = home.sandbox.get().cloned();
+    Ok(lib)
 }
 
 /// A proxy for each of a kind's providers, by its index in the runner's list.
@@ -133,6 +136,8 @@ pub(crate) struct Runners {
     limits: Limits,
     idle: Mutex<Vec<Runner>>,
     told: std::sync::Once,
+    /// What the sandbox of the first runner could do.
+    sandbox: std::sync::OnceLock<SandboxReport>,
 }
 
 impl Runners {
@@ -155,6 +160,7 @@ impl Runners {
             .proc
             .set_sandboxed(ready.sandbox.requested && ready.sandbox.files != "off");
         self.tell(&ready.sandbox);
+        let _ = self.sandbox.set(ready.sandbox.clone());
         Ok((runner, *ready.manifest))
     }
 
@@ -766,10 +772,20 @@ impl Format for Iso<FormatInfo> {
     }
 
     fn reader(&self, input: BoxRead, options: &Options) -> Result<BoxReader> {
+        self.sized_reader(input, None, options)
+    }
+
+    fn sized_reader(
+        &self,
+        input: BoxRead,
+        size: Option<u64>,
+        options: &Options,
+    ) -> Result<BoxReader> {
         let mut lease = self.home.lease()?;
         let call = Call::Read {
             format: self.i,
             options: wire::opts(options),
+            size,
         };
         lease.r().call(&call, "read")?;
         let pump = Pump::start(lease.r(), input)?;
@@ -848,8 +864,14 @@ impl Codec for Iso<CodecInfo> {
     }
 
     fn decoder(&self, input: BoxRead) -> Result<BoxRead> {
+        self.sized_decoder(input, None)
+    }
+
+    fn sized_decoder(&self, input: BoxRead, size: Option<u64>) -> Result<BoxRead> {
         let mut lease = self.home.lease()?;
-        lease.r().call(&Call::Decode { codec: self.i }, "decode")?;
+        lease
+            .r()
+            .call(&Call::Decode { codec: self.i, size }, "decode")?;
         let pump = Pump::start(lease.r(), input)?;
         let opened = lease.r().answer::<()>("decode");
         let d = Decoded {
@@ -1031,9 +1053,9 @@ impl Driver for Iso<DriverInfo> {
             if limits.sandbox && !limits.network && e.plugin_kind() != Some(PluginErrorKind::Died)
             {
                 let hint = format!(
-                    "{} (isolated plugins have no network unless it is granted: [plugins.{}] network = true in config.toml)",
+                    "{} (isolated plugins have no network unless it is granted: {})",
                     e.message(),
-                    self.home.name
+                    limits.network_hint(&self.home.name)
                 );
                 Error::plugin(PluginErrorKind::CallFailed, &self.home.name, hint)
             } else {

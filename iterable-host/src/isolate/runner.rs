@@ -30,6 +30,8 @@ pub(crate) struct Proc {
     memory_limit: Option<u64>,
     /// Whether its sandbox is on (a permission error then gets a hint).
     sandboxed: std::sync::atomic::AtomicBool,
+    /// How to grant it more, for that hint.
+    grant: String,
     _scratch: Option<tempfile::TempDir>,
 }
 
@@ -153,7 +155,7 @@ impl Proc {
         let denied =
             e.message().contains("Permission denied") || e.message().contains("os error 13");
         if denied && self.sandboxed.load(std::sync::atomic::Ordering::Relaxed) {
-            e.with_hint(&self.plugin)
+            e.with_hint(&self.grant)
         } else {
             e
         }
@@ -367,6 +369,7 @@ impl Runner {
             command.env("TMPDIR", s);
         }
         let mut child = command
+            .env(crate::scan::ENV_SCANNER_CHILD, "1")
             .args(args)
             .arg(SERVE_ARG)
             .arg(&spec_json)
@@ -420,6 +423,7 @@ impl Runner {
             timeout: limits.timeout,
             memory_limit: limits.memory_limit,
             sandboxed: std::sync::atomic::AtomicBool::new(false),
+            grant: limits.grant_hint(&spec.name),
             _scratch: scratch,
         });
         let mut output = BufReader::with_capacity(256 << 10, output);
@@ -512,13 +516,13 @@ impl Runner {
 
 /// The hint for a permission error of a sandboxed runner.
 trait Hint {
-    fn with_hint(self, plugin: &str) -> Self;
+    fn with_hint(self, grant: &str) -> Self;
 }
 
 impl Hint for Error {
-    fn with_hint(self, plugin: &str) -> Error {
+    fn with_hint(self, grant: &str) -> Error {
         let message = format!(
-            "{} (the sandbox of isolated plugins denies it; grant it in config.toml: [plugins.{plugin}] with read = [...], write = [...] or network = true)",
+            "{} (the sandbox of isolated plugins denies it; {grant})",
             self.message()
         );
         let mut e = match (self.failure(), self.origin()) {

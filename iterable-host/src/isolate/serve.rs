@@ -328,9 +328,13 @@ impl Server {
             pos: 0,
         };
         match call {
-            Call::Read { format, options } => {
+            Call::Read {
+                format,
+                options,
+                size,
+            } => {
                 let f = pick(&self.p.formats, format, "format")?;
-                match f.open(Box::new(input()), &wire::options(&options))? {
+                match f.open(Box::new(input()), size, &wire::options(&options))? {
                     crate::adapters::Opened::Batches(mut r) => {
                         send_json(&self.output, wire::OK, &())?;
                         self.stream_flat(&mut r)
@@ -374,9 +378,9 @@ impl Server {
                 send_json(&self.output, wire::OK, &())?;
                 self.take_batches(w, ended)
             }
-            Call::Decode { codec } => {
+            Call::Decode { codec, size } => {
                 let c = pick(&self.p.codecs, codec, "codec")?;
-                let mut d = c.decoder(Box::new(input()))?;
+                let mut d = c.sized_decoder(Box::new(input()), size)?;
                 send_json(&self.output, wire::OK, &())?;
                 let mut chunk = vec![0u8; 256 << 10];
                 loop {

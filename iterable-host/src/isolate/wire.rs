@@ -41,8 +41,14 @@ const MAX_FRAME: usize = 1 << 30;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "kebab-case")]
 pub enum Call {
-    /// Read records from the bytes that follow (BYTES…, END).
-    Read { format: usize, options: Opts },
+    /// Read records from the bytes that follow (BYTES…, END), `size` of
+    /// them when the host knows.
+    Read {
+        format: usize,
+        options: Opts,
+        #[serde(default)]
+        size: Option<u64>,
+    },
     /// Read a plain file by its path; answers `true`, or `false` when the
     /// format streams instead.
     ReadPath {
@@ -58,8 +64,12 @@ pub enum Call {
     },
     /// Write the batches that follow (BATCH…, END finishes).
     Write { format: usize, options: Opts },
-    /// Decode the bytes that follow.
-    Decode { codec: usize },
+    /// Decode the bytes that follow, `size` of them when the host knows.
+    Decode {
+        codec: usize,
+        #[serde(default)]
+        size: Option<u64>,
+    },
     /// Encode the bytes that follow (BYTES…, END finishes).
     Encode { codec: usize, level: Option<i32> },
     /// Connect; the connection is kept for the calls that follow.

@@ -11,6 +11,69 @@ use crate::abi::{RError, RErrorKind};
 /// The author-level result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What class of error an [`Error`] is, for an author's own code and tests
+/// ([`Error::kind`]): the SDK's word for it, not the wire's.
+///
+/// ```
+/// use iterable_plugin_api::prelude::*;
+/// let e = Error::parse("no ':' in `a`").with_line(3);
+/// assert_eq!(e.kind(), ErrorKind::Parse);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Anything else.
+    Other,
+    /// An I/O error.
+    Io,
+    /// The input is not well-formed.
+    Parse,
+    /// The input is not valid text in its encoding.
+    Encoding,
+    /// Compressed input is corrupt or truncated.
+    Compression,
+    /// An option's value is not valid.
+    InvalidOption,
+    /// The operation is not supported.
+    Unsupported,
+    /// Something named (a table, a file) does not exist.
+    NotFound,
+    /// The plugin panicked (the SDK caught it).
+    Panic,
+    /// A record does not fit the shape the writer fixed.
+    Schema,
+    /// A database driver failed.
+    Driver,
+    /// An engine failed.
+    Engine,
+    /// The caller passed something invalid.
+    InvalidInput,
+    /// A kind this SDK does not know (from a newer host or plugin): its
+    /// number, kept.
+    Unknown(u32),
+}
+
+impl ErrorKind {
+    fn of(kind: RErrorKind) -> ErrorKind {
+        match kind.0 {
+            0 => ErrorKind::Other,
+            1 => ErrorKind::Io,
+            2 => ErrorKind::Parse,
+            3 => ErrorKind::Encoding,
+            4 => ErrorKind::Compression,
+            5 => ErrorKind::InvalidOption,
+            6 => ErrorKind::Unsupported,
+            7 => ErrorKind::NotFound,
+            8 => ErrorKind::Panic,
+            9 => ErrorKind::Schema,
+            10 => ErrorKind::Driver,
+            11 => ErrorKind::Engine,
+            12 => ErrorKind::InvalidInput,
+            n => ErrorKind::Unknown(n),
+        }
+    }
+}
+
 /// The author-level error: what plugin code returns.
 ///
 /// Converts to and from [`RError`] losslessly. Build it with the
@@ -88,6 +151,10 @@ impl Error {
     /// Kind [`RErrorKind::INVALID_INPUT`].
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self::new(RErrorKind::INVALID_INPUT, message)
+    }
+    /// The class of the error, as the SDK names it.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::of(self.kind)
     }
     /// Sets the 1-based line number.
     pub fn with_line(mut self, line: u64) -> Self {

@@ -116,6 +116,11 @@ pub fn drop_guarded<T>(value: T) {
 pub struct Poison(Option<String>);
 
 impl Poison {
+    /// Poisons after a panic that was caught elsewhere (its error).
+    pub fn set(&mut self, panic: &RError) {
+        self.0 = Some(panic.message.to_string());
+    }
+
     /// Runs `f` unless poisoned; a caught panic poisons.
     pub fn run<T>(&mut self, f: impl FnOnce() -> Result<T, RError>) -> Result<T, RError> {
         if let Some(msg) = &self.0 {

@@ -198,7 +198,7 @@ fn field_without_colon_is_a_parse_error_with_its_line() {
     let (rows, err) = read(b"a:1\n\nb:2\tjunk\tc:3\n", &[]);
     assert_eq!(rows, vec![rec(&[("a", "1")])]);
     let err = err.unwrap();
-    assert_eq!(err.kind, RErrorKind::PARSE);
+    assert_eq!(err.kind(), ErrorKind::Parse);
     assert_eq!(err.line, Some(3));
     assert_eq!(err.record, Some(2));
     assert_eq!(
@@ -212,7 +212,7 @@ fn rows_before_an_error_in_the_same_batch_are_delivered_first() {
     let (rows, err) = read(b"a:1\nb:2\nbad line\nc:4\n", &[]);
     assert_eq!(rows, vec![rec(&[("a", "1")]), rec(&[("b", "2")])]);
     let err = err.unwrap();
-    assert_eq!((err.kind, err.line), (RErrorKind::PARSE, Some(3)));
+    assert_eq!((err.kind(), err.line), (ErrorKind::Parse, Some(3)));
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn invalid_utf8_is_an_encoding_error_with_its_line() {
     let (rows, err) = read(b"a:1\nb:\xff\n", &[]);
     assert_eq!(rows, vec![rec(&[("a", "1")])]);
     let err = err.unwrap();
-    assert_eq!(err.kind, RErrorKind::ENCODING);
+    assert_eq!(err.kind(), ErrorKind::Encoding);
     assert_eq!(err.line, Some(2));
 }
 
@@ -262,21 +262,21 @@ fn strict_labels_reject_characters_outside_the_ltsv_set() {
         "parse error at line 1 (record 1): field 2: label `first name` contains ' ', outside [0-9A-Za-z_.-] (strict_labels=true)"
     );
     let (_, err) = read(b"\xc3\xa9t\xc3\xa9:1\n", &[("strict_labels", "true")]);
-    assert_eq!(err.unwrap().kind, RErrorKind::PARSE);
+    assert_eq!(err.unwrap().kind(), ErrorKind::Parse);
 }
 
 #[test]
 fn options_are_checked() {
     let (_, err) = read(b"a:1\n", &[("strict_labels", "maybe")]);
     let err = err.unwrap();
-    assert_eq!(err.kind, RErrorKind::INVALID_OPTION);
+    assert_eq!(err.kind(), ErrorKind::InvalidOption);
     assert_eq!(
         err.message.as_str(),
         "option `strict_labels`: invalid value `maybe` (choose one of: true, false)"
     );
     let (_, err) = read(b"a:1\n", &[("delimiter", ",")]);
     let err = err.unwrap();
-    assert_eq!(err.kind, RErrorKind::INVALID_OPTION);
+    assert_eq!(err.kind(), ErrorKind::InvalidOption);
     assert_eq!(
         err.message.as_str(),
         "unknown option `delimiter` for format `ltsv` (valid options: strict_labels)"
@@ -329,7 +329,7 @@ fn value_with_tab_cr_or_lf_is_refused_and_nothing_broken_is_written() {
             "only the rows before the bad one are written"
         );
         let err = err.unwrap();
-        assert_eq!(err.kind, RErrorKind::SCHEMA);
+        assert_eq!(err.kind(), ErrorKind::Schema);
         assert_eq!(err.record, Some(2));
         assert_eq!(
             err.to_string(),

@@ -96,7 +96,7 @@ fn levels_other_than_zero_are_refused() {
         Ok(_) => panic!("level 9 accepted"),
         Err(e) => e,
     };
-    assert_eq!(err.kind, RErrorKind::INVALID_OPTION);
+    assert_eq!(err.kind(), ErrorKind::InvalidOption);
     assert_eq!(
         err.message.as_str(),
         "compression level 9 is out of range for `lz4` (0..=0)"
@@ -184,7 +184,7 @@ fn every_truncation_is_a_compression_error() {
     let compressed = encode(&[&sample(20_000)]);
     for cut in 1..compressed.len() {
         let err = decode_err(&compressed[..cut]);
-        assert_eq!(err.kind, RErrorKind::COMPRESSION, "cut at {cut}: {err}");
+        assert_eq!(err.kind(), ErrorKind::Compression, "cut at {cut}: {err}");
         assert_eq!(
             err.message.as_str(),
             format!(
@@ -204,7 +204,7 @@ fn truncation_at_a_block_boundary_is_detected() {
     let boundary = header + 4 + (size & 0x7FFF_FFFF) as usize;
     assert!(boundary < compressed.len() - 8, "expected a second block");
     let err = decode_err(&compressed[..boundary]);
-    assert_eq!(err.kind, RErrorKind::COMPRESSION);
+    assert_eq!(err.kind(), ErrorKind::Compression);
     assert!(err.message.starts_with("truncated LZ4 input"), "{err}");
     // The same in the second of two frames.
     let mut two = encode(&[b"first"]);
@@ -240,7 +240,7 @@ fn every_corrupted_byte_is_a_compression_error() {
             let mut bad = compressed.clone();
             bad[i] ^= flip;
             match decode(&bad) {
-                Err(e) => assert_eq!(e.kind, RErrorKind::COMPRESSION, "byte {i}: {e}"),
+                Err(e) => assert_eq!(e.kind(), ErrorKind::Compression, "byte {i}: {e}"),
                 // A changed match offset can still point at identical bytes
                 // (the checksum then rightly matches); anything else must fail.
                 Ok(out) => assert!(out == data, "byte {i} ^ {flip:#x}: corruption not detected"),
@@ -269,7 +269,7 @@ fn corruption_messages_say_what_is_wrong() {
         "frame header checksum mismatch (corrupt data) (frame 1, near compressed byte 7)"
     );
     let err = decode_err(b"id,name\n1,Ann\n");
-    assert_eq!(err.kind, RErrorKind::COMPRESSION);
+    assert_eq!(err.kind(), ErrorKind::Compression);
     assert_eq!(
         err.message.as_str(),
         "not LZ4 frame data: the input does not start with the LZ4 frame magic number 04 22 4D 18 (frame 1, near compressed byte 7)"
@@ -331,8 +331,8 @@ fn output_errors_are_reported_not_panicked() {
         sink.write_chunk(&sample(size)).unwrap();
         let err = sink.finish().unwrap_err();
         assert_eq!(
-            (err.kind, err.message.as_str()),
-            (RErrorKind::IO, "disk full")
+            (err.kind(), err.message.as_str()),
+            (ErrorKind::Io, "disk full")
         );
     }
 
@@ -346,8 +346,8 @@ fn output_errors_are_reported_not_panicked() {
         .find_map(|c| sink.write_chunk(c).err())
         .expect("a write fails");
     assert_eq!(
-        (err.kind, err.message.as_str()),
-        (RErrorKind::IO, "disk full")
+        (err.kind(), err.message.as_str()),
+        (ErrorKind::Io, "disk full")
     );
 }
 
@@ -501,7 +501,7 @@ fn truncated_tool_output_is_a_compression_error() {
         compressed.len() - 1,
     ] {
         let err = decode_err(&compressed[..cut]);
-        assert_eq!(err.kind, RErrorKind::COMPRESSION, "cut at {cut}: {err}");
+        assert_eq!(err.kind(), ErrorKind::Compression, "cut at {cut}: {err}");
         assert!(
             err.message.starts_with("truncated LZ4 input"),
             "cut at {cut}: {err}"
@@ -520,7 +520,7 @@ fn the_legacy_format_is_refused_clearly() {
     }
     let compressed = tool_compress(b"legacy data", &["-l"]);
     let err = decode_err(&compressed);
-    assert_eq!(err.kind, RErrorKind::UNSUPPORTED);
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert_eq!(
         err.message.as_str(),
         "the legacy LZ4 format (written by `lz4 -l`) is not supported; convert it with `lz4 -dc FILE | lz4 -z > NEW.lz4`"

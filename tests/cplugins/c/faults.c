@@ -7,27 +7,34 @@
  *   .cbad    hands over malformed Arrow (--option how=offsets|utf8|children|length)
  *   .cnorel  hands over a batch with data but no release callback
  *   .csegv   segfaults in the third batch of a read (run it isolated)
+ *   .csize   one record, {"size_hint": N}: what its byte source said
  */
 #include "arrow_util.h"
 
 #include <errno.h>
 
-enum mode { M_COUNT, M_ERROR, M_BAD, M_NOREL, M_SEGV };
+enum mode { M_COUNT, M_ERROR, M_BAD, M_NOREL, M_SEGV, M_SIZE };
 
 typedef struct {
   enum mode mode;
   const char *how;
   int batch;
   intptr_t batch_zero; /* always 0: a NULL the compiler cannot see */
+  int64_t size_hint;
   char error[128];
 } Stream;
 
 static const char *const NAMES[] = {"id", "name"};
 static const char *const FORMATS[] = {"l", "u"};
 
+static const char *const SIZE_NAMES[] = {"size_hint"};
+static const char *const SIZE_FORMATS[] = {"l"};
+
 static int get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
-  (void)s;
-  au_schema(out, NAMES, FORMATS, 2);
+  if (((Stream *)s->private_data)->mode == M_SIZE)
+    au_schema(out, SIZE_NAMES, SIZE_FORMATS, 1);
+  else
+    au_schema(out, NAMES, FORMATS, 2);
   return 0;
 }
 
@@ -49,6 +56,13 @@ static int get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
   int b = st->batch++;
   memset(out, 0, sizeof *out);
   switch (st->mode) {
+  case M_SIZE:
+    if (b == 0) {
+      struct ArrowArray *cols[1];
+      cols[0] = au_int64(&st->size_hint, 1);
+      au_struct(out, 1, cols, 1);
+    }
+    return 0;
   case M_COUNT:
     if (b < 3) good_batch(out, b);
     return 0;
@@ -115,13 +129,15 @@ static IdpStatus open_reader(void *data, IdpByteSource *input, const IdpOptions 
                              struct ArrowArrayStream *out, IdpError *error) {
   Stream *st;
   const char *at = idp_option(options, "at");
-  (void)input;
   if ((enum mode)(intptr_t)data == M_ERROR && at != NULL && strcmp(at, "open") == 0)
     return idp_set_error(error, IDP_ERR_PARSE, "refused to open: broken on purpose");
   st = (Stream *)calloc(1, sizeof *st);
   st->mode = (enum mode)(intptr_t)data;
   st->how = idp_option(options, "how");
   if (st->how == NULL) st->how = "offsets";
+  st->size_hint = input->struct_size >= offsetof(IdpByteSource, size_hint) + sizeof(int64_t)
+                      ? input->size_hint
+                      : -2;
   out->get_schema = get_schema;
   out->get_next = get_next;
   out->get_last_error = last_error;
@@ -180,17 +196,19 @@ static const char DESCRIPTION[] =
     "[[format]]\nid = \"cbad\"\nextensions = [\"cbad\"]\n"
     "[[format.option]]\nname = \"how\"\nchoices = [\"offsets\", \"utf8\", \"children\", \"length\"]\n"
     "[[format]]\nid = \"cnorel\"\nextensions = [\"cnorel\"]\n"
-    "[[format]]\nid = \"csegv\"\nextensions = [\"csegv\"]\n";
+    "[[format]]\nid = \"csegv\"\nextensions = [\"csegv\"]\n"
+    "[[format]]\nid = \"csize\"\nextensions = [\"csize\"]\n";
 
 static const IdpFormat COUNT = {sizeof(IdpFormat), "ccount", (void *)M_COUNT, open_reader, open_writer, 0};
 static const IdpFormat ERROR = {sizeof(IdpFormat), "cerror", (void *)M_ERROR, open_reader, NULL, 0};
 static const IdpFormat BAD = {sizeof(IdpFormat), "cbad", (void *)M_BAD, open_reader, NULL, 0};
 static const IdpFormat NOREL = {sizeof(IdpFormat), "cnorel", (void *)M_NOREL, open_reader, NULL, 0};
 static const IdpFormat SEGV = {sizeof(IdpFormat), "csegv", (void *)M_SEGV, open_reader, NULL, 0};
-static const IdpFormat *const LIST[] = {&COUNT, &ERROR, &BAD, &NOREL, &SEGV};
+static const IdpFormat SIZE = {sizeof(IdpFormat), "csize", (void *)M_SIZE, open_reader, NULL, 0};
+static const IdpFormat *const LIST[] = {&COUNT, &ERROR, &BAD, &NOREL, &SEGV, &SIZE};
 
 static const IdpPlugin PLUGIN = {sizeof(IdpPlugin), IDP_ABI_MAJOR, IDP_ABI_MINOR, DESCRIPTION,
-                                 5, LIST, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL};
+                                 6, LIST, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL};
 
 AU_EXPORT int64_t idp_test_rows_written(void) { return rows_written; }
 

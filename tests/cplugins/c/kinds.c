@@ -9,6 +9,9 @@
  *                   offered those of plain CSV files, and reads the streams
  *                   anyway, so the host opens those files on its first read
  *   hook   c.tally  counts batches and rows; writes them to --hook-option c.tally.out=FILE
+ *                   at close, with the run info it was lent at open (still
+ *                   valid then, as the header says) and its `count` option
+ *                   (rows or batches, default rows: filled in by the host)
  * It has no manifest: the host recognises it by its symbol.
  */
 #include "arrow_util.h"
@@ -326,7 +329,8 @@ static IdpStatus union_execute(void *data, const char *query, size_t n_inputs,
 
 typedef struct {
   char path[512];
-  char command[64];
+  char count[16];
+  const IdpRunInfo *run; /* lent until the observer is released */
   int64_t rows, batches, stop_at;
 } Tally;
 
@@ -351,12 +355,15 @@ static IdpStatus t_failed(IdpObserver *self, const char *message, IdpError *erro
 static IdpStatus t_close(IdpObserver *self, const IdpRunSummary *summary, IdpError *error) {
   Tally *t = (Tally *)self->private_data;
   FILE *f;
+  /* The run info lent at open is read at close, whatever else happens. */
+  if (strlen(t->run->command) == 0 || strlen(t->run->source) == 0)
+    return idp_set_error(error, IDP_ERR_OTHER, "the run info is empty at close");
   if (t->path[0] == 0) return IDP_OK;
   f = fopen(t->path, "w");
   if (f == NULL) return idp_set_error(error, IDP_ERR_IO, "cannot write %s", t->path);
-  fprintf(f, "command=%s rows=%lld batches=%lld records=%llu ok=%d\n", t->command,
-          (long long)t->rows, (long long)t->batches, (unsigned long long)summary->records,
-          summary->ok);
+  fprintf(f, "command=%s source=%s count=%s rows=%lld batches=%lld records=%llu ok=%d\n",
+          t->run->command, t->run->source, t->count, (long long)t->rows, (long long)t->batches,
+          (unsigned long long)summary->records, summary->ok);
   fclose(f);
   return IDP_OK;
 }
@@ -371,10 +378,13 @@ static IdpStatus tally_open(void *data, const IdpRunInfo *run, const IdpOptions 
   Tally *t = (Tally *)calloc(1, sizeof *t);
   const char *path = idp_option(options, "out");
   const char *stop = idp_option(options, "stop_at");
+  const char *count = idp_option(options, "count");
   (void)data;
-  (void)error;
+  if (count == NULL) /* the host fills in declared defaults */
+    return idp_set_error(error, IDP_ERR_INVALID_OPTION, "no count option: its default was not filled in");
   if (path) snprintf(t->path, sizeof t->path, "%s", path);
-  snprintf(t->command, sizeof t->command, "%s", run->command);
+  snprintf(t->count, sizeof t->count, "%s", count);
+  t->run = run;
   t->stop_at = stop ? atoll(stop) : 0;
   out->struct_size = sizeof *out;
   out->batch = t_batch;
@@ -396,7 +406,9 @@ static const char DESCRIPTION[] =
     "[[engine]]\nid = \"c.union\"\ndescription = \"its inputs one after the other\"\nreads_paths = true\n"
     "[[hook]]\nid = \"c.tally\"\ndescription = \"counts batches and rows\"\n"
     "[[hook.option]]\nname = \"out\"\ndescription = \"where to write the counts\"\n"
-    "[[hook.option]]\nname = \"stop_at\"\ntype = \"int\"\ndescription = \"stop the run after N rows\"\n";
+    "[[hook.option]]\nname = \"stop_at\"\ntype = \"int\"\ndescription = \"stop the run after N rows\"\n"
+    "[[hook.option]]\nname = \"count\"\nchoices = [\"rows\", \"batches\"]\ndefault = \"rows\"\n"
+    "description = \"what to count\"\n";
 
 static const IdpCodec XOR = {sizeof(IdpCodec), "cxor", NULL, xor_decoder, xor_encoder};
 static const IdpDriver MEM = {sizeof(IdpDriver), "cmem", NULL, mem_connect};

@@ -5,6 +5,7 @@ use std::fmt;
 use abi_stable::std_types::RVec;
 
 use super::{RBatch, tag};
+use crate::abi::typed::Typed;
 use crate::abi::value::RValue;
 
 fn cell_start(batch: &RBatch, k: usize) -> Option<usize> {
@@ -152,8 +153,20 @@ impl<'a> CellRef<'a> {
 }
 
 /// Text rendering for text formats: `Absent`/`Null` → empty, `Str` as is,
-/// numbers and booleans in Rust's notation, `Bytes` as lossy UTF-8, nested
-/// values as compact JSON.
+/// numbers and booleans in Rust's notation, `Bytes` as lossy UTF-8, dates,
+/// times and timestamps as ISO-8601 and decimals in plain notation (as the
+/// host writes them in CSV), other nested values as compact JSON.
+///
+/// ```
+/// use iterable_plugin_api::abi::typed::{Typed, Unit};
+/// use iterable_plugin_api::CellRef;
+/// let day = Typed::Date(19_753).to_rvalue();
+/// assert_eq!(CellRef::Nested(&day).to_string(), "2024-01-31");
+/// let price = Typed::Decimal { value: 250, precision: 5, scale: 2 }.to_rvalue();
+/// assert_eq!(CellRef::Nested(&price).to_string(), "2.50");
+/// let at = Typed::Timestamp { unit: Unit::Second, value: 1_706_702_400, tz: Some("UTC".into()) }.to_rvalue();
+/// assert_eq!(CellRef::Nested(&at).to_string(), "2024-01-31T12:00:00Z");
+/// ```
 impl fmt::Display for CellRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -163,7 +176,10 @@ impl fmt::Display for CellRef<'_> {
             CellRef::Float(x) => write!(f, "{x}"),
             CellRef::Str(s) => f.write_str(s),
             CellRef::Bytes(b) => f.write_str(&String::from_utf8_lossy(b)),
-            CellRef::Nested(v) => write!(f, "{v}"),
+            CellRef::Nested(v) => match Typed::from_rvalue(v) {
+                Some(t) => write!(f, "{t}"),
+                None => write!(f, "{v}"),
+            },
         }
     }
 }
@@ -184,8 +200,10 @@ fn write_json_str(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
     f.write_str("\"")
 }
 
-/// Compact JSON: bytes render as a lossy UTF-8 string, `Ext` as
-/// `{"$ext":"<type>","len":<payload length>}`, non-finite floats as `null`.
+/// Compact JSON: bytes render as a lossy UTF-8 string; dates, times and
+/// timestamps as ISO-8601 strings and decimals as exact numbers (as the
+/// host writes them in JSON); another `Ext` as
+/// `{"$ext":"<type>","len":<payload length>}`; non-finite floats as `null`.
 impl fmt::Display for RValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -217,11 +235,15 @@ impl fmt::Display for RValue {
                 }
                 f.write_str("}")
             }
-            RValue::Ext(name, payload) => {
-                f.write_str("{\"$ext\":")?;
-                write_json_str(f, name.as_str())?;
-                write!(f, ",\"len\":{}}}", payload.len())
-            }
+            RValue::Ext(name, payload) => match Typed::decode(name.as_str(), payload.as_slice()) {
+                Some(t @ Typed::Decimal { .. }) => write!(f, "{t}"),
+                Some(t) => write_json_str(f, &t.to_string()),
+                None => {
+                    f.write_str("{\"$ext\":")?;
+                    write_json_str(f, name.as_str())?;
+                    write!(f, ",\"len\":{}}}", payload.len())
+                }
+            },
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::abi::RError;
 use crate::abi::{BatchBuilder, RBatch};
 use crate::abi::{RecordSink, RecordSinkBox, RecordSource, RecordSourceBox};
 use crate::sdk::error::Result;
-use crate::sdk::guard::{Poison, drop_guarded};
+use crate::sdk::guard::{Poison, catch, drop_guarded};
 use crate::sdk::io::OutputHandle;
 use crate::sdk::traits::RowReader;
 use crate::sdk::traits::RowWriter;
@@ -32,11 +32,15 @@ impl RecordSource for ReaderAdapter {
             done,
             delivered,
         } = self;
+        // An error held back behind the rows read before it comes first,
+        // even after a panic (which poisons what follows).
+        if let Some(e) = pending.take() {
+            batch.clear();
+            return RResult::RErr(e);
+        }
+        let mut panicked = None;
         let result = poison.run(|| {
             batch.clear();
-            if let Some(e) = pending.take() {
-                return Err(e);
-            }
             let Some(reader) = reader.as_mut().filter(|_| !*done) else {
                 return Ok(false);
             };
@@ -44,9 +48,18 @@ impl RecordSource for ReaderAdapter {
             if let Some(row) = carried.take() {
                 b.push_carried(row);
             }
-            let res = reader
-                .read_batch(&mut b, max_rows.max(1) as usize)
-                .map_err(RError::from);
+            // A panic in the author's code is an error like a returned one:
+            // the rows pushed before it are delivered, and it comes next,
+            // numbered with the record it happened at. The reader is not
+            // called again (it may be half-updated).
+            let res = match catch(|| reader.read_batch(&mut b, max_rows.max(1) as usize)) {
+                Ok(r) => r.map_err(RError::from),
+                Err(e) => {
+                    *done = true;
+                    panicked = Some(e.clone());
+                    Err(e)
+                }
+            };
             *carried = b.take_carried();
             let res = match (res, b.take_error()) {
                 (Ok(_), Some(limit)) => Err(limit),
@@ -78,6 +91,9 @@ impl RecordSource for ReaderAdapter {
                 }
             }
         });
+        if let Some(e) = &panicked {
+            poison.set(e);
+        }
         if result.is_err() {
             batch.clear();
         }
