@@ -412,7 +412,11 @@ fn c_hooks_get_checked_options_with_defaults_and_their_run_info_until_close() {
     let s = site(FWF);
     for isolated in [false, true] {
         let _ = fs::remove_file(s.path().join("b.jsonl"));
-        let iso: &[&str] = if isolated { &["--isolate-plugins"] } else { &[] };
+        let iso: &[&str] = if isolated {
+            &["--isolate-plugins"]
+        } else {
+            &[]
+        };
         let run = |extra: &[&str]| {
             let mut args = iso.to_vec();
             args.extend(["convert", "a.csv", "b.jsonl", "--hook", "c.tally"]);

@@ -586,3 +586,57 @@ fn a_manifest_that_differs_from_its_library_is_flagged() {
         "format 'ltsv': the manifest says extensions [log, ltsv], the library [ltsv]"
     );
 }
+
+/// The plugin guide as an outsider follows it: the `Cargo.toml` of its
+/// step 1 (the dependency taken by path from a checkout, as it says, since
+/// the crate is not on crates.io) and the listing of its step 2 build a
+/// plugin out of this workspace, which `check-plugin` accepts.
+#[test]
+fn the_guides_cargo_toml_and_listing_build_a_plugin_out_of_tree() {
+    let guide = fs::read_to_string(util::workspace().join("docs/plugin-guide.md")).unwrap();
+    let block = |after: &str, lang: &str| -> String {
+        let rest = guide
+            .split(after)
+            .nth(1)
+            .unwrap_or_else(|| panic!("the guide has {after:?}"));
+        let body = rest
+            .split(&format!("```{lang}\n"))
+            .nth(1)
+            .and_then(|b| b.split("\n```").next())
+            .unwrap_or_else(|| panic!("a ```{lang} block after {after:?}"));
+        format!("{body}\n")
+    };
+    let cargo_toml = block("Edit `Cargo.toml`:", "toml");
+    let checkout = "../iterabledata-rs/iterable-plugin-api";
+    assert!(
+        cargo_toml.contains(&format!(
+            "iterable-plugin-api = {{ path = \"{checkout}\" }}"
+        )),
+        "{cargo_toml}"
+    );
+    // The checkout is this workspace; the crate stands on its own.
+    let api = util::workspace().join("iterable-plugin-api");
+    let cargo_toml = cargo_toml.replace(checkout, api.to_str().unwrap()) + "\n[workspace]\n";
+    let dir = util::fixtures_root().join("guide-myformat");
+    fs::create_dir_all(dir.join("src")).unwrap();
+    fs::write(dir.join("Cargo.toml"), cargo_toml).unwrap();
+    fs::write(dir.join("src/lib.rs"), block("## 2. The code", "rust")).unwrap();
+    fs::copy(util::workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let target = util::fixtures_root().join("target");
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the guide's crate does not build:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lib = target.join("debug/libmyformat.so");
+    let site = Site::new();
+    let out = site.run(&["check-plugin", lib.to_str().unwrap()]).ok();
+    assert!(out.lines().next().unwrap().ends_with(": ok"), "{out}");
+}

@@ -73,7 +73,11 @@ fn main() {
     sandbox_denials_point_an_application_to_its_builder(&mut failures);
 
     let total = 9;
-    println!("\n{} passed, {} failed", total - failures.len(), failures.len());
+    println!(
+        "\n{} passed, {} failed",
+        total - failures.len(),
+        failures.len()
+    );
     if !failures.is_empty() {
         std::process::exit(1);
     }
@@ -105,7 +109,9 @@ fn forgetting_the_scanner_call_is_named(failures: &mut Vec<String>) {
         out.status.code() == Some(1)
             && stderr.contains("plugin 'iterable_plugin_ltsv'")
             && stderr.contains("did not act as a plugin scanner (built a host instead")
-            && stderr.contains("must call iterable_host::run_scanner_if_requested() first thing in main")
+            && stderr.contains(
+                "must call iterable_host::run_scanner_if_requested() first thing in main",
+            )
             && !stderr.contains("crashed"),
         format!("status {:?}: {stderr}", out.status.code()),
         failures,
@@ -240,7 +246,9 @@ fn sandbox_denials_point_an_application_to_its_builder(failures: &mut Vec<String
         .map(|e| e.to_string())
         .unwrap_or_default();
     let report = host.plugin("misbehave").and_then(|p| p.sandbox());
-    let enforced = report.as_ref().is_some_and(|r| r.requested && r.files == "enforced");
+    let enforced = report
+        .as_ref()
+        .is_some_and(|r| r.requested && r.files == "enforced");
     check(
         "a_sandbox_denial_names_hostbuilder_plugin_settings",
         !enforced

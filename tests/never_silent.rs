@@ -113,7 +113,11 @@ fn crashing_library(out: &Path, what: &str) {
         .arg(util::workspace().join("tests/faults/c/crash.c"))
         .status()
         .is_ok_and(|s| s.success());
-    assert!(ok, "the C compiler (cc) is needed to build {}", out.display());
+    assert!(
+        ok,
+        "the C compiler (cc) is needed to build {}",
+        out.display()
+    );
 }
 
 #[test]
@@ -125,8 +129,21 @@ fn a_missing_library_refuses_its_files_every_run() {
         err.ends_with("libiterable_plugin_ltsv.so, which does not exist"),
         "{err}"
     );
-    assert!(err.contains(": x.ltsv: the manifest names library "), "{err}");
+    assert!(
+        err.contains(": x.ltsv: the manifest names library "),
+        "{err}"
+    );
     assert_eq!(s.listed("ltsv")["error_kind"], "missing-library");
+    // The listing of formats keeps its format, marked failed.
+    let formats: serde_json::Value =
+        serde_json::from_str(&s.run(&["formats", "--json"]).ok()).unwrap();
+    let ltsv = formats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "ltsv")
+        .expect("ltsv is listed");
+    assert_eq!(ltsv["status"], "failed");
     // Counting is refused too, never 0.
     let err = s.run(&["count", "x.ltsv"]).err();
     assert!(err.contains("plugin 'ltsv'"), "{err}");
@@ -162,9 +179,10 @@ fn a_library_of_another_abi_refuses_its_files_every_run() {
     let s = Site::new();
     s.install_ltsv();
     let manifest = s.path().join("plugins/ltsv/plugin.toml");
-    let text = fs::read_to_string(&manifest)
-        .unwrap()
-        .replace("api_version = \"1.1\"", "api_version = \"1.1\"\nabi = \"c\"");
+    let text = fs::read_to_string(&manifest).unwrap().replace(
+        "api_version = \"1.1\"",
+        "api_version = \"1.1\"\nabi = \"c\"",
+    );
     fs::write(&manifest, text).unwrap();
     let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
     assert_eq!(
@@ -187,7 +205,7 @@ fn a_library_of_another_abi_refuses_its_files_every_run() {
     // A manifest for another major version of the plugin API.
     let s = Site::new();
     s.install_ltsv();
-    let text = fs::read_to_string(&manifest_of(&s))
+    let text = fs::read_to_string(manifest_of(&s))
         .unwrap()
         .replace("api_version = \"1.1\"", "api_version = \"2.0\"");
     fs::write(manifest_of(&s), text).unwrap();
@@ -230,10 +248,7 @@ fn a_manifest_that_claims_more_than_its_library_is_refused_every_run() {
 fn a_good_plugin_reads_the_same_cold_and_warm() {
     let s = Site::new();
     s.install_ltsv();
-    let expected = [
-        json!({"a": "1", "b": "2"}),
-        json!({"c": "3", "d": "4"}),
-    ];
+    let expected = [json!({"a": "1", "b": "2"}), json!({"c": "3", "d": "4"})];
     assert_eq!(json_lines(&s.run(&["cat", "x.ltsv"]).ok()), expected);
     assert_eq!(json_lines(&s.run(&["cat", "x.ltsv"]).ok()), expected);
     assert_eq!(s.run(&["count", "x.ltsv"]).ok(), "2\n");
@@ -390,7 +405,9 @@ fn well_known_extensions_that_nothing_provides_are_named() {
     );
     let err = s.run(&["convert", "y.csv", "z.csv.bz2"]).err();
     assert!(
-        err.starts_with("iterable-host: error: z.csv.bz2: '.bz2' is bzip2, and no installed codec writes it"),
+        err.starts_with(
+            "iterable-host: error: z.csv.bz2: '.bz2' is bzip2, and no installed codec writes it"
+        ),
         "{err}"
     );
     assert!(!s.path().join("z.csv.bz2").exists());
@@ -407,7 +424,11 @@ fn a_panic_while_reading_keeps_the_records_before_it_and_names_the_record() {
     let s = Site::new();
     let dir = s.path().join("plugins/testkit");
     fs::create_dir_all(&dir).unwrap();
-    fs::copy(plugin_lib("iterable_testkit"), dir.join("libiterable_testkit.so")).unwrap();
+    fs::copy(
+        plugin_lib("iterable_testkit"),
+        dir.join("libiterable_testkit.so"),
+    )
+    .unwrap();
     fs::copy(
         util::workspace().join("tests/plugins/testkit/plugin.toml"),
         dir.join("plugin.toml"),

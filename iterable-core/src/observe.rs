@@ -65,7 +65,11 @@ impl Registry {
             given.validate(&specs, &format!("hook '{id}'"))?;
             let mut options = given.clone();
             for spec in &specs {
-                if let Some(d) = spec.default.as_deref().filter(|_| !given.contains(&spec.name)) {
+                if let Some(d) = spec
+                    .default
+                    .as_deref()
+                    .filter(|_| !given.contains(&spec.name))
+                {
                     options.set(spec.name.clone(), d);
                 }
             }

@@ -10,8 +10,8 @@ use iterable_core::{Error, Provider, Registry, Result};
 use crate::cache::ScanCache;
 use crate::config::{self, Config, DirOrigin};
 use crate::context::Context;
-use crate::error::plugin_origin;
 use crate::discovery::{self, Candidate};
+use crate::error::plugin_origin;
 use crate::plugin::Plugin;
 use crate::scan::{self, Scanner};
 

@@ -219,7 +219,10 @@ pub fn scanner_main(lib: &Path) -> i32 {
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        if writeln!(out, "{STARTED}").and_then(|_| out.flush()).is_err() {
+        if writeln!(out, "{STARTED}")
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             return 2;
         }
     }
@@ -335,7 +338,9 @@ pub fn scan(
     if !text.lines().any(|l| l == STARTED) {
         let how = match status {
             None => format!("did not begin within {} s, killed", timeout.as_secs_f32()),
-            Some(st) if st.code() == Some(NOT_A_SCANNER_STATUS) => "built a host instead".to_owned(),
+            Some(st) if st.code() == Some(NOT_A_SCANNER_STATUS) => {
+                "built a host instead".to_owned()
+            }
             Some(st) => describe_exit(&st),
         };
         let tail = last_line(&stderr);

@@ -148,7 +148,10 @@ fn panics_inside_a_loaded_plugin_do_not_kill_the_host() {
     let mut batch = RBatch::new();
     // The record read before the panic is delivered first, then the panic
     // comes as an error numbered with its record, as a returned error would.
-    assert!(matches!(reader.read_batch(&mut batch, 10), RResult::ROk(true)));
+    assert!(matches!(
+        reader.read_batch(&mut batch, 10),
+        RResult::ROk(true)
+    ));
     assert_eq!(batch.rows, 1);
     let e = reader.read_batch(&mut batch, 10).expect_rerr();
     assert_eq!(e.kind, RErrorKind::PANIC);

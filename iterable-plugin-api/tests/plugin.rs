@@ -539,7 +539,10 @@ fn panics_in_read_row_are_errors_and_poison_the_reader() {
     let mut batch = RBatch::new();
     // The row read before the panic is delivered; then the panic, as an
     // error numbered with the record it happened at.
-    assert!(matches!(reader.read_batch(&mut batch, 100), RResult::ROk(true)));
+    assert!(matches!(
+        reader.read_batch(&mut batch, 100),
+        RResult::ROk(true)
+    ));
     assert_eq!(batch.rows, 1);
     batch.validate().unwrap();
     let e = reader.read_batch(&mut batch, 100).expect_rerr();

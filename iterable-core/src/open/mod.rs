@@ -289,11 +289,7 @@ impl Registry {
                 reader?
             }
             // Without a codec, the decoded stream is the file itself.
-            None => format.sized_reader(
-                decoded,
-                size.filter(|_| codec.is_none()),
-                &format_opts,
-            )?,
+            None => format.sized_reader(decoded, size.filter(|_| codec.is_none()), &format_opts)?,
         };
         let reader = Reader::new(
             inner,
@@ -491,7 +487,9 @@ impl Registry {
                     let unknown: Vec<String> = self
                         .unknown_claims()
                         .iter()
-                        .map(|(o, why)| format!("; {o} failed before it said what it provides ({why})"))
+                        .map(|(o, why)| {
+                            format!("; {o} failed before it said what it provides ({why})")
+                        })
                         .collect();
                     return Err(Error::new(
                         ErrorKind::UnknownFormat,

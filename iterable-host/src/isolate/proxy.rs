@@ -869,9 +869,13 @@ impl Codec for Iso<CodecInfo> {
 
     fn sized_decoder(&self, input: BoxRead, size: Option<u64>) -> Result<BoxRead> {
         let mut lease = self.home.lease()?;
-        lease
-            .r()
-            .call(&Call::Decode { codec: self.i, size }, "decode")?;
+        lease.r().call(
+            &Call::Decode {
+                codec: self.i,
+                size,
+            },
+            "decode",
+        )?;
         let pump = Pump::start(lease.r(), input)?;
         let opened = lease.r().answer::<()>("decode");
         let d = Decoded {
@@ -1050,8 +1054,7 @@ impl Driver for Iso<DriverInfo> {
         };
         lease.ask::<()>(&call, "connect").map_err(|e| {
             let limits = &self.home.limits;
-            if limits.sandbox && !limits.network && e.plugin_kind() != Some(PluginErrorKind::Died)
-            {
+            if limits.sandbox && !limits.network && e.plugin_kind() != Some(PluginErrorKind::Died) {
                 let hint = format!(
                     "{} (isolated plugins have no network unless it is granted: {})",
                     e.message(),

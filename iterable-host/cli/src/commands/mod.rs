@@ -82,12 +82,12 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Count(a) => count::run(&session, &a),
         Command::Convert(a) => convert::run(&session, &a),
         Command::Validate(a) => validate::run(&session, &a),
-        Command::Hooks(a) => providers::hooks(registry, a.json),
-        Command::Formats(a) => providers::formats(registry, a.json),
-        Command::Codecs(a) => providers::codecs(registry, a.json),
-        Command::Rules(a) => providers::rules(registry, a.json),
-        Command::Drivers(a) => providers::drivers(registry, a.json),
-        Command::Engines(a) => providers::engines(registry, a.json),
+        Command::Hooks(a) => providers::hooks(&host, a.json),
+        Command::Formats(a) => providers::formats(&host, a.json),
+        Command::Codecs(a) => providers::codecs(&host, a.json),
+        Command::Rules(a) => providers::rules(&host, a.json),
+        Command::Drivers(a) => providers::drivers(&host, a.json),
+        Command::Engines(a) => providers::engines(&host, a.json),
     }
 }
 

@@ -3,7 +3,8 @@
 
 use std::io::Write;
 
-use iterable_core::{Error, ErrorKind, Registry};
+use iterable_core::{Error, ErrorKind, ProviderSource};
+use iterable_host::{Host, Status};
 
 use crate::output::{CliResult, stdout};
 use iterable_core::Entry;
@@ -30,6 +31,7 @@ struct Row {
 /// own fields), or as a table (ID, SOURCE, STATUS, the kind's `columns`,
 /// DESCRIPTION).
 fn listing<T: ?Sized>(
+    host: &Host,
     entries: &[Entry<T>],
     as_json: bool,
     id_key: &str,
@@ -37,6 +39,22 @@ fn listing<T: ?Sized>(
     row: impl Fn(&T) -> Row,
 ) -> CliResult {
     let rows: Vec<(&Entry<T>, Row)> = entries.iter().map(|e| (e, row(&e.provider))).collect();
+    // An entry of a plugin that failed or is disabled stays listed (its
+    // files are refused with its name): it says so.
+    let status = |e: &Entry<T>| -> &'static str {
+        if e.shadowed_by.is_some() {
+            return "shadowed";
+        }
+        let plugin = match &e.source {
+            ProviderSource::External(o) => host.plugin(&o.name),
+            _ => None,
+        };
+        match plugin.map(|p| p.status()) {
+            Some(Status::Failed) => "failed",
+            Some(Status::Disabled) => "disabled",
+            _ => "active",
+        }
+    };
     if as_json {
         let items: Vec<Json> = rows
             .into_iter()
@@ -44,14 +62,7 @@ fn listing<T: ?Sized>(
                 let mut m = Map::new();
                 m.insert(id_key.into(), json!(e.id));
                 m.insert("source".into(), json!(e.source.to_string()));
-                m.insert(
-                    "status".into(),
-                    json!(if e.shadowed_by.is_some() {
-                        "shadowed"
-                    } else {
-                        "active"
-                    }),
-                );
+                m.insert("status".into(), json!(status(e)));
                 m.insert(
                     "shadowed_by".into(),
                     json!(e.shadowed_by.as_ref().map(|s| s.to_string())),
@@ -77,7 +88,7 @@ fn listing<T: ?Sized>(
         .map(|(e, r)| {
             let status = match &e.shadowed_by {
                 Some(by) => format!("shadowed by {by}"),
-                None => "active".into(),
+                None => status(e).into(),
             };
             let mut c = vec![e.id.clone(), e.source.to_string(), status];
             c.extend(r.cells);
@@ -104,9 +115,10 @@ fn listing<T: ?Sized>(
     Ok(())
 }
 
-pub fn formats(registry: &Registry, as_json: bool) -> CliResult {
+pub fn formats(host: &Host, as_json: bool) -> CliResult {
     listing(
-        registry.format_entries(),
+        host,
+        host.registry().format_entries(),
         as_json,
         "id",
         &["MODE", "EXTENSIONS"],
@@ -141,9 +153,10 @@ pub fn formats(registry: &Registry, as_json: bool) -> CliResult {
     )
 }
 
-pub fn codecs(registry: &Registry, as_json: bool) -> CliResult {
+pub fn codecs(host: &Host, as_json: bool) -> CliResult {
     listing(
-        registry.codec_entries(),
+        host,
+        host.registry().codec_entries(),
         as_json,
         "id",
         &["EXTENSIONS", "MAGIC"],
@@ -166,9 +179,10 @@ pub fn codecs(registry: &Registry, as_json: bool) -> CliResult {
     )
 }
 
-pub fn drivers(registry: &Registry, as_json: bool) -> CliResult {
+pub fn drivers(host: &Host, as_json: bool) -> CliResult {
     listing(
-        registry.driver_entries(),
+        host,
+        host.registry().driver_entries(),
         as_json,
         "id",
         &["SCHEMES"],
@@ -183,27 +197,47 @@ pub fn drivers(registry: &Registry, as_json: bool) -> CliResult {
     )
 }
 
-pub fn rules(registry: &Registry, as_json: bool) -> CliResult {
-    listing(registry.rule_entries(), as_json, "name", &[], |p| Row {
-        description: p.info().description.clone(),
-        json: vec![],
-        cells: vec![],
-    })
+pub fn rules(host: &Host, as_json: bool) -> CliResult {
+    listing(
+        host,
+        host.registry().rule_entries(),
+        as_json,
+        "name",
+        &[],
+        |p| Row {
+            description: p.info().description.clone(),
+            json: vec![],
+            cells: vec![],
+        },
+    )
 }
 
-pub fn engines(registry: &Registry, as_json: bool) -> CliResult {
-    listing(registry.engine_entries(), as_json, "id", &[], |p| Row {
-        description: p.info().description.clone(),
-        json: vec![],
-        cells: vec![],
-    })
+pub fn engines(host: &Host, as_json: bool) -> CliResult {
+    listing(
+        host,
+        host.registry().engine_entries(),
+        as_json,
+        "id",
+        &[],
+        |p| Row {
+            description: p.info().description.clone(),
+            json: vec![],
+            cells: vec![],
+        },
+    )
 }
 
 /// `hooks`: each hook, where it comes from, and its options.
-pub fn hooks(registry: &Registry, as_json: bool) -> CliResult {
-    listing(registry.hook_entries(), as_json, "id", &["OPTIONS"], |p| {
-        let i = p.info();
-        Row {
+pub fn hooks(host: &Host, as_json: bool) -> CliResult {
+    listing(
+        host,
+        host.registry().hook_entries(),
+        as_json,
+        "id",
+        &["OPTIONS"],
+        |p| {
+            let i = p.info();
+            Row {
             description: i.description.clone(),
             json: vec![(
                 "options",
@@ -216,5 +250,6 @@ pub fn hooks(registry: &Registry, as_json: bool) -> CliResult {
             )],
             cells: vec![i.options.iter().map(|o| o.name.clone()).collect::<Vec<_>>().join(",")],
         }
-    })
+        },
+    )
 }
