@@ -13,96 +13,59 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::json;
-use util::{Run, json_lines, plugin_lib};
+use util::{Site, json_lines, plugin_lib};
 
-/// A directory to run in: `plugins/`, a home, and the two inputs, `x.ltsv`
-/// (for the plugin) and `y.csv` (for a built-in).
-struct Site {
-    dir: tempfile::TempDir,
-    /// Extra environment for every run.
-    env: Vec<(&'static str, &'static str)>,
+/// A directory to run in (`util::Site`): `plugins/`, a home, and the two
+/// inputs, `x.ltsv` (for the plugin) and `y.csv` (for a built-in).
+fn site() -> Site {
+    let s = Site::new();
+    fs::create_dir_all(s.path().join("plugins")).unwrap();
+    fs::create_dir_all(s.path().join("home")).unwrap();
+    fs::write(s.path().join("x.ltsv"), "a:1\tb:2\nc:3\td:4\n").unwrap();
+    fs::write(s.path().join("y.csv"), "a,b\n1,2\n").unwrap();
+    s
 }
 
-impl Site {
-    fn new() -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("plugins")).unwrap();
-        fs::create_dir_all(dir.path().join("home")).unwrap();
-        fs::write(dir.path().join("x.ltsv"), "a:1\tb:2\nc:3\td:4\n").unwrap();
-        fs::write(dir.path().join("y.csv"), "a,b\n1,2\n").unwrap();
-        Site {
-            dir,
-            env: Vec::new(),
-        }
-    }
+/// `plugins/ltsv/` with the ltsv library and its manifest, as `install`
+/// leaves it; returns the library's path.
+fn install_ltsv(s: &Site) -> PathBuf {
+    let dir = s.path().join("plugins/ltsv");
+    fs::create_dir_all(&dir).unwrap();
+    let lib = dir.join("libiterable_plugin_ltsv.so");
+    fs::copy(plugin_lib("iterable_plugin_ltsv"), &lib).unwrap();
+    fs::copy(
+        util::workspace().join("plugins-examples/ltsv/plugin.toml"),
+        dir.join("plugin.toml"),
+    )
+    .unwrap();
+    lib
+}
 
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
+/// `cat y.csv` reads the built-in format, exactly.
+fn builtin_still_reads(s: &Site) {
+    assert_eq!(
+        json_lines(&s.run(&["cat", "y.csv"]).ok()),
+        [json!({"a": "1", "b": "2"})]
+    );
+}
 
-    /// `plugins/ltsv/` with the ltsv library and its manifest, as `install`
-    /// leaves it; returns the library's path.
-    fn install_ltsv(&self) -> PathBuf {
-        let dir = self.path().join("plugins/ltsv");
-        fs::create_dir_all(&dir).unwrap();
-        let lib = dir.join("libiterable_plugin_ltsv.so");
-        fs::copy(plugin_lib("iterable_plugin_ltsv"), &lib).unwrap();
-        fs::copy(
-            util::workspace().join("plugins-examples/ltsv/plugin.toml"),
-            dir.join("plugin.toml"),
-        )
-        .unwrap();
-        lib
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--plugin-dir", "plugins"];
-        all.extend_from_slice(args);
-        let mut c = util::command(self.path(), &all);
-        for (k, v) in &self.env {
-            c.env(k, v);
-        }
-        Run::from(c.output().unwrap())
-    }
-
-    /// `cat y.csv` reads the built-in format, exactly.
-    fn builtin_still_reads(&self) {
-        assert_eq!(
-            json_lines(&self.run(&["cat", "y.csv"]).ok()),
-            [json!({"a": "1", "b": "2"})]
-        );
-    }
-
-    /// Runs `args` twice (the first run fills the scan cache, the second
-    /// finds it warm), and returns the error, which must be the same both
-    /// times, exit status 1, naming `plugin`.
-    fn refused_twice(&self, args: &[&str], plugin: &str) -> String {
-        let cold = self.run(args);
-        assert_eq!(cold.status, 1, "cold: {}", cold.stderr);
-        let cold = cold.err();
-        self.builtin_still_reads();
-        let warm = self.run(args);
-        assert_eq!(warm.status, 1, "warm: {}", warm.stderr);
-        let warm = warm.err();
-        assert_eq!(cold, warm, "a warm cache changed the answer");
-        assert!(
-            cold.starts_with(&format!("iterable-host: error: plugin '{plugin}': ")),
-            "{cold}"
-        );
-        cold
-    }
-
-    /// The plugin as `list-plugins --json` shows it.
-    fn listed(&self, name: &str) -> serde_json::Value {
-        let all: serde_json::Value =
-            serde_json::from_str(&self.run(&["list-plugins", "--json"]).ok()).unwrap();
-        all.as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap_or_else(|| panic!("no plugin {name} in {all}"))
-            .clone()
-    }
+/// Runs `args` twice (the first run fills the scan cache, the second finds
+/// it warm), and returns the error, which must be the same both times,
+/// exit status 1, naming `plugin`; the built-in format reads in between.
+fn refused_twice(s: &Site, args: &[&str], plugin: &str) -> String {
+    let cold = s.run(args);
+    assert_eq!(cold.status, 1, "cold: {}", cold.stderr);
+    let cold = cold.err();
+    builtin_still_reads(s);
+    let warm = s.run(args);
+    assert_eq!(warm.status, 1, "warm: {}", warm.stderr);
+    let warm = warm.err();
+    assert_eq!(cold, warm, "a warm cache changed the answer");
+    assert!(
+        cold.starts_with(&format!("iterable-host: error: plugin '{plugin}': ")),
+        "{cold}"
+    );
+    cold
 }
 
 /// A shared library whose constructor does `what` (`ABORT`, `HANG`, ...).
@@ -122,9 +85,9 @@ fn crashing_library(out: &Path, what: &str) {
 
 #[test]
 fn a_missing_library_refuses_its_files_every_run() {
-    let s = Site::new();
-    fs::remove_file(s.install_ltsv()).unwrap();
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let s = site();
+    fs::remove_file(install_ltsv(&s)).unwrap();
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert!(
         err.ends_with("libiterable_plugin_ltsv.so, which does not exist"),
         "{err}"
@@ -151,9 +114,9 @@ fn a_missing_library_refuses_its_files_every_run() {
 
 #[test]
 fn a_library_that_crashes_while_loading_refuses_its_files_every_run() {
-    let s = Site::new();
-    crashing_library(&s.install_ltsv(), "ABORT");
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let s = site();
+    crashing_library(&install_ltsv(&s), "ABORT");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert_eq!(
         err,
         "iterable-host: error: plugin 'ltsv': x.ltsv: crashed: killed by signal 6 (SIGABRT) while loading"
@@ -163,10 +126,10 @@ fn a_library_that_crashes_while_loading_refuses_its_files_every_run() {
 
 #[test]
 fn a_library_that_hangs_while_loading_is_quarantined_and_refuses_its_files_every_run() {
-    let mut s = Site::new();
-    s.env.push(("ITERABLEDATA_SCAN_TIMEOUT", "1"));
-    crashing_library(&s.install_ltsv(), "HANG");
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let mut s = site();
+    s.set_env("ITERABLEDATA_SCAN_TIMEOUT", "1");
+    crashing_library(&install_ltsv(&s), "HANG");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert_eq!(
         err,
         "iterable-host: error: plugin 'ltsv': x.ltsv: hung: no answer within 1 s, killed while loading"
@@ -176,15 +139,15 @@ fn a_library_that_hangs_while_loading_is_quarantined_and_refuses_its_files_every
 #[test]
 fn a_library_of_another_abi_refuses_its_files_every_run() {
     // A Rust library whose manifest says it speaks the C ABI.
-    let s = Site::new();
-    s.install_ltsv();
+    let s = site();
+    install_ltsv(&s);
     let manifest = s.path().join("plugins/ltsv/plugin.toml");
     let text = fs::read_to_string(&manifest).unwrap().replace(
         "api_version = \"1.1\"",
         "api_version = \"1.1\"\nabi = \"c\"",
     );
     fs::write(&manifest, text).unwrap();
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert_eq!(
         err,
         "iterable-host: error: plugin 'ltsv': x.ltsv: the manifest says abi = \"c\" but the library speaks the Rust (abi_stable) ABI"
@@ -192,24 +155,24 @@ fn a_library_of_another_abi_refuses_its_files_every_run() {
     assert_eq!(s.listed("ltsv")["error_kind"], "manifest-mismatch");
 
     // A real library built against an incompatible layout of the ABI.
-    let s = Site::new();
-    let lib = s.install_ltsv();
+    let s = site();
+    let lib = install_ltsv(&s);
     let compat = util::workspace().join("tests/abi/compat-plugin/src/lib.rs");
     let changed =
         util::build_out_of_tree("compat-changed", &compat, &util::interface("changed"), &[]);
     fs::copy(changed, lib).unwrap();
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert!(err.contains("ABI mismatch"), "{err}");
     assert_eq!(s.listed("ltsv")["error_kind"], "abi-mismatch");
 
     // A manifest for another major version of the plugin API.
-    let s = Site::new();
-    s.install_ltsv();
+    let s = site();
+    install_ltsv(&s);
     let text = fs::read_to_string(manifest_of(&s))
         .unwrap()
         .replace("api_version = \"1.1\"", "api_version = \"2.0\"");
     fs::write(manifest_of(&s), text).unwrap();
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert!(err.contains("built for plugin API 2.0"), "{err}");
 }
 
@@ -223,10 +186,10 @@ fn manifest_of(s: &Site) -> PathBuf {
 /// run, and `x.log` is never read as TSV.
 #[test]
 fn a_manifest_that_claims_more_than_its_library_is_refused_every_run() {
-    let s = Site::new();
+    let s = site();
     util::ltsv_with_a_lying_manifest(&s.path().join("plugins/ltsv"));
     fs::write(s.path().join("x.log"), "a:1\tb:2\nc:3\td:4\n").unwrap();
-    let err = s.refused_twice(&["cat", "x.log"], "ltsv");
+    let err = refused_twice(&s, &["cat", "x.log"], "ltsv");
     assert_eq!(
         err,
         "iterable-host: error: plugin 'ltsv': x.log: format 'ltsv': the manifest says extensions [log, ltsv], the library [ltsv]"
@@ -246,8 +209,8 @@ fn a_manifest_that_claims_more_than_its_library_is_refused_every_run() {
 /// reads the same on every run.
 #[test]
 fn a_good_plugin_reads_the_same_cold_and_warm() {
-    let s = Site::new();
-    s.install_ltsv();
+    let s = site();
+    install_ltsv(&s);
     let expected = [json!({"a": "1", "b": "2"}), json!({"c": "3", "d": "4"})];
     assert_eq!(json_lines(&s.run(&["cat", "x.ltsv"]).ok()), expected);
     assert_eq!(json_lines(&s.run(&["cat", "x.ltsv"]).ok()), expected);
@@ -258,9 +221,9 @@ fn a_good_plugin_reads_the_same_cold_and_warm() {
 /// provides: its claims are unknown, so nothing is sniffed past it.
 #[test]
 fn a_library_without_a_manifest_that_fails_stops_content_sniffing() {
-    let s = Site::new();
+    let s = site();
     crashing_library(&s.path().join("plugins/libltsv.so"), "ABORT");
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert_eq!(
         err,
         "iterable-host: error: plugin 'ltsv': x.ltsv: cannot tell the format from the name or magic bytes, \
@@ -268,13 +231,11 @@ fn a_library_without_a_manifest_that_fails_stops_content_sniffing() {
          so the content is not guessed at: fix or remove it, or name the format with --format"
     );
     // Stdin is not guessed at either; a named format reads.
-    let mut c = util::command(s.path(), &["--plugin-dir", "plugins", "cat", "-"]);
-    let out = util::Run::from(
-        c.stdin(fs::File::open(s.path().join("x.ltsv")).unwrap())
-            .output()
-            .unwrap(),
+    let err = s.run_stdin(&["cat", "-"], b"a:1\tb:2\n").err();
+    assert!(
+        err.starts_with("iterable-host: error: plugin 'ltsv': <stdin>: cannot tell the format from the name or magic bytes"),
+        "{err}"
     );
-    assert!(out.err().contains("plugin 'ltsv'"));
     assert_eq!(
         json_lines(&s.run(&["cat", "x.ltsv", "--format", "tsv"]).ok()),
         [json!({"a:1": "c:3", "b:2": "d:4"})]
@@ -285,8 +246,8 @@ fn a_library_without_a_manifest_that_fails_stops_content_sniffing() {
 /// claims: their files are refused, never read as something else.
 #[test]
 fn a_disabled_plugin_refuses_its_files() {
-    let s = Site::new();
-    s.install_ltsv();
+    let s = site();
+    install_ltsv(&s);
     let err = s.run(&["--no-plugins", "cat", "x.ltsv"]).err();
     assert_eq!(
         err,
@@ -303,7 +264,7 @@ fn a_disabled_plugin_refuses_its_files() {
         err,
         "iterable-host: error: plugin 'ltsv': x.ltsv: the plugin is disabled: disabled in config.toml"
     );
-    s.builtin_still_reads();
+    builtin_still_reads(&s);
 }
 
 /// Of two plugins that claim the same format, the first on the search
@@ -312,7 +273,7 @@ fn a_disabled_plugin_refuses_its_files() {
 /// fails). The same holds for two plugins of the same name.
 #[test]
 fn a_failed_plugin_keeps_its_claims_over_a_later_one() {
-    let s = Site::new();
+    let s = site();
     let first = s.path().join("plugins/a-ltsv");
     fs::create_dir_all(&first).unwrap();
     let text = fs::read_to_string(util::workspace().join("plugins-examples/ltsv/plugin.toml"))
@@ -332,7 +293,7 @@ fn a_failed_plugin_keeps_its_claims_over_a_later_one() {
         second.join("plugin.toml"),
     )
     .unwrap();
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv-old");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv-old");
     assert!(err.contains("SIGABRT"), "{err}");
     assert_eq!(s.listed("ltsv")["status"], "shadowed");
 
@@ -342,7 +303,7 @@ fn a_failed_plugin_keeps_its_claims_over_a_later_one() {
         .unwrap()
         .replace("name = \"ltsv-old\"", "name = \"ltsv\"");
     fs::write(first.join("plugin.toml"), text).unwrap();
-    let err = s.refused_twice(&["cat", "x.ltsv"], "ltsv");
+    let err = refused_twice(&s, &["cat", "x.ltsv"], "ltsv");
     assert!(err.contains("SIGABRT"), "{err}");
 }
 
@@ -350,7 +311,7 @@ fn a_failed_plugin_keeps_its_claims_over_a_later_one() {
 /// refused with its name too.
 #[test]
 fn a_failed_plugins_rules_schemes_engines_and_hooks_are_refused_with_its_name() {
-    let s = Site::new();
+    let s = site();
     let dir = s.path().join("plugins/testkit");
     fs::create_dir_all(&dir).unwrap();
     fs::copy(
@@ -380,7 +341,7 @@ fn a_failed_plugins_rules_schemes_engines_and_hooks_are_refused_with_its_name() 
 /// is named, never read as something else.
 #[test]
 fn well_known_extensions_that_nothing_provides_are_named() {
-    let s = Site::new();
+    let s = site();
     fs::write(s.path().join("x.csv.br"), [0x1b, 0x03, 0x00, 0xff]).unwrap();
     fs::write(s.path().join("x.csv.snappy"), b"\xff\x06\x00\x00sNaPpY").unwrap();
     fs::write(s.path().join("x.parquet"), b"PAR1\x00\x00PAR1").unwrap();
@@ -414,14 +375,14 @@ fn well_known_extensions_that_nothing_provides_are_named() {
     // Named explicitly, the bytes are read as asked.
     s.run(&["cat", "x.csv.br", "--codec", "none", "--format", "csv"])
         .err();
-    s.builtin_still_reads();
+    builtin_still_reads(&s);
 }
 
 /// A panic in a Rust plugin's reader: the records before it are
 /// delivered, and the error names the plugin, the file and the record.
 #[test]
 fn a_panic_while_reading_keeps_the_records_before_it_and_names_the_record() {
-    let s = Site::new();
+    let s = site();
     let dir = s.path().join("plugins/testkit");
     fs::create_dir_all(&dir).unwrap();
     fs::copy(

@@ -446,6 +446,8 @@ pub fn interface(variant: &str) -> PathBuf {
 /// `plugins/` (each test file installs what it needs).
 pub struct Site {
     dir: tempfile::TempDir,
+    /// Environment variables set for every run.
+    env: Vec<(String, String)>,
 }
 
 impl Site {
@@ -453,7 +455,13 @@ impl Site {
     pub fn new() -> Site {
         Site {
             dir: tempfile::tempdir().unwrap(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets `key` to `value` in the environment of every later run.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_owned(), value.to_owned()));
     }
 
     /// The directory.
@@ -463,16 +471,25 @@ impl Site {
 
     /// Runs the binary there with `--plugin-dir plugins` first.
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--plugin-dir", "plugins"];
-        all.extend_from_slice(args);
-        run(self.path(), &all)
+        self.run_stdin(args, b"")
     }
 
     /// [`Site::run`] with `input` on stdin.
     pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        use std::io::Write;
         let mut all = vec!["--plugin-dir", "plugins"];
         all.extend_from_slice(args);
-        run_stdin(self.path(), &all, input)
+        let mut c = command(self.path(), &all);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn iterable-host");
+        // A command that does not read its input may close it first.
+        let _ = child.stdin.take().unwrap().write_all(input);
+        wait(child, &all)
     }
 
     /// A file of the directory, as text.
