@@ -364,6 +364,15 @@ fn well_known_extensions_that_nothing_provides_are_named() {
         ),
         "{err}"
     );
+    // An archive inside a codec is not sniffed as text either.
+    fs::write(s.path().join("x.tar.gz"), util::gzip(b"a,b\n1,2\n")).unwrap();
+    let err = s.run(&["cat", "x.tar.gz"]).err();
+    assert!(
+        err.starts_with(
+            "iterable-host: error: x.tar.gz: '.tar' is a tar archive, and no installed format or codec reads it"
+        ),
+        "{err}"
+    );
     let err = s.run(&["convert", "y.csv", "z.csv.bz2"]).err();
     assert!(
         err.starts_with(

@@ -221,3 +221,84 @@ fn output_format_and_codec_come_from_the_name() {
     );
     assert!(!dir.path().join("noext").exists());
 }
+
+/// A well-known extension that nothing provides is named, never read as
+/// something else: a codec's at the codec step, a format's (or an archive
+/// left where the format's extension stands) at the format step, for
+/// reading and for writing.
+#[test]
+fn well_known_extensions_without_a_provider_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Registry::with_builtins();
+    let cases: [(&str, ErrorKind, &str); 4] = [
+        ("x.csv.br", ErrorKind::UnknownCodec, "'.br' is Brotli"),
+        ("x.csv.XZ", ErrorKind::UnknownCodec, "'.xz' is XZ"),
+        ("x.yaml", ErrorKind::UnknownFormat, "'.yaml' is YAML"),
+        (
+            "x.tar.gz",
+            ErrorKind::UnknownFormat,
+            "'.tar' is a tar archive",
+        ),
+    ];
+    for (name, kind, said) in cases {
+        let path = dir.path().join(name);
+        let body = if name.ends_with(".gz") {
+            gzip(b"a,b\n1,2\n")
+        } else {
+            b"a,b\n1,2\n".to_vec()
+        };
+        std::fs::write(&path, body).unwrap();
+        let e = r.open(&path, &OpenOptions::new()).unwrap_err();
+        assert_eq!(e.kind(), kind, "{name}: {e}");
+        assert!(e.message().starts_with(said), "{name}: {e}");
+        let out = dir.path().join(format!("out-{name}"));
+        let e = r.create(&out, &OpenOptions::new()).unwrap_err();
+        assert!(e.message().starts_with(said), "{name}: {e}");
+        assert!(!out.exists());
+    }
+    // Named explicitly, the bytes are read as asked.
+    let n = r
+        .open(
+            dir.path().join("x.csv.br"),
+            &OpenOptions::new().codec("none").format("csv"),
+        )
+        .unwrap()
+        .count();
+    assert_eq!(n, 1);
+}
+
+/// While a source from outside has unknown claims, no input is sniffed:
+/// the error names it. A name or magic bytes that a known provider claims,
+/// or a format given by the caller, still decides.
+#[test]
+fn unknown_claims_stop_content_sniffing_and_name_their_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Registry::with_builtins();
+    r.add_unknown_claims(
+        iterable_core::Origin {
+            kind: "plugin",
+            name: "mystery".into(),
+        },
+        "crashed while loading",
+    );
+    let data = dir.path().join("data");
+    std::fs::write(&data, "a,b\n1,2\n").unwrap();
+    let e = r.open(&data, &OpenOptions::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnknownFormat);
+    assert_eq!(e.origin().map(|o| o.name.as_str()), Some("mystery"));
+    assert!(
+        e.to_string().starts_with("plugin 'mystery': ")
+            && e.message()
+                .contains("failed before it said what it provides (crashed while loading)"),
+        "{e}"
+    );
+    let csv = dir.path().join("data.csv");
+    std::fs::write(&csv, "a,b\n1,2\n").unwrap();
+    assert_eq!(r.open(&csv, &OpenOptions::new()).unwrap().count(), 1);
+    assert_eq!(
+        r.open(&data, &OpenOptions::new().format("csv"))
+            .unwrap()
+            .count(),
+        1
+    );
+}

@@ -339,20 +339,26 @@ impl Registry {
     }
 
     /// An extension that no format claims but that names a well-known
-    /// format (`parquet`, `yaml`) is refused rather than guessed at.
+    /// format (`parquet`, `yaml`), or an archive or codec left where the
+    /// format's extension stands (`x.tar.gz`), is refused rather than
+    /// guessed at.
     fn refuse_unprovided_format(&self, ext: Option<&String>, verb: &str) -> Result<()> {
         let Some(ext) = ext else { return Ok(()) };
-        match crate::known::well_known(ext) {
-            Some((KnownKind::Format, name)) => Err(Error::new(
-                ErrorKind::UnknownFormat,
-                format!(
-                    "'.{ext}' is {name}, and no installed format {verb} it: install a plugin that provides it \
-                     (known formats: {}), or name one with --format",
-                    self.format_ids().join(", ")
-                ),
-            )),
-            _ => Ok(()),
-        }
+        let Some((kind, name)) = crate::known::well_known(ext) else {
+            return Ok(());
+        };
+        let what = match kind {
+            KnownKind::Format => "format",
+            KnownKind::Codec => "format or codec",
+        };
+        Err(Error::new(
+            ErrorKind::UnknownFormat,
+            format!(
+                "'.{ext}' is {name}, and no installed {what} {verb} it: install a plugin that provides it \
+                 (known formats: {}), or name one with --format",
+                self.format_ids().join(", ")
+            ),
+        ))
     }
 
     /// Content sniffing is a guess among the providers this registry knows.
