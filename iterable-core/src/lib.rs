@@ -57,6 +57,11 @@ mod rules;
 pub mod typed;
 mod validate;
 
+/// How many records cross a boundary at once, at most: a batch handed to
+/// rules and hooks, asked of and sent to plugins, and sent to isolated
+/// plugins' runners (one constant for all of them).
+pub const BATCH_ROWS: usize = 2048;
+
 pub use codecs::{Gzip, Zstd};
 pub use de::DeError;
 pub use error::{Error, ErrorKind, Origin, Position, Result};

@@ -10,9 +10,6 @@ use crate::provider::{RunInfo, RunObserver, RunSummary};
 use crate::record::{Batch, Record};
 use crate::registry::Registry;
 
-/// How many records a hook sees at a time.
-const BATCH: usize = 1024;
-
 /// One run of a command, observed by hooks.
 ///
 /// [`Registry::start_run`] opens every hook; `Reader::observed_by` makes a
@@ -126,7 +123,7 @@ impl Run {
             s.batch.clear(Arc::clone(record.field_names()));
         }
         s.batch.push_row(record.values().to_vec());
-        if s.batch.len() >= BATCH {
+        if s.batch.len() >= crate::BATCH_ROWS {
             s.flush()?;
         }
         Ok(())

@@ -29,9 +29,6 @@ use crate::record::{Batch, Record};
 use crate::registry::Registry;
 use crate::value::Value;
 
-/// How many records are checked per batch.
-const BATCH: usize = 1024;
-
 /// Which records a validation yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValidationMode {
@@ -200,7 +197,7 @@ impl Validation {
     }
 
     fn fill(&mut self) -> Result<bool> {
-        if !self.reader.read_batch(&mut self.batch, BATCH)? {
+        if !self.reader.read_batch(&mut self.batch, crate::BATCH_ROWS)? {
             return Ok(false);
         }
         let n = self.batch.len();

@@ -270,7 +270,7 @@ fn rules_apply_to_json_values() {
 
 #[test]
 fn more_records_than_one_batch() {
-    // Over 1024 records (the batch size), and a failure in each batch.
+    // More records than one batch (BATCH_ROWS), and failures in both.
     let registry = Registry::with_builtins();
     let mut csv = String::from("email\n");
     for i in 0..3000 {

@@ -406,39 +406,36 @@ impl HostBuilder {
 impl HostBuilder {
     /// Where plugins run: the builder's settings, then the environment
     /// (when read), then the configuration.
-    fn policy(&self, config: &Config) -> crate::isolate::Policy {
-        use crate::isolate;
+    fn policy(&self, config: &Config) -> crate::policy::Policy {
+        use crate::policy;
         let env = !self.no_env;
         let mut plugins = config.plugins.clone();
         for (name, s) in &self.plugin_settings {
             plugins.insert(name.clone(), s.clone());
         }
-        isolate::Policy {
+        policy::Policy {
             force: self
                 .isolate
-                .unwrap_or_else(|| env && isolate::isolate_from_env()),
+                .unwrap_or_else(|| env && policy::isolate_from_env()),
             config_isolate: config.isolate,
             timeout: self
                 .plugin_timeout
                 .or_else(|| {
                     if env {
-                        isolate::timeout_from_env()
+                        policy::timeout_from_env()
                     } else {
                         None
                     }
                 })
-                .or_else(|| config.plugin_timeout.map(isolate::seconds))
-                .unwrap_or(Some(isolate::DEFAULT_CALL_TIMEOUT)),
-            memory_limit: self.memory_limit.or_else(|| {
-                config
-                    .memory_limit
-                    .as_deref()
-                    .and_then(isolate::parse_bytes)
-            }),
+                .or_else(|| config.plugin_timeout.map(policy::seconds))
+                .unwrap_or(Some(policy::DEFAULT_CALL_TIMEOUT)),
+            memory_limit: self
+                .memory_limit
+                .or_else(|| config.memory_limit.as_deref().and_then(policy::parse_bytes)),
             plugins,
             settings: match self.config {
-                ConfigSource::None => isolate::SettingsFrom::Builder,
-                ConfigSource::User | ConfigSource::File(_) => isolate::SettingsFrom::ConfigFile,
+                ConfigSource::None => policy::SettingsFrom::Builder,
+                ConfigSource::User | ConfigSource::File(_) => policy::SettingsFrom::ConfigFile,
             },
         }
     }

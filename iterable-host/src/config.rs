@@ -8,6 +8,8 @@ use iterable_core::{Error, ErrorKind};
 
 use crate::trust::Trust;
 
+pub use crate::policy::PluginConfig;
+
 /// The environment variable with extra plugin directories (a path list).
 pub const ENV_PLUGIN_PATH: &str = "ITERABLEDATA_PLUGIN_PATH";
 /// The environment variable that disables every plugin when set to `1`.
@@ -46,30 +48,6 @@ pub struct Config {
     pub memory_limit: Option<String>,
     /// Settings of one plugin, by name: `[plugins.NAME]`.
     pub plugins: std::collections::BTreeMap<String, PluginConfig>,
-}
-
-/// A plugin's own settings: `[plugins.NAME]` in `config.toml`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PluginConfig {
-    /// Where it runs: `"process"` (a sandboxed runner of its own) or
-    /// `"none"` (in the host). Wins over the manifest and over `isolate`.
-    pub isolation: Option<crate::isolate::Isolation>,
-    /// Its runner's memory limit (`512MiB`), over the global one.
-    pub memory_limit: Option<String>,
-    /// Its per-call deadline in seconds, over the global one.
-    pub timeout: Option<f64>,
-    /// Whether its runner may use the network (a database driver needs
-    /// it); default no.
-    pub network: bool,
-    /// Whether its runner is sandboxed (default yes).
-    pub sandbox: Option<bool>,
-    /// Files or directories its sandboxed runner may also read (`~/` is the
-    /// home directory).
-    pub read: Vec<PathBuf>,
-    /// Files or directories its sandboxed runner may write (a hook's report,
-    /// say).
-    pub write: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -122,7 +100,7 @@ impl Config {
         );
         for (key, v) in sizes {
             if let Some(v) = v
-                && crate::isolate::parse_bytes(v).is_none()
+                && crate::policy::parse_bytes(v).is_none()
             {
                 return Err(bad(format!(
                     "{key} = {v:?} is not a size (say 512MiB or 2GiB)"

@@ -18,7 +18,7 @@ pub(crate) struct Context {
     pub(crate) find_scanner: bool,
     pub(crate) timeout: Duration,
     /// Where plugins run, and within what limits.
-    pub(crate) isolation: crate::isolate::Policy,
+    pub(crate) isolation: crate::policy::Policy,
 }
 
 impl Context {

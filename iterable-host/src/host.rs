@@ -106,13 +106,19 @@ pub fn check_library(path: &Path, scanner: &Scanner, timeout: Duration) -> Resul
 pub fn run_scanner_if_requested() {
     let mut args = std::env::args_os().skip(1);
     if args.next().is_some_and(|a| a == scan::SCAN_ARG) {
-        let code = match (args.next(), args.next()) {
-            (Some(flag), Some(spec)) if flag == crate::isolate::SERVE_ARG => {
-                crate::isolate::serve(&spec.to_string_lossy())
-            }
-            (Some(lib), None) => scan::scanner_main(Path::new(&lib)),
-            _ => 2,
-        };
-        std::process::exit(code);
+        std::process::exit(run_as_child(args).unwrap_or(2));
     }
+}
+
+/// Runs this process as the host's child that `rest` asks for (the
+/// arguments after the program's own leading ones: `LIBRARY` to examine a
+/// library, `--serve SPEC` to serve an isolated plugin) and returns its exit
+/// status; `None`, having done nothing, when `rest` is not a child's
+/// command line. The scanner programs call it; an application uses
+/// [`run_scanner_if_requested`].
+pub fn run_as_child(rest: impl IntoIterator<Item = std::ffi::OsString>) -> Option<i32> {
+    Some(match crate::proc::role(rest)? {
+        crate::proc::Role::Scan(lib) => scan::scanner_main(&lib),
+        crate::proc::Role::Serve(spec) => crate::isolate::serve(&spec),
+    })
 }

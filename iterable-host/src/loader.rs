@@ -47,7 +47,7 @@ pub struct Library {
     pub typed: bool,
     /// For a plugin that runs out of process, what its runner's sandbox
     /// could do (as the first runner reported it).
-    pub sandbox: Option<crate::isolate::SandboxReport>,
+    pub sandbox: Option<crate::policy::SandboxReport>,
 }
 
 /// How a library's providers are reached: through abi_stable's objects,

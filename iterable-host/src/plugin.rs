@@ -177,14 +177,14 @@ impl Plugin {
 
     /// Where the plugin runs: in the host, or in a runner process of its
     /// own (see [`crate::isolate`]).
-    pub fn isolation(&self) -> crate::isolate::Isolation {
+    pub fn isolation(&self) -> crate::policy::Isolation {
         self.ctx
             .isolation
             .isolation(&self.name, self.manifest.as_ref())
     }
 
     /// The limits of its runners, when it runs out of process.
-    pub fn limits(&self) -> crate::isolate::Limits {
+    pub fn limits(&self) -> crate::policy::Limits {
         self.ctx.isolation.limits(&self.name)
     }
 
@@ -194,8 +194,8 @@ impl Plugin {
     /// relying on it. `None` before the plugin's first use, and for a
     /// plugin that runs in this process.
     ///
-    /// [`SandboxReport::complete`]: crate::isolate::SandboxReport::complete
-    pub fn sandbox(&self) -> Option<crate::isolate::SandboxReport> {
+    /// [`SandboxReport::complete`]: crate::policy::SandboxReport::complete
+    pub fn sandbox(&self) -> Option<crate::policy::SandboxReport> {
         match &*lock(&self.state) {
             State::Loaded(lib) => lib.sandbox.clone(),
             _ => None,
@@ -306,7 +306,7 @@ impl Plugin {
         {
             crate::trust::verify_sha256(&self.library, pinned, &self.name)?;
         }
-        if self.isolation() == crate::isolate::Isolation::Process {
+        if self.isolation() == crate::policy::Isolation::Process {
             return self.load_isolated();
         }
         if let Some(m) = self.manifest.as_ref().filter(|m| m.plugin.abi == Abi::Adbc) {

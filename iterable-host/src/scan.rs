@@ -52,17 +52,7 @@ pub fn timeout_from_env() -> Option<Duration> {
         .map(Duration::from_secs_f64)
 }
 
-/// The first argument with which an application's executable acts as the
-/// scanner (see [`crate::run_scanner_if_requested`]).
-pub const SCAN_ARG: &str = "__iterable-plugin-scan";
-
-/// Set (to `1`) in the environment of every scanner and runner the host
-/// starts. A process that has it, was given [`SCAN_ARG`], and still builds
-/// a host is an application whose `main` does not begin with
-/// [`crate::run_scanner_if_requested`]: it stops there, saying so, instead
-/// of running as if it were the application (and scanning again, without
-/// end).
-pub const ENV_SCANNER_CHILD: &str = "ITERABLEDATA_SCANNER_CHILD";
+pub use crate::proc::{ENV_SCANNER_CHILD, SCAN_ARG};
 
 /// The line a scanner prints before it loads anything: a child whose
 /// output lacks it never began to scan, so a failure is not the library's.
@@ -393,32 +383,12 @@ fn last_line(stderr: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// Says how a child ended: `killed by signal 11 (SIGSEGV)`, `exited with status 3`.
+/// How a scanner ended without a report: `crashed: killed by signal 11
+/// (SIGSEGV)`, `ended the process: exited with status 3`.
 fn describe_exit(status: &std::process::ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(sig) = status.signal() {
-            let name = match sig {
-                4 => "SIGILL",
-                6 => "SIGABRT",
-                7 => "SIGBUS",
-                8 => "SIGFPE",
-                9 => "SIGKILL",
-                11 => "SIGSEGV",
-                13 => "SIGPIPE",
-                15 => "SIGTERM",
-                _ => "",
-            };
-            return if name.is_empty() {
-                format!("crashed: killed by signal {sig}")
-            } else {
-                format!("crashed: killed by signal {sig} ({name})")
-            };
-        }
-    }
-    match status.code() {
-        Some(c) => format!("ended the process: exited with status {c}"),
-        None => "crashed".to_owned(),
+    let how = crate::proc::describe_status(status);
+    match crate::proc::signal_of(status) {
+        Some(_) => format!("crashed: {how}"),
+        None => format!("ended the process: {how}"),
     }
 }

@@ -99,13 +99,6 @@ pub enum Command {
     /// examined in a child process and the installed plugin.toml is written
     /// from what it says; a plugin.toml beside it must agree with it.
     Install(InstallArgs),
-    /// Scanner mode: load one library and print what it provides as JSON
-    /// (the host runs this in a child process).
-    #[command(name = "__scan", hide = true)]
-    Scan {
-        /// The library.
-        library: std::path::PathBuf,
-    },
 }
 
 #[derive(Args, Debug)]

@@ -9,16 +9,16 @@ mod progress;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // `iterable-host __scan --serve SPEC`: this program as an isolated
-    // plugin's runner (before anything else, so that it starts fast).
+    // `iterable-host __scan LIBRARY` and `iterable-host __scan --serve
+    // SPEC`: this program as its own scanner, or as an isolated plugin's
+    // runner (before anything else, so that it starts fast).
     let mut args = std::env::args_os().skip(1);
-    if args.next().is_some_and(|a| a == "__scan")
-        && args
-            .next()
-            .is_some_and(|a| a == iterable_host::isolate::SERVE_ARG)
-    {
-        let spec = args.next().unwrap_or_default();
-        std::process::exit(iterable_host::isolate::serve(&spec.to_string_lossy()));
+    if args.next().is_some_and(|a| a == commands::SCAN_COMMAND) {
+        let code = iterable_host::run_as_child(args).unwrap_or_else(|| {
+            eprintln!("usage: iterable-host __scan LIBRARY | iterable-host __scan --serve SPEC");
+            2
+        });
+        std::process::exit(code);
     }
     // One line on stderr for any internal error, never a backtrace dump.
     std::panic::set_hook(Box::new(|info| {

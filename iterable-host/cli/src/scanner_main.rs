@@ -6,22 +6,9 @@
 //! serves its calls (see `iterable_host::isolate`).
 
 fn main() {
-    let mut args = std::env::args_os().skip(1);
-    let first = args.next();
-    if first
-        .as_ref()
-        .is_some_and(|a| a == iterable_host::isolate::SERVE_ARG)
-    {
-        // Runner mode: serve one isolated plugin's calls.
-        let spec = args.next().unwrap_or_default();
-        std::process::exit(iterable_host::isolate::serve(&spec.to_string_lossy()));
-    }
-    let mut args = first.into_iter().chain(args);
-    let (Some(lib), None) = (args.next(), args.next()) else {
-        eprintln!("usage: iterable-plugin-scanner LIBRARY");
-        std::process::exit(2);
-    };
-    std::process::exit(iterable_host::scan::scanner_main(std::path::Path::new(
-        &lib,
-    )));
+    let code = iterable_host::run_as_child(std::env::args_os().skip(1)).unwrap_or_else(|| {
+        eprintln!("usage: iterable-plugin-scanner LIBRARY | iterable-plugin-scanner --serve SPEC");
+        2
+    });
+    std::process::exit(code);
 }

@@ -15,8 +15,8 @@ use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::{Flavour, Library, RustLib};
 use crate::plugin::Plugin;
 
-/// Rows per batch asked of, and sent to, plugins.
-pub const BATCH_ROWS: u32 = 2048;
+/// Rows per batch asked of, and sent to, plugins ([`iterable_core::BATCH_ROWS`]).
+pub const BATCH_ROWS: u32 = iterable_core::BATCH_ROWS as u32;
 
 /// Rows asked of a plugin's reader the first time, so that the first record
 /// does not wait for a whole batch.

@@ -23,8 +23,7 @@ use iterable_core::{BoxReader, Error, ErrorKind, FieldNames, Record, RecordReade
 use super::bad_arrow;
 use crate::arrow as conv;
 
-/// Rows per batch handed to a plugin.
-pub(crate) const BATCH_ROWS: usize = 4096;
+pub(crate) use iterable_core::BATCH_ROWS;
 
 /// A plugin's Arrow stream, checked batch by batch.
 pub(crate) struct CStream {

@@ -25,7 +25,7 @@ use crate::loader::Library;
 use crate::manifest::Manifest;
 
 /// Rows per batch sent to a runner.
-const BATCH_ROWS: usize = 2048;
+use iterable_core::BATCH_ROWS;
 
 /// Bytes per frame of a byte stream.
 const CHUNK: usize = 256 << 10;

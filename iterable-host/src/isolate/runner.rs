@@ -310,34 +310,13 @@ fn signal_of(status: i32) -> Option<i32> {
     }
 }
 
-/// `killed by signal 11 (SIGSEGV)`, `exited with status 3`.
+/// How a runner ended, from its raw wait status.
 fn describe_status(status: i32) -> String {
-    if let Some(sig) = signal_of(status) {
-        let name = match sig {
-            4 => " (SIGILL)",
-            6 => " (SIGABRT)",
-            7 => " (SIGBUS)",
-            8 => " (SIGFPE)",
-            9 => " (SIGKILL)",
-            11 => " (SIGSEGV)",
-            13 => " (SIGPIPE)",
-            15 => " (SIGTERM)",
-            31 => " (SIGSYS)",
-            _ => "",
-        };
-        return format!("killed by signal {sig}{name}");
-    }
     #[cfg(unix)]
-    {
-        match libc::WEXITSTATUS(status) {
-            0 => "ended the process (exit status 0)".to_owned(),
-            c => format!("exited with status {c}"),
-        }
-    }
+    let code = (!libc::WIFSIGNALED(status)).then(|| libc::WEXITSTATUS(status));
     #[cfg(not(unix))]
-    {
-        format!("exited with status {status}")
-    }
+    let code = Some(status);
+    crate::proc::describe_end(signal_of(status), code)
 }
 
 fn human_bytes(n: u64) -> String {

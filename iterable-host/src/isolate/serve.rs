@@ -21,7 +21,7 @@ use crate::adapters::{LazyCodec, LazyDriver, LazyEngine, LazyFormat, LazyHook, L
 use crate::plugin::Plugin;
 
 /// Rows per batch a runner sends.
-const BATCH_ROWS: usize = 2048;
+use iterable_core::BATCH_ROWS;
 
 use crate::plugin::lock;
 

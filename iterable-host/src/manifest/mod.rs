@@ -87,7 +87,7 @@ pub struct PluginSection {
     /// Where the plugin asks to run: `"process"` for a runner process of
     /// its own (the user's configuration has the last word).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<crate::isolate::Isolation>,
+    pub isolation: Option<crate::policy::Isolation>,
 }
 
 /// The `[adbc]` table of an ADBC driver's manifest (`abi = "adbc"`).

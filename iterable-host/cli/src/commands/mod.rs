@@ -23,16 +23,17 @@ mod query;
 mod session;
 mod validate;
 
+/// The hidden command with which this program is its own scanner and
+/// runner (`main` hands it to `iterable_host::run_as_child`).
+pub const SCAN_COMMAND: &str = "__scan";
+
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CliResult {
-    if let Command::Scan { library } = &cli.command {
-        std::process::exit(iterable_host::scan::scanner_main(library));
-    }
     // This binary is its own scanner: libraries are examined by a child
     // `iterable-host __scan LIBRARY`, so a crashing plugin cannot kill us.
     let scanner = std::env::current_exe()
         .ok()
-        .map(|path| iterable_host::Scanner::program_with_args(path, ["__scan"]))
+        .map(|path| iterable_host::Scanner::program_with_args(path, [SCAN_COMMAND]))
         .or_else(iterable_host::Scanner::find)
         .ok_or_else(|| {
             iterable_core::Error::new(
@@ -75,7 +76,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Query(a) => query::run(&session, &a),
         Command::ListPlugins(a) => list_plugins::run(&host, a.json),
         Command::Info(a) => info::run(&host, &a.name, a.json),
-        Command::CheckPlugin(_) | Command::Install(_) | Command::Scan { .. } => {
+        Command::CheckPlugin(_) | Command::Install(_) => {
             unreachable!("handled above")
         }
         Command::Cat(a) => cat::run(&session, &a),
