@@ -15,8 +15,8 @@ use crate::error::plugin_origin;
 use crate::plugin::Plugin;
 use crate::scan::{self, Scanner};
 
-use crate::Host;
 use crate::examine::{add_providers, describe_without_loading, examine, mark_fully_shadowed};
+use crate::host::Host;
 
 /// Where the configuration comes from.
 #[derive(Clone, Debug, Default)]
@@ -76,6 +76,20 @@ impl Default for HostBuilder {
             memory_limit: None,
             plugin_settings: Vec::new(),
         }
+    }
+}
+
+impl Host {
+    /// A hermetic builder (see [`HostBuilder`]).
+    pub fn builder() -> HostBuilder {
+        HostBuilder::default()
+    }
+
+    /// A host of the user's: the default plugin directories, the
+    /// environment and the configuration, as the `iterable-host` command
+    /// sees them, examining libraries with a scanner program found there.
+    pub fn for_user() -> Result<Host> {
+        Host::builder().user_environment().build()
     }
 }
 

@@ -13,8 +13,6 @@ use crate::manifest::Manifest;
 use crate::plugin::Plugin;
 use crate::scan::{self, Scanner};
 
-use crate::HostBuilder;
-
 /// A configured host: the registry every command opens data through, and
 /// the plugins found on the search path.
 #[derive(Clone)]
@@ -35,18 +33,6 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// A hermetic builder (see [`HostBuilder`]).
-    pub fn builder() -> HostBuilder {
-        HostBuilder::default()
-    }
-
-    /// A host of the user's: the default plugin directories, the
-    /// environment and the configuration, as the `iterable-host` command
-    /// sees them, examining libraries with a scanner program found there.
-    pub fn for_user() -> Result<Host> {
-        Host::builder().user_environment().build()
-    }
-
     /// The registry of providers: built-ins, registered ones, then plugins.
     pub fn registry(&self) -> &Registry {
         &self.registry

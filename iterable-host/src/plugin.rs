@@ -178,9 +178,10 @@ impl Plugin {
     /// Where the plugin runs: in the host, or in a runner process of its
     /// own (see [`crate::isolate`]).
     pub fn isolation(&self) -> crate::policy::Isolation {
-        self.ctx
-            .isolation
-            .isolation(&self.name, self.manifest.as_ref())
+        self.ctx.isolation.isolation(
+            &self.name,
+            self.manifest.as_ref().and_then(|m| m.plugin.isolation),
+        )
     }
 
     /// The limits of its runners, when it runs out of process.

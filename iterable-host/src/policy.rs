@@ -165,8 +165,9 @@ pub(crate) struct Policy {
 
 impl Policy {
     /// Where the plugin `name` runs: forced out of process, else its own
-    /// configuration, else the configuration's `isolate`, else its manifest.
-    pub fn isolation(&self, name: &str, manifest: Option<&crate::Manifest>) -> Isolation {
+    /// configuration, else the configuration's `isolate`, else what its
+    /// manifest declares (`declared`).
+    pub fn isolation(&self, name: &str, declared: Option<Isolation>) -> Isolation {
         if self.force {
             return Isolation::Process;
         }
@@ -176,9 +177,7 @@ impl Policy {
         if self.config_isolate {
             return Isolation::Process;
         }
-        manifest
-            .and_then(|m| m.plugin.isolation)
-            .unwrap_or_default()
+        declared.unwrap_or_default()
     }
 
     /// The limits of the plugin `name`'s runners.
