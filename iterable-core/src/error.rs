@@ -4,60 +4,108 @@
 //! [`Error::with_origin`]) rather than by formatting it into every message, so
 //! that callers can inspect the kind and the place separately.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A convenient alias for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What went wrong, independent of where.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
+/// Declares [`ErrorKind`] and its stable names from one table, so that a
+/// name is written once: every boundary that carries a kind (the isolated
+/// runners' wire, the scan cache, listings) uses [`ErrorKind::name`] and
+/// [`ErrorKind::from_name`], never `Debug` text.
+macro_rules! error_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal,)*) => {
+        /// What went wrong, independent of where. Each kind has a stable
+        /// name ([`ErrorKind::name`]) that every boundary carries.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$kind),*];
+
+            /// The kind's stable name (`"parse"`, `"unknown-format"`).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$kind => $name,)*
+                }
+            }
+
+            /// The kind of a stable name; `None` for a name this version
+            /// does not know (see [`Error::with_kind_name`]).
+            pub fn from_name(name: &str) -> Option<ErrorKind> {
+                match name {
+                    $($name => Some(ErrorKind::$kind),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
     /// An I/O error from the operating system.
-    Io,
+    Io = "io",
     /// The input is not well-formed for its format (an unterminated quote, bad JSON).
-    Parse,
+    Parse = "parse",
     /// The input is not valid text in the expected encoding.
-    Encoding,
+    Encoding = "encoding",
     /// Compressed input is corrupt or truncated.
-    Compression,
+    Compression = "compression",
     /// No format with that id, or no format recognised the input.
-    UnknownFormat,
+    UnknownFormat = "unknown-format",
     /// No codec with that id.
-    UnknownCodec,
+    UnknownCodec = "unknown-codec",
     /// No driver handles that URI scheme.
-    UnknownDriver,
+    UnknownDriver = "unknown-driver",
     /// No rule with that name.
-    UnknownRule,
+    UnknownRule = "unknown-rule",
     /// No engine with that id.
-    UnknownEngine,
+    UnknownEngine = "unknown-engine",
     /// No hook with that id.
-    UnknownHook,
+    UnknownHook = "unknown-hook",
     /// A hook stopped the run.
-    Hook,
+    Hook = "hook",
     /// An option that no component accepts.
-    UnknownOption,
+    UnknownOption = "unknown-option",
     /// An option whose value is not valid.
-    InvalidOption,
+    InvalidOption = "invalid-option",
     /// The provider does not support the operation (writing a read-only format).
-    Unsupported,
+    Unsupported = "unsupported",
     /// A record does not fit the shape the writer fixed (CSV header).
-    Schema,
+    Schema = "schema",
     /// Two providers claim the same id and no override was allowed.
-    Conflict,
+    Conflict = "conflict",
     /// A database driver failed.
-    Driver,
+    Driver = "driver",
     /// A processing engine failed.
-    Engine,
+    Engine = "engine",
     /// The caller passed something invalid (a bad URI, a missing table name).
-    InvalidInput,
+    InvalidInput = "invalid-input",
     /// A provider from outside the core (a plugin, say) failed;
     /// [`Error::failure`] says how, in the terms of whoever added it, and
     /// [`Error::origin`] says which.
-    Provider,
-    /// Anything else.
-    Other,
+    Provider = "provider",
+    /// Anything else, including a kind this version does not know (its
+    /// name is kept: [`Error::kind_name`]).
+    Other = "other",
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 /// Where an error comes from, when a provider added from outside the core
@@ -132,7 +180,10 @@ struct Inner {
     path: Option<PathBuf>,
     position: Position,
     origin: Option<Origin>,
-    failure: Option<&'static str>,
+    failure: Option<Cow<'static, str>>,
+    /// The name of a kind this version does not know (from a newer plugin
+    /// or peer); `kind` is then [`ErrorKind::Other`].
+    unknown_kind: Option<Box<str>>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -152,8 +203,24 @@ impl Error {
             position: Position::default(),
             origin: None,
             failure: None,
+            unknown_kind: None,
             source: None,
         }))
+    }
+
+    /// An error whose kind comes by its stable name from elsewhere (a
+    /// plugin, another process): a name this version does not know is kept
+    /// ([`Error::kind_name`]) and shown, with [`ErrorKind::Other`] as the
+    /// kind, rather than lost.
+    pub fn of_kind_named(name: &str, message: impl Into<String>) -> Self {
+        match ErrorKind::from_name(name) {
+            Some(kind) => Error::new(kind, message),
+            None => {
+                let mut e = Error::new(ErrorKind::Other, message);
+                e.0.unknown_kind = Some(name.into());
+                e
+            }
+        }
     }
 
     /// A parse error at a position.
@@ -169,9 +236,13 @@ impl Error {
     /// A failure of a provider from outside the core: `failure` is its
     /// class in the terms of whoever added the provider (a stable word such
     /// as `"abi-mismatch"`), `origin` where it comes from.
-    pub fn provider(failure: &'static str, origin: Origin, message: impl Into<String>) -> Self {
+    pub fn provider(
+        failure: impl Into<Cow<'static, str>>,
+        origin: Origin,
+        message: impl Into<String>,
+    ) -> Self {
         let mut e = Error::new(ErrorKind::Provider, message);
-        e.0.failure = Some(failure);
+        e.0.failure = Some(failure.into());
         e.0.origin = Some(origin);
         e
     }
@@ -203,8 +274,14 @@ impl Error {
     }
 
     /// For a provider's failure ([`ErrorKind::Provider`]), its class.
-    pub fn failure(&self) -> Option<&'static str> {
-        self.0.failure
+    pub fn failure(&self) -> Option<&str> {
+        self.0.failure.as_deref()
+    }
+
+    /// The kind's stable name: [`ErrorKind::name`], or the name of a kind
+    /// this version does not know, as it came ([`Error::of_kind_named`]).
+    pub fn kind_name(&self) -> &str {
+        self.0.unknown_kind.as_deref().unwrap_or(self.0.kind.name())
     }
 
     /// The message, without context.
@@ -262,6 +339,13 @@ impl Error {
         self
     }
 
+    /// Adds a note after the message, in parentheses: what the reader can
+    /// do about it, say. The kind and the context stay.
+    pub fn with_note(mut self, note: impl fmt::Display) -> Self {
+        self.0.message = format!("{} ({note})", self.0.message);
+        self
+    }
+
     /// Attaches an underlying error, kept for `source()` but not printed twice.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.0.source = Some(Box::new(source));
@@ -280,7 +364,14 @@ impl fmt::Display for Error {
         if !self.0.position.is_empty() {
             write!(f, "{}: ", self.0.position)?;
         }
-        f.write_str(&self.0.message)
+        f.write_str(&self.0.message)?;
+        if let Some(kind) = &self.0.unknown_kind {
+            write!(
+                f,
+                " (an error of kind '{kind}', which this version does not know)"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -293,6 +384,7 @@ impl fmt::Debug for Error {
             .field("position", &self.0.position)
             .field("origin", &self.0.origin)
             .field("failure", &self.0.failure)
+            .field("unknown_kind", &self.0.unknown_kind)
             .finish()
     }
 }
@@ -329,6 +421,28 @@ mod tests {
             "plugin 'ltsv': a.csv: line 3: unterminated quote"
         );
         assert_eq!(e.kind(), ErrorKind::Parse);
+    }
+
+    #[test]
+    fn every_kind_has_one_stable_name_and_unknown_names_are_kept() {
+        for &k in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(k.name()), Some(k));
+            assert_eq!(Error::of_kind_named(k.name(), "m").kind(), k);
+        }
+        let names: std::collections::BTreeSet<&str> =
+            ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+        let e = Error::of_kind_named("quota-exceeded", "too much");
+        assert_eq!(e.kind(), ErrorKind::Other);
+        assert_eq!(e.kind_name(), "quota-exceeded");
+        assert_eq!(
+            e.to_string(),
+            "too much (an error of kind 'quota-exceeded', which this version does not know)"
+        );
+        assert_eq!(
+            serde_json::to_string(&ErrorKind::UnknownFormat).unwrap(),
+            "\"unknown-format\""
+        );
     }
 
     #[test]

@@ -61,8 +61,8 @@ pub enum Outcome {
     },
     /// Examining or loading it failed.
     Failed {
-        /// The failure class (`PluginErrorKind::as_str`).
-        kind: String,
+        /// The failure class.
+        kind: PluginErrorKind,
         /// The reason, one line.
         message: String,
     },
@@ -72,11 +72,7 @@ impl Outcome {
     /// A failure outcome from a plugin error.
     pub fn failed(err: &Error) -> Outcome {
         Outcome::Failed {
-            kind: err
-                .plugin_kind()
-                .unwrap_or(PluginErrorKind::LoadFailed)
-                .as_str()
-                .to_owned(),
+            kind: err.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed),
             message: err.message().to_owned(),
         }
     }
@@ -84,11 +80,9 @@ impl Outcome {
     /// The failure as an error naming the plugin, if this is a failure.
     pub fn as_error(&self, plugin: &str) -> Option<Error> {
         match self {
-            Outcome::Failed { kind, message } => Some(Error::plugin(
-                PluginErrorKind::parse(kind).unwrap_or(PluginErrorKind::LoadFailed),
-                plugin,
-                message.clone(),
-            )),
+            Outcome::Failed { kind, message } => {
+                Some(Error::plugin(*kind, plugin, message.clone()))
+            }
             Outcome::Scanned { .. } => None,
         }
     }
@@ -260,7 +254,7 @@ mod tests {
         c.store(
             &lib,
             Outcome::Failed {
-                kind: "not-a-library".into(),
+                kind: PluginErrorKind::NotALibrary,
                 message: "invalid ELF header".into(),
             },
         );

@@ -35,34 +35,44 @@ pub(crate) fn call<T>(
     }
 }
 
-/// Turns a plugin's error into a core error naming the plugin.
+/// The Rust ABI's error kinds and the core's, in one table read both ways:
+/// a kind reads as the first core kind listed with it; a core kind is sent
+/// as the first plugin kind listed with it (`OTHER` when none is).
+const KINDS: &[(RErrorKind, &[ErrorKind])] = &[
+    (RErrorKind::IO, &[ErrorKind::Io]),
+    (RErrorKind::PARSE, &[ErrorKind::Parse]),
+    (RErrorKind::ENCODING, &[ErrorKind::Encoding]),
+    (RErrorKind::COMPRESSION, &[ErrorKind::Compression]),
+    (
+        RErrorKind::INVALID_OPTION,
+        &[ErrorKind::InvalidOption, ErrorKind::UnknownOption],
+    ),
+    (RErrorKind::UNSUPPORTED, &[ErrorKind::Unsupported]),
+    (RErrorKind::INVALID_INPUT, &[ErrorKind::InvalidInput]),
+    (RErrorKind::NOT_FOUND, &[ErrorKind::InvalidInput]),
+    (RErrorKind::SCHEMA, &[ErrorKind::Schema]),
+    (RErrorKind::DRIVER, &[ErrorKind::Driver]),
+    (RErrorKind::ENGINE, &[ErrorKind::Engine]),
+];
+
+/// Turns a plugin's error into a core error naming the plugin. A kind this
+/// host does not know (from a newer plugin) keeps its number in the error's
+/// kind name.
 pub fn error_from_plugin(e: RError, plugin: &str) -> Error {
-    let kind = match e.kind {
-        RErrorKind::IO => ErrorKind::Io,
-        RErrorKind::PARSE => ErrorKind::Parse,
-        RErrorKind::ENCODING => ErrorKind::Encoding,
-        RErrorKind::COMPRESSION => ErrorKind::Compression,
-        RErrorKind::INVALID_OPTION => ErrorKind::InvalidOption,
-        RErrorKind::UNSUPPORTED => ErrorKind::Unsupported,
-        RErrorKind::NOT_FOUND | RErrorKind::INVALID_INPUT => ErrorKind::InvalidInput,
-        RErrorKind::SCHEMA => ErrorKind::Schema,
-        RErrorKind::DRIVER => ErrorKind::Driver,
-        RErrorKind::ENGINE => ErrorKind::Engine,
-        // A panic, or a kind this host does not know: the plugin failed.
-        RErrorKind::PANIC => {
-            return with_position(
-                Error::plugin(PluginErrorKind::Panic, plugin, e.message.to_string()),
-                &e,
-            );
+    let message = e.message.to_string();
+    let err = match KINDS.iter().find(|(k, _)| *k == e.kind) {
+        Some((_, kinds)) => Error::new(kinds[0], message).with_plugin(plugin),
+        None if e.kind == RErrorKind::PANIC => {
+            Error::plugin(PluginErrorKind::Panic, plugin, message)
         }
-        _ => {
-            return with_position(
-                Error::plugin(PluginErrorKind::CallFailed, plugin, e.message.to_string()),
-                &e,
-            );
+        None if e.kind == RErrorKind::OTHER => {
+            Error::plugin(PluginErrorKind::CallFailed, plugin, message)
+        }
+        None => {
+            Error::of_kind_named(&format!("rust-code-{}", e.kind.0), message).with_plugin(plugin)
         }
     };
-    with_position(Error::new(kind, e.message.to_string()), &e).with_plugin(plugin)
+    with_position(err, &e)
 }
 
 fn with_position(err: Error, e: &RError) -> Error {
@@ -75,19 +85,10 @@ fn with_position(err: Error, e: &RError) -> Error {
 
 /// Turns a core error into a plugin-ABI error (for host callbacks).
 pub fn error_to_plugin(e: &Error) -> RError {
-    let kind = match e.kind() {
-        ErrorKind::Io => RErrorKind::IO,
-        ErrorKind::Parse => RErrorKind::PARSE,
-        ErrorKind::Encoding => RErrorKind::ENCODING,
-        ErrorKind::Compression => RErrorKind::COMPRESSION,
-        ErrorKind::InvalidOption | ErrorKind::UnknownOption => RErrorKind::INVALID_OPTION,
-        ErrorKind::Unsupported => RErrorKind::UNSUPPORTED,
-        ErrorKind::Schema => RErrorKind::SCHEMA,
-        ErrorKind::Driver => RErrorKind::DRIVER,
-        ErrorKind::Engine => RErrorKind::ENGINE,
-        ErrorKind::InvalidInput => RErrorKind::INVALID_INPUT,
-        _ => RErrorKind::OTHER,
-    };
+    let kind = KINDS
+        .iter()
+        .find(|(_, kinds)| kinds.contains(&e.kind()))
+        .map_or(RErrorKind::OTHER, |(k, _)| *k);
     let mut r = RError::new(kind, e.to_string());
     if let Some(l) = e.position().line {
         r = r.with_line(l);
@@ -640,5 +641,16 @@ mod tests {
         assert_eq!(e.to_string(), "plugin 'ltsv': line 4: bad");
         let p = error_from_plugin(RError::panic("boom"), "x");
         assert_eq!(p.plugin_kind(), Some(PluginErrorKind::Panic));
+        // Every kind of the table reads and is sent back as itself.
+        for (k, kinds) in KINDS {
+            let e = error_from_plugin(RError::new(*k, "m"), "x");
+            assert_eq!(e.kind(), kinds[0]);
+            let back = error_to_plugin(&e).kind;
+            assert!(back == *k || KINDS.iter().any(|(b, ks)| *b == back && ks[0] == kinds[0]));
+        }
+        // A kind from a newer plugin is kept by its number.
+        let e = error_from_plugin(RError::new(RErrorKind(77), "new"), "x");
+        assert_eq!(e.kind_name(), "rust-code-77");
+        assert_eq!(e.plugin_name(), Some("x"));
     }
 }

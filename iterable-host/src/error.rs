@@ -6,94 +6,97 @@
 
 use iterable_core::{Error, ErrorKind, Origin};
 
-/// How a plugin failed. Tests and tools match on these exactly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PluginErrorKind {
+/// Declares [`PluginErrorKind`] and its stable names from one table (the
+/// name is written once; listings, the scan cache, the scanner's report and
+/// the runners' wire all carry it).
+macro_rules! plugin_error_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal,)*) => {
+        /// How a plugin failed. Tests and tools match on these exactly.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum PluginErrorKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl PluginErrorKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [PluginErrorKind] = &[$(PluginErrorKind::$kind),*];
+
+            /// A short stable name, used in listings and the scan cache.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(PluginErrorKind::$kind => $name,)*
+                }
+            }
+
+            /// The inverse of [`PluginErrorKind::as_str`].
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($name => Some(PluginErrorKind::$kind),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+plugin_error_kinds! {
     /// The file is not a loadable shared library.
-    NotALibrary,
+    NotALibrary = "not-a-library",
     /// The library does not export the plugin root symbol.
-    MissingSymbol,
+    MissingSymbol = "missing-symbol",
     /// The library was built against an incompatible layout of the plugin ABI.
-    AbiMismatch,
+    AbiMismatch = "abi-mismatch",
     /// The library was built for another major version of the plugin API.
-    VersionMismatch,
+    VersionMismatch = "version-mismatch",
     /// The manifest is not valid TOML or lacks required keys.
-    BadManifest,
+    BadManifest = "bad-manifest",
     /// The manifest names a library file that does not exist.
-    MissingLibrary,
+    MissingLibrary = "missing-library",
     /// The plugin panicked; the panic was contained.
-    Panic,
+    Panic = "panic",
     /// The plugin crashed while being examined in a child process.
-    Crashed,
+    Crashed = "crashed",
     /// The library does not match the sha256 its manifest pins.
-    HashMismatch,
+    HashMismatch = "hash-mismatch",
     /// The file or its directory has unsafe permissions or ownership.
-    Untrusted,
+    Untrusted = "untrusted",
     /// The plugin provides something other than what its manifest declares.
-    ManifestMismatch,
+    ManifestMismatch = "manifest-mismatch",
     /// The plugin returned an error from a call.
-    CallFailed,
+    CallFailed = "call-failed",
     /// The plugin handed over Arrow data that fails validation (C ABI).
-    BadArrow,
+    BadArrow = "bad-arrow",
     /// An isolated plugin's runner process died or stopped answering in
     /// the middle of a call (the message says which call and why).
-    Died,
+    Died = "died",
     /// The host could not examine the plugin: it has no scanner, or its
     /// scanner program did not act as one (an application run as its own
     /// scanner whose `main` does not call `run_scanner_if_requested`).
     /// The host's fault, not the plugin's: never kept in the scan cache.
-    Scanner,
+    Scanner = "scanner",
     /// Any other load failure.
-    LoadFailed,
+    LoadFailed = "load-failed",
 }
 
-impl PluginErrorKind {
-    /// A short stable name, used in listings and the scan cache.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PluginErrorKind::NotALibrary => "not-a-library",
-            PluginErrorKind::MissingSymbol => "missing-symbol",
-            PluginErrorKind::AbiMismatch => "abi-mismatch",
-            PluginErrorKind::VersionMismatch => "version-mismatch",
-            PluginErrorKind::BadManifest => "bad-manifest",
-            PluginErrorKind::MissingLibrary => "missing-library",
-            PluginErrorKind::Panic => "panic",
-            PluginErrorKind::Crashed => "crashed",
-            PluginErrorKind::HashMismatch => "hash-mismatch",
-            PluginErrorKind::Untrusted => "untrusted",
-            PluginErrorKind::ManifestMismatch => "manifest-mismatch",
-            PluginErrorKind::CallFailed => "call-failed",
-            PluginErrorKind::BadArrow => "bad-arrow",
-            PluginErrorKind::Died => "died",
-            PluginErrorKind::Scanner => "scanner",
-            PluginErrorKind::LoadFailed => "load-failed",
-        }
+impl std::fmt::Display for PluginErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
+}
 
-    /// The inverse of [`PluginErrorKind::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        use PluginErrorKind::*;
-        [
-            NotALibrary,
-            MissingSymbol,
-            AbiMismatch,
-            VersionMismatch,
-            BadManifest,
-            MissingLibrary,
-            Panic,
-            Crashed,
-            HashMismatch,
-            Untrusted,
-            ManifestMismatch,
-            CallFailed,
-            BadArrow,
-            Died,
-            Scanner,
-            LoadFailed,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+impl serde::Serialize for PluginErrorKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A name this version does not know is the newer peer's: it reads as
+/// [`PluginErrorKind::LoadFailed`] (the message still says what happened).
+impl<'de> serde::Deserialize<'de> for PluginErrorKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(PluginErrorKind::parse(&name).unwrap_or(PluginErrorKind::LoadFailed))
     }
 }
 
@@ -149,12 +152,11 @@ mod tests {
 
     #[test]
     fn plugin_kind_names_round_trip() {
-        for k in [
-            PluginErrorKind::NotALibrary,
-            PluginErrorKind::Crashed,
-            PluginErrorKind::LoadFailed,
-        ] {
+        for &k in PluginErrorKind::ALL {
             assert_eq!(PluginErrorKind::parse(k.as_str()), Some(k));
+            let json = serde_json::to_string(&k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+            assert_eq!(serde_json::from_str::<PluginErrorKind>(&json).unwrap(), k);
         }
     }
 

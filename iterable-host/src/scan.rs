@@ -196,7 +196,7 @@ pub enum ScanReport {
     /// Loading it failed without crashing.
     Failed {
         /// The failure class.
-        kind: String,
+        kind: PluginErrorKind,
         /// The reason.
         message: String,
     },
@@ -223,11 +223,7 @@ pub fn scanner_main(lib: &Path) -> i32 {
             manifest: Box::new(description),
         },
         Err(e) => ScanReport::Failed {
-            kind: e
-                .plugin_kind()
-                .unwrap_or(PluginErrorKind::LoadFailed)
-                .as_str()
-                .to_owned(),
+            kind: e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed),
             message: e.message().to_owned(),
         },
     };
@@ -360,11 +356,7 @@ pub fn scan(
         .unwrap_or("");
     match serde_json::from_str::<ScanReport>(line) {
         Ok(ScanReport::Ok { manifest }) => Ok(*manifest),
-        Ok(ScanReport::Failed { kind, message }) => Err(Error::plugin(
-            PluginErrorKind::parse(&kind).unwrap_or(PluginErrorKind::LoadFailed),
-            name,
-            message,
-        )),
+        Ok(ScanReport::Failed { kind, message }) => Err(Error::plugin(kind, name, message)),
         // A library that exits 0 from its constructor never reaches the report.
         Err(_) => Err(crashed(
             "ended the process without an answer (exit status 0)".into(),

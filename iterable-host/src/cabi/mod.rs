@@ -333,36 +333,47 @@ pub(crate) fn cstring(s: &str) -> CString {
     CString::new(s.split('\0').next().unwrap_or("")).unwrap_or_default()
 }
 
-/// The core error kind for a C status code.
-fn kind_of(code: IdpStatus) -> ErrorKind {
-    match code {
-        abi::IDP_ERR_IO => ErrorKind::Io,
-        abi::IDP_ERR_PARSE => ErrorKind::Parse,
-        abi::IDP_ERR_INVALID_OPTION => ErrorKind::InvalidOption,
-        abi::IDP_ERR_UNSUPPORTED => ErrorKind::Unsupported,
-        abi::IDP_ERR_SCHEMA => ErrorKind::Schema,
-        abi::IDP_ERR_DRIVER => ErrorKind::Driver,
-        abi::IDP_ERR_ENGINE => ErrorKind::Engine,
-        abi::IDP_ERR_INVALID_INPUT => ErrorKind::InvalidInput,
-        abi::IDP_ERR_HOOK => ErrorKind::Hook,
-        _ => ErrorKind::Other,
+/// The header's error codes and the core's kinds, in one table read both
+/// ways: a code reads as the first kind listed with it; a kind is sent as
+/// the code it is listed with (`IDP_ERR_OTHER` when it is not).
+const CODES: &[(IdpStatus, &[ErrorKind])] = &[
+    (abi::IDP_ERR_IO, &[ErrorKind::Io]),
+    (
+        abi::IDP_ERR_PARSE,
+        &[
+            ErrorKind::Parse,
+            ErrorKind::Encoding,
+            ErrorKind::Compression,
+        ],
+    ),
+    (
+        abi::IDP_ERR_INVALID_OPTION,
+        &[ErrorKind::InvalidOption, ErrorKind::UnknownOption],
+    ),
+    (abi::IDP_ERR_UNSUPPORTED, &[ErrorKind::Unsupported]),
+    (abi::IDP_ERR_SCHEMA, &[ErrorKind::Schema]),
+    (abi::IDP_ERR_DRIVER, &[ErrorKind::Driver]),
+    (abi::IDP_ERR_ENGINE, &[ErrorKind::Engine]),
+    (abi::IDP_ERR_INVALID_INPUT, &[ErrorKind::InvalidInput]),
+    (abi::IDP_ERR_HOOK, &[ErrorKind::Hook]),
+    (abi::IDP_ERR_OTHER, &[ErrorKind::Other]),
+];
+
+/// A plugin's error of status `code`: a code this host does not know (from
+/// a newer header) keeps its number in the error's kind name.
+fn error_of(code: IdpStatus, message: String) -> Error {
+    match CODES.iter().find(|(c, _)| *c == code) {
+        Some((_, kinds)) => Error::new(kinds[0], message),
+        None => Error::of_kind_named(&format!("c-code-{code}"), message),
     }
 }
 
 /// The status code for a core error (for host callbacks).
 pub(crate) fn code_of(kind: ErrorKind) -> IdpStatus {
-    match kind {
-        ErrorKind::Io => abi::IDP_ERR_IO,
-        ErrorKind::Parse | ErrorKind::Encoding | ErrorKind::Compression => abi::IDP_ERR_PARSE,
-        ErrorKind::InvalidOption | ErrorKind::UnknownOption => abi::IDP_ERR_INVALID_OPTION,
-        ErrorKind::Unsupported => abi::IDP_ERR_UNSUPPORTED,
-        ErrorKind::Schema => abi::IDP_ERR_SCHEMA,
-        ErrorKind::Driver => abi::IDP_ERR_DRIVER,
-        ErrorKind::Engine => abi::IDP_ERR_ENGINE,
-        ErrorKind::InvalidInput => abi::IDP_ERR_INVALID_INPUT,
-        ErrorKind::Hook => abi::IDP_ERR_HOOK,
-        _ => abi::IDP_ERR_OTHER,
-    }
+    CODES
+        .iter()
+        .find(|(_, kinds)| kinds.contains(&kind))
+        .map_or(abi::IDP_ERR_OTHER, |(code, _)| *code)
 }
 
 /// Takes the plugin's error out of `e` (releasing it through its callback,
@@ -376,7 +387,7 @@ pub(crate) fn take_error(e: &mut IdpError, status: IdpStatus, plugin: &str, what
     release(e);
     let code = if e.code != 0 { e.code } else { status };
     let message = message.unwrap_or_else(|| format!("{what} failed (status {status})"));
-    Error::new(kind_of(code), message).with_plugin(plugin)
+    error_of(code, message).with_plugin(plugin)
 }
 
 /// Calls a plugin function that reports through an `IdpError`.
@@ -477,6 +488,20 @@ pub(crate) fn function<F>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_and_kinds_read_both_ways_and_an_unknown_code_is_kept() {
+        for (code, kinds) in CODES {
+            assert_eq!(error_of(*code, "m".into()).kind(), kinds[0]);
+            for &k in kinds.iter() {
+                assert_eq!(code_of(k), *code, "{k}");
+            }
+        }
+        assert_eq!(code_of(ErrorKind::Conflict), abi::IDP_ERR_OTHER);
+        let e = error_of(42, "from a newer header".into());
+        assert_eq!(e.kind(), ErrorKind::Other);
+        assert_eq!(e.kind_name(), "c-code-42");
+    }
 
     #[test]
     fn arrow_structs_match_arrow_rs() {

@@ -500,24 +500,9 @@ trait Hint {
 
 impl Hint for Error {
     fn with_hint(self, grant: &str) -> Error {
-        let message = format!(
-            "{} (the sandbox of isolated plugins denies it; {grant})",
-            self.message()
-        );
-        let mut e = match (self.failure(), self.origin()) {
-            (Some(f), Some(o)) => Error::provider(f, o.clone(), message),
-            (_, o) => {
-                let e = Error::new(self.kind(), message);
-                match o {
-                    Some(o) => e.with_origin(o.clone()),
-                    None => e,
-                }
-            }
-        };
-        if let Some(p) = self.path() {
-            e = e.with_path(p);
-        }
-        e.with_position(self.position())
+        self.with_note(format_args!(
+            "the sandbox of isolated plugins denies it; {grant}"
+        ))
     }
 }
 

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use arrow_array::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-use iterable_core::{Error, ErrorKind, Options, Origin, Position, Value};
+use iterable_core::{Error, ErrorKind, Options, Position, Value};
 
-use crate::error::{PluginErrorExt, PluginErrorKind};
+use crate::error::plugin_origin;
 
 /// Host → runner: a [`Call`] (JSON).
 pub const CALL: u8 = 1;
@@ -147,7 +147,8 @@ pub struct Ready {
 }
 
 /// An error as it crosses the pipe: everything the core's error carries
-/// but its source.
+/// but its source. The kind travels by its stable name
+/// ([`ErrorKind::name`]), and a provider's failure class as it is.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct WireError {
     kind: String,
@@ -160,36 +161,12 @@ pub struct WireError {
     byte: Option<u64>,
 }
 
-const KINDS: [ErrorKind; 21] = [
-    ErrorKind::Io,
-    ErrorKind::Parse,
-    ErrorKind::Encoding,
-    ErrorKind::Compression,
-    ErrorKind::UnknownFormat,
-    ErrorKind::UnknownCodec,
-    ErrorKind::UnknownDriver,
-    ErrorKind::UnknownRule,
-    ErrorKind::UnknownEngine,
-    ErrorKind::UnknownHook,
-    ErrorKind::Hook,
-    ErrorKind::UnknownOption,
-    ErrorKind::InvalidOption,
-    ErrorKind::Unsupported,
-    ErrorKind::Schema,
-    ErrorKind::Conflict,
-    ErrorKind::Driver,
-    ErrorKind::Engine,
-    ErrorKind::InvalidInput,
-    ErrorKind::Provider,
-    ErrorKind::Other,
-];
-
 impl WireError {
     /// The error, for the wire.
     pub fn of(e: &Error) -> WireError {
         let p = e.position();
         WireError {
-            kind: format!("{:?}", e.kind()),
+            kind: e.kind_name().to_owned(),
             failure: e.failure().map(str::to_owned),
             origin: e.origin().map(|o| (o.kind.to_owned(), o.name.clone())),
             message: e.message().to_owned(),
@@ -200,30 +177,25 @@ impl WireError {
         }
     }
 
-    /// The error again, on this side.
+    /// The error again, on this side: the same kind (one this version does
+    /// not know is kept by its name), failure class and origin.
     pub fn into_error(self) -> Error {
-        let kind = KINDS
-            .into_iter()
-            .find(|k| format!("{k:?}") == self.kind)
-            .unwrap_or(ErrorKind::Other);
-        let mut e = match (
-            kind,
-            self.failure.as_deref().and_then(PluginErrorKind::parse),
-            &self.origin,
-        ) {
-            (ErrorKind::Provider, Some(pk), Some((_, name))) => {
-                Error::plugin(pk, name.clone(), self.message)
+        let plugin = self
+            .origin
+            .filter(|(k, _)| k == "plugin")
+            .map(|(_, name)| plugin_origin(name));
+        let mut e = match (ErrorKind::from_name(&self.kind), self.failure, plugin) {
+            (Some(ErrorKind::Provider), Some(failure), Some(origin)) => {
+                Error::provider(failure, origin, self.message)
             }
-            _ => Error::new(kind, self.message),
+            (_, _, origin) => {
+                let e = Error::of_kind_named(&self.kind, self.message);
+                match origin {
+                    Some(o) => e.with_origin(o),
+                    None => e,
+                }
+            }
         };
-        if let Some((k, name)) = self.origin
-            && k == "plugin"
-        {
-            e = e.with_origin(Origin {
-                kind: "plugin",
-                name,
-            });
-        }
         if let Some(p) = self.path {
             e = e.with_path(p);
         }
@@ -408,6 +380,7 @@ pub fn read_flat(p: &[u8], b: &mut iterable_plugin_api::RBatch) -> Result<(), St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{PluginErrorExt, PluginErrorKind};
     use iterable_plugin_api::RBatch;
 
     #[test]
@@ -453,6 +426,21 @@ mod tests {
         let e = Error::parse("unterminated quote", Position::record(2));
         let back = WireError::of(&e).into_error();
         assert_eq!((back.kind(), back.to_string()), (e.kind(), e.to_string()));
+        // Every kind crosses as itself, with and without a plugin named.
+        for &kind in ErrorKind::ALL {
+            let e = Error::new(kind, "m").with_plugin("p");
+            let back = WireError::of(&e).into_error();
+            assert_eq!((back.kind(), back.to_string()), (kind, e.to_string()));
+        }
+        // A kind or a failure class this side does not know is kept.
+        let e = Error::of_kind_named("quota", "too much").with_plugin("p");
+        let back = WireError::of(&e).into_error();
+        assert_eq!(back.kind_name(), "quota");
+        assert_eq!(back.to_string(), e.to_string());
+        let e = Error::provider("rate-limited", plugin_origin("p"), "slow down");
+        let back = WireError::of(&e).into_error();
+        assert_eq!(back.failure(), Some("rate-limited"));
+        assert_eq!(back.to_string(), "plugin 'p': slow down");
     }
 
     #[test]
