@@ -27,9 +27,9 @@ use iterable_core::{
 
 use crate::cabi::Native;
 use crate::cabi::stream::{Batches, StreamReader};
+use crate::catalog::manifest::{Manifest, UriStyle};
 use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::Library;
-use crate::manifest::{Manifest, UriStyle};
 
 /// Loads the ADBC driver a manifest describes.
 pub(crate) fn load(path: &Path, manifest: &Manifest) -> Result<Library> {

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use iterable_core::{Error, Provider, Registry, Result};
 
-use crate::cache::ScanCache;
-use crate::config::{self, Config, DirOrigin};
+use crate::catalog::cache::ScanCache;
+use crate::catalog::config::{self, Config, DirOrigin};
+use crate::catalog::discovery::{self, Candidate};
 use crate::context::Context;
-use crate::discovery::{self, Candidate};
 use crate::error::plugin_origin;
 use crate::plugin::Plugin;
 use crate::scan::{self, Scanner};
@@ -46,7 +46,7 @@ pub struct HostBuilder {
     isolate: Option<bool>,
     plugin_timeout: Option<Option<Duration>>,
     memory_limit: Option<u64>,
-    plugin_settings: Vec<(String, crate::config::PluginConfig)>,
+    plugin_settings: Vec<(String, crate::catalog::config::PluginConfig)>,
 }
 
 impl std::fmt::Debug for HostBuilder {
@@ -239,7 +239,7 @@ impl HostBuilder {
     pub fn plugin_settings(
         mut self,
         name: impl Into<String>,
-        settings: crate::config::PluginConfig,
+        settings: crate::catalog::config::PluginConfig,
     ) -> Self {
         self.plugin_settings.push((name.into(), settings));
         self

@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::cache::ScanCache;
+use crate::catalog::cache::ScanCache;
 use crate::scan::Scanner;
 
 /// What every plugin of a host shares: the scan cache and how to examine

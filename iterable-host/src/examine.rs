@@ -9,15 +9,15 @@ use std::sync::Arc;
 use iterable_core::{CodecInfo, Error, FormatInfo, Provider, ProviderSource, Registry};
 
 use crate::adapters;
-use crate::cache::{self, Outcome};
-use crate::config::Config;
+use crate::catalog::cache::{self, Outcome};
+use crate::catalog::config::Config;
+use crate::catalog::discovery::{Candidate, CandidateKind};
+use crate::catalog::manifest::{self, Manifest};
+use crate::catalog::trust::{self, Perms, Trust};
 use crate::context::Context;
-use crate::discovery::{Candidate, CandidateKind};
 use crate::error::{PluginErrorExt, PluginErrorKind, plugin_origin};
-use crate::manifest::{self, Manifest};
 use crate::plugin::{Plugin, Status};
 use crate::scan;
-use crate::trust::{self, Perms, Trust};
 
 /// What a candidate is, for safe mode: manifests are read, nothing loaded.
 pub(crate) fn describe_without_loading(cand: &Candidate, ctx: &Arc<Context>) -> Arc<Plugin> {

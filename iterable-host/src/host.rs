@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use iterable_core::{OpenOptions, Reader, Registry, Result, Writer};
 
-use crate::config::DirOrigin;
-use crate::discovery;
-use crate::manifest::Manifest;
+use crate::catalog::config::DirOrigin;
+use crate::catalog::discovery;
+use crate::catalog::manifest::Manifest;
 use crate::plugin::Plugin;
 use crate::scan::{self, Scanner};
 
@@ -105,6 +105,6 @@ pub fn run_scanner_if_requested() {
 pub fn run_as_child(rest: impl IntoIterator<Item = std::ffi::OsString>) -> Option<i32> {
     Some(match crate::proc::role(rest)? {
         crate::proc::Role::Scan(lib) => scan::scanner_main(&lib),
-        crate::proc::Role::Serve(spec) => crate::isolate::serve(&spec),
+        crate::proc::Role::Serve(spec) => crate::runner::serve(&spec),
     })
 }

@@ -54,24 +54,23 @@ mod adbc;
 pub mod arrow;
 mod builder;
 mod cabi;
-pub mod cache;
-pub mod config;
+mod catalog;
 mod context;
 mod convert;
-pub mod discovery;
 mod error;
 mod examine;
 mod host;
 pub mod isolate;
 mod loader;
-pub mod manifest;
 mod plugin;
 mod policy;
 mod proc;
+mod runner;
 pub mod scan;
-pub mod trust;
 mod typed;
+mod wire;
 
+pub use catalog::{cache, config, discovery, manifest, trust};
 pub use iterable_core;
 pub use iterable_core::{
     Batch, Codec, CodecInfo, Connection, Driver, DriverInfo, Engine, EngineInfo, Error, ErrorKind,

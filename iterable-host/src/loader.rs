@@ -24,9 +24,9 @@ use iterable_plugin_api::{
     FormatProviderBox, HookProviderBox, PluginModule_Ref, RError, RuleProviderBox,
 };
 
+use crate::catalog::manifest::{Abi, Manifest, PluginSection};
 use crate::convert;
 use crate::error::{PluginErrorExt, PluginErrorKind};
-use crate::manifest::{Abi, Manifest, PluginSection};
 
 /// A library's hooks, each with its description.
 pub type Hooks = Vec<(iterable_core::HookInfo, HookProviderBox)>;

@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use iterable_core::Error;
 
-use crate::cache::Outcome;
-use crate::config::DirOrigin;
+use crate::catalog::cache::Outcome;
+use crate::catalog::config::DirOrigin;
+use crate::catalog::manifest::{Abi, Manifest, Provides};
 use crate::context::Context;
 use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::{self, Library};
-use crate::manifest::{Abi, Manifest, Provides};
 
 /// A plugin's state, as `list-plugins` shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -111,7 +111,7 @@ impl Plugin {
     /// described by the library itself.
     pub(crate) fn preloaded(lib: Library, name: &str) -> Arc<Plugin> {
         let ctx = Arc::new(Context {
-            cache: Mutex::new(crate::cache::ScanCache::in_memory()),
+            cache: Mutex::new(crate::catalog::cache::ScanCache::in_memory()),
             scanner: std::sync::OnceLock::from(None),
             find_scanner: false,
             timeout: crate::scan::DEFAULT_TIMEOUT,
@@ -305,7 +305,7 @@ impl Plugin {
             .as_ref()
             .and_then(|m| m.plugin.sha256.as_deref())
         {
-            crate::trust::verify_sha256(&self.library, pinned, &self.name)?;
+            crate::catalog::trust::verify_sha256(&self.library, pinned, &self.name)?;
         }
         if self.isolation() == crate::policy::Isolation::Process {
             return self.load_isolated();
@@ -381,9 +381,9 @@ impl Plugin {
                     "the manifest says abi = \"{}\" but the library speaks the {} ABI",
                     abi.as_str(),
                     match lib.abi() {
-                        crate::manifest::Abi::Rust => "Rust (abi_stable)",
-                        crate::manifest::Abi::C => "C",
-                        crate::manifest::Abi::Adbc => "ADBC",
+                        crate::catalog::manifest::Abi::Rust => "Rust (abi_stable)",
+                        crate::catalog::manifest::Abi::C => "C",
+                        crate::catalog::manifest::Abi::Adbc => "ADBC",
                     }
                 ),
             )),
@@ -410,7 +410,7 @@ impl Plugin {
             lib.description_with_hooks()
                 .map_err(|e| e.with_plugin(&self.name))?
         };
-        let (wrong, undeclared) = crate::manifest::differences(declared, &found);
+        let (wrong, undeclared) = crate::catalog::manifest::differences(declared, &found);
         for n in wrong.iter().chain(&undeclared) {
             tracing::info!(plugin = %self.name, "{n}");
         }

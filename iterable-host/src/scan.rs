@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 
 use iterable_core::Error;
 
+use crate::catalog::manifest::Manifest;
 use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader;
-use crate::manifest::Manifest;
 
 /// The scanner program's name.
 pub const SCANNER_NAME: &str = "iterable-plugin-scanner";
@@ -216,7 +216,7 @@ pub fn scanner_main(lib: &Path) -> i32 {
             return 2;
         }
     }
-    let name = crate::discovery::provisional_name_of(lib);
+    let name = crate::catalog::discovery::provisional_name_of(lib);
     // Examining describes everything, hooks included.
     let report = match loader::load(lib, &name).and_then(|l| l.description_with_hooks()) {
         Ok(description) => ScanReport::Ok {

@@ -18,8 +18,8 @@ use iterable_plugin_api::c::{
     IdpStatus,
 };
 
+use crate::catalog::manifest::{Abi, Manifest};
 use crate::error::{PluginErrorExt, PluginErrorKind};
-use crate::manifest::{Abi, Manifest};
 
 pub(crate) mod bytes;
 pub(crate) mod kinds;

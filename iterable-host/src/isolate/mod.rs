@@ -15,51 +15,23 @@
 //! A runner that ends a call cleanly is kept for the next call of the same
 //! plugin (at most [`IDLE_RUNNERS`] wait); one that failed is killed.
 //!
+//! This module is the host's side: the proxies that stand behind the core's
+//! traits, and the runner processes they lease. The child's side is
+//! [`crate::runner`]; both speak [`crate::wire`].
+//!
 //! [`PluginErrorKind::Died`]: crate::PluginErrorKind::Died
 
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
-
+mod process;
 mod proxy;
-mod runner;
-mod sandbox;
-mod serve;
-pub(crate) mod wire;
 
 pub use crate::policy::{
     DEFAULT_CALL_TIMEOUT, ENV_ISOLATE, ENV_PLUGIN_TIMEOUT, Isolation, Limits, SandboxReport,
     SettingsFrom, parse_bytes, seconds,
 };
+pub use crate::runner::serve;
 pub(crate) use proxy::{Plan, library};
-pub use serve::serve;
 
 pub use crate::proc::SERVE_ARG;
 
 /// How many runners of one plugin wait for the next call.
 pub const IDLE_RUNNERS: usize = 2;
-
-/// How a runner is started and what it is told: one JSON argument.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct Spec {
-    /// The plugin's name, for messages.
-    pub name: String,
-    /// The library to load.
-    pub library: PathBuf,
-    /// The manifest, for a plugin that needs it to load (ADBC).
-    pub manifest: Option<PathBuf>,
-    /// Whether to describe hooks (costs a capability lookup).
-    pub hooks: bool,
-    /// Limits, as the runner applies them.
-    pub memory_limit: Option<u64>,
-    pub network: bool,
-    pub sandbox: bool,
-    /// What it may read besides the system's libraries: its own directory,
-    /// what the configuration grants, and, for a runner that reads one file
-    /// by path, that file.
-    pub read: Vec<PathBuf>,
-    /// What it may write: what the configuration grants, and, for a
-    /// driver's file database, that file's directory.
-    pub write: Vec<PathBuf>,
-    /// A scratch directory it may write in (removed afterwards).
-    pub scratch: Option<PathBuf>,
-}

@@ -17,12 +17,13 @@ use iterable_core::{
     Value,
 };
 
-use super::runner::{Proc, Runner};
-use super::wire::{self, Call};
-use super::{IDLE_RUNNERS, Limits, SandboxReport, Spec};
+use super::IDLE_RUNNERS;
+use super::process::{Proc, Runner};
+use crate::catalog::manifest::Manifest;
 use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::Library;
-use crate::manifest::Manifest;
+use crate::policy::{Limits, SandboxReport};
+use crate::wire::{self, Call, Spec};
 
 /// Rows per batch sent to a runner.
 use iterable_core::BATCH_ROWS;

@@ -15,10 +15,9 @@ use iterable_core::{
     RecordReader, Result, Rule, RunInfo, RunObserver, RunSummary, Source, Value,
 };
 
-use super::Spec;
-use super::wire::{self, Call, Ready, WireError};
 use crate::adapters::{LazyCodec, LazyDriver, LazyEngine, LazyFormat, LazyHook, LazyRule};
 use crate::plugin::Plugin;
+use crate::wire::{self, Call, Ready, Spec, WireError};
 
 /// Rows per batch a runner sends.
 use iterable_core::BATCH_ROWS;
@@ -190,7 +189,7 @@ fn send_err(out: &Out, e: &Error) -> io::Result<()> {
 
 /// The plugin's providers, behind the core's traits (either flavour).
 struct Providers {
-    description: crate::manifest::Manifest,
+    description: crate::catalog::manifest::Manifest,
     formats: Vec<LazyFormat>,
     codecs: Vec<LazyCodec>,
     drivers: Vec<LazyDriver>,
@@ -203,8 +202,8 @@ impl Providers {
     fn load(spec: &Spec) -> Result<Providers> {
         let lib = match &spec.manifest {
             Some(m) => {
-                let manifest = crate::manifest::Manifest::from_file(m)?;
-                if manifest.plugin.abi == crate::manifest::Abi::Adbc {
+                let manifest = crate::catalog::manifest::Manifest::from_file(m)?;
+                if manifest.plugin.abi == crate::catalog::manifest::Abi::Adbc {
                     crate::adbc::load(&spec.library, &manifest)?
                 } else {
                     crate::loader::load(&spec.library, &spec.name)?

@@ -11,7 +11,8 @@
 //!
 //! What the kernel cannot do is reported, never claimed.
 
-use super::{SandboxReport, Spec};
+use crate::policy::SandboxReport;
+use crate::wire::Spec;
 
 /// Directories and files any program may need to read: the dynamic
 /// loader's, the system's libraries, time zones, CPU counts.

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use iterable_core::Error;
 
-use super::wire::{self, Call, Ready, WireError};
-use super::{Limits, SERVE_ARG, Spec};
 use crate::error::{PluginErrorExt, PluginErrorKind};
+use crate::policy::Limits;
+use crate::proc::SERVE_ARG;
+use crate::wire::{self, Call, Ready, Spec, WireError};
 
 use crate::plugin::lock;
 

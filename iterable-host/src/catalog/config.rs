@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use iterable_core::{Error, ErrorKind};
 
-use crate::trust::Trust;
+use crate::catalog::trust::Trust;
 
 pub use crate::policy::PluginConfig;
 

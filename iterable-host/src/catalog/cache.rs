@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use iterable_core::Error;
 
+use crate::catalog::manifest::Manifest;
 use crate::error::{PluginErrorExt, PluginErrorKind};
-use crate::manifest::Manifest;
 
 /// 2: descriptions carry every magic, option and level, and hooks (1.1).
 const CACHE_VERSION: u32 = 2;

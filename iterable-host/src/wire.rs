@@ -141,9 +141,9 @@ pub fn options(o: &Opts) -> Options {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Ready {
     /// The library's description.
-    pub manifest: Box<crate::manifest::Manifest>,
+    pub manifest: Box<crate::catalog::manifest::Manifest>,
     /// Whether the sandbox is on, and what it could not do.
-    pub sandbox: crate::isolate::SandboxReport,
+    pub sandbox: crate::policy::SandboxReport,
 }
 
 /// An error as it crosses the pipe: everything the core's error carries
@@ -375,6 +375,32 @@ pub fn read_flat(p: &[u8], b: &mut iterable_plugin_api::RBatch) -> Result<(), St
         return Err("bytes after a flat batch".into());
     }
     Ok(())
+}
+
+/// How a runner is started and what it is told: one JSON argument.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Spec {
+    /// The plugin's name, for messages.
+    pub name: String,
+    /// The library to load.
+    pub library: PathBuf,
+    /// The manifest, for a plugin that needs it to load (ADBC).
+    pub manifest: Option<PathBuf>,
+    /// Whether to describe hooks (costs a capability lookup).
+    pub hooks: bool,
+    /// Limits, as the runner applies them.
+    pub memory_limit: Option<u64>,
+    pub network: bool,
+    pub sandbox: bool,
+    /// What it may read besides the system's libraries: its own directory,
+    /// what the configuration grants, and, for a runner that reads one file
+    /// by path, that file.
+    pub read: Vec<PathBuf>,
+    /// What it may write: what the configuration grants, and, for a
+    /// driver's file database, that file's directory.
+    pub write: Vec<PathBuf>,
+    /// A scratch directory it may write in (removed afterwards).
+    pub scratch: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::DirOrigin;
-use crate::manifest::MANIFEST_FILE;
+use crate::catalog::config::DirOrigin;
+use crate::catalog::manifest::MANIFEST_FILE;
 
 /// One plugin found on disk, not yet examined.
 #[derive(Clone, Debug, PartialEq, Eq)]
