@@ -276,11 +276,7 @@ impl Lease {
     }
 
     /// Calls and reads the answer; a failure stops the runner.
-    fn ask<T: for<'de> serde::Deserialize<'de>>(
-        &mut self,
-        call: &Call,
-        name: &str,
-    ) -> Result<T> {
+    fn ask<T: for<'de> serde::Deserialize<'de>>(&mut self, call: &Call, name: &str) -> Result<T> {
         let r = self.r();
         r.call(call, name)?;
         r.answer(name)
