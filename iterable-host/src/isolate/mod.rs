@@ -28,7 +28,6 @@ pub use crate::policy::{
     DEFAULT_CALL_TIMEOUT, ENV_ISOLATE, ENV_PLUGIN_TIMEOUT, Isolation, Limits, SandboxReport,
     SettingsFrom, parse_bytes, seconds,
 };
-pub use crate::runner::serve;
 pub(crate) use proxy::{Plan, library};
 
 pub use crate::proc::SERVE_ARG;
