@@ -74,7 +74,7 @@ pub use provider::{
     RunObserver, RunSummary, Source, VecReader, check_as_batch,
 };
 pub use record::{Batch, FieldNames, Record};
-pub use registry::{Entry, Provider, ProviderSource, Registry};
+pub use registry::{Entry, Placement, Provider, ProviderSource, Registry};
 pub use rules::builtin_rules;
 pub use typed::{Date, Decimal, Time, TimeUnit, Timestamp};
 pub use validate::{CheckStats, FieldError, Report, Stats, Validation, ValidationMode, Validator};

@@ -115,6 +115,19 @@ pub struct Entry<T: ?Sized> {
     replaces: bool,
 }
 
+/// Where one entry of any kind stands ([`Registry::placements`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Placement<'a> {
+    /// `"format"`, `"codec"`, `"driver"`, `"rule"`, `"engine"` or `"hook"`.
+    pub kind: &'static str,
+    /// The id (a rule's name).
+    pub id: &'a str,
+    /// Where it comes from.
+    pub source: &'a ProviderSource,
+    /// When set, the entry that wins this id instead.
+    pub shadowed_by: Option<&'a ProviderSource>,
+}
+
 struct Kind<T: ?Sized> {
     entries: Vec<Entry<T>>,
     /// The index of the entry that wins each id.
@@ -568,6 +581,30 @@ impl Registry {
     /// Every hook entry, shadowed ones included.
     pub fn hook_entries(&self) -> &[Entry<dyn Hook>] {
         &self.hooks.entries
+    }
+
+    /// Every entry of every kind, shadowed ones included: its kind, id,
+    /// source, and what shadows it. One walk over the registry for what
+    /// does not care about the kind (listings, telling which plugins are
+    /// shadowed).
+    pub fn placements(&self) -> impl Iterator<Item = Placement<'_>> {
+        fn of<'a, T: ?Sized>(
+            kind: &'static str,
+            k: &'a Kind<T>,
+        ) -> impl Iterator<Item = Placement<'a>> + 'a {
+            k.entries.iter().map(move |e| Placement {
+                kind,
+                id: &e.id,
+                source: &e.source,
+                shadowed_by: e.shadowed_by.as_ref(),
+            })
+        }
+        of("format", &self.formats)
+            .chain(of("codec", &self.codecs))
+            .chain(of("driver", &self.drivers))
+            .chain(of("rule", &self.rules))
+            .chain(of("engine", &self.engines))
+            .chain(of("hook", &self.hooks))
     }
 
     /// The ids of the active formats, for error messages.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use iterable_core::{CodecInfo, Error, FormatInfo, Provider, ProviderSource, Registry};
+use iterable_core::{Error, ProviderSource, Registry};
 
 use crate::adapters;
 use crate::catalog::cache::{self, Outcome};
@@ -268,113 +268,26 @@ fn check_manifest_plugin(
     }
 }
 
+/// Adds every provider `plugin` declares to the registry, lazily.
 pub(crate) fn add_providers(registry: &mut Registry, plugin: &Arc<Plugin>) {
-    let Some(m) = plugin.manifest() else { return };
-    let name = plugin.name.clone();
-    for f in &m.formats {
-        let info = FormatInfo {
-            id: f.id.to_ascii_lowercase(),
-            extensions: normalized(&f.extensions),
-            ..f.clone()
-        };
-        registry.add_external(
-            Provider::Format(Arc::new(adapters::LazyFormat::new(
-                Arc::clone(plugin),
-                info,
-            ))),
-            plugin_origin(&name),
-        );
+    for p in adapters::declared_providers(plugin) {
+        registry.add_external(p, plugin_origin(&plugin.name));
     }
-    for c in &m.codecs {
-        let info = CodecInfo {
-            id: c.id.to_ascii_lowercase(),
-            extensions: normalized(&c.extensions),
-            ..c.clone()
-        };
-        registry.add_external(
-            Provider::Codec(Arc::new(adapters::LazyCodec::new(Arc::clone(plugin), info))),
-            plugin_origin(&name),
-        );
-    }
-    for d in &m.drivers {
-        registry.add_external(
-            Provider::Driver(Arc::new(adapters::LazyDriver::new(
-                Arc::clone(plugin),
-                d.clone(),
-            ))),
-            plugin_origin(&name),
-        );
-    }
-    for r in &m.rules {
-        registry.add_external(
-            Provider::Rule(Arc::new(adapters::LazyRule::new(
-                Arc::clone(plugin),
-                r.clone(),
-            ))),
-            plugin_origin(&name),
-        );
-    }
-    for e in &m.engines {
-        registry.add_external(
-            Provider::Engine(Arc::new(adapters::LazyEngine::new(
-                Arc::clone(plugin),
-                e.clone(),
-            ))),
-            plugin_origin(&name),
-        );
-    }
-    for h in &m.hooks {
-        registry.add_external(
-            Provider::Hook(Arc::new(adapters::LazyHook::new(
-                Arc::clone(plugin),
-                h.clone(),
-            ))),
-            plugin_origin(&name),
-        );
-    }
-}
-
-/// Extensions as the registry matches them: lower case, without a dot.
-fn normalized(extensions: &[String]) -> Vec<String> {
-    extensions
-        .iter()
-        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
-        .collect()
 }
 
 /// A plugin all of whose providers lose to something else is `shadowed`.
 pub(crate) fn mark_fully_shadowed(registry: &Registry, plugins: &[Arc<Plugin>]) {
     // One pass over the entries, grouped by plugin (not one pass per
     // plugin: with a thousand plugins that would be quadratic).
-    type Tally<'a> = HashMap<&'a str, (usize, Vec<String>)>;
-    fn note<'a>(t: &mut Tally<'a>, src: &'a ProviderSource, id: &str, by: &Option<ProviderSource>) {
-        if let ProviderSource::External(origin) = src {
-            let name = &origin.name;
-            let (total, shadows) = t.entry(name.as_str()).or_default();
+    let mut by_plugin: HashMap<&str, (usize, Vec<String>)> = HashMap::new();
+    for e in registry.placements() {
+        if let ProviderSource::External(origin) = e.source {
+            let (total, shadows) = by_plugin.entry(origin.name.as_str()).or_default();
             *total += 1;
-            if let Some(by) = by {
-                shadows.push(format!("'{id}' by {by}"));
+            if let Some(by) = e.shadowed_by {
+                shadows.push(format!("'{}' by {by}", e.id));
             }
         }
-    }
-    let mut by_plugin: Tally<'_> = HashMap::new();
-    for e in registry.format_entries() {
-        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
-    }
-    for e in registry.codec_entries() {
-        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
-    }
-    for e in registry.driver_entries() {
-        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
-    }
-    for e in registry.rule_entries() {
-        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
-    }
-    for e in registry.engine_entries() {
-        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
-    }
-    for e in registry.hook_entries() {
-        note(&mut by_plugin, &e.source, &e.id, &e.shadowed_by);
     }
     for p in plugins {
         if !matches!(p.status(), Status::Available | Status::Loaded) {

@@ -8,8 +8,10 @@
 use std::sync::{Arc, OnceLock};
 
 use iterable_core::{
-    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, Result, RuleInfo,
+    CodecInfo, DriverInfo, EngineInfo, Error, FormatInfo, HookInfo, Provider, Result, RuleInfo,
 };
+
+use crate::catalog::manifest::Manifest;
 
 use crate::error::{PluginErrorExt, PluginErrorKind};
 use crate::loader::{Flavour, Library, RustLib};
@@ -30,10 +32,45 @@ pub trait Declared: Clone + Send + Sync + 'static {
     fn id(&self) -> &str;
     /// The descriptions of this kind a loaded library gives, in its order.
     fn listed(lib: &Library) -> Vec<&Self>;
+    /// The descriptions of this kind a manifest declares, as the registry
+    /// matches them (extensions lower case, without a dot).
+    fn declared(m: &Manifest) -> Vec<Self>;
+    /// A lazy provider of this kind, for the registry.
+    fn provider(lazy: Lazy<Self>) -> Provider;
+}
+
+/// Extensions as the registry matches them: lower case, without a dot.
+fn normalized(extensions: &[String]) -> Vec<String> {
+    extensions
+        .iter()
+        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+        .collect()
+}
+
+/// Every provider `plugin`'s manifest declares, lazy, of every kind.
+pub(crate) fn declared_providers(plugin: &Arc<Plugin>) -> Vec<Provider> {
+    fn of<I: Declared>(plugin: &Arc<Plugin>, m: &Manifest, out: &mut Vec<Provider>) {
+        out.extend(
+            I::declared(m)
+                .into_iter()
+                .map(|info| I::provider(Lazy::new(Arc::clone(plugin), info))),
+        );
+    }
+    let Some(m) = plugin.manifest() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    of::<FormatInfo>(plugin, m, &mut out);
+    of::<CodecInfo>(plugin, m, &mut out);
+    of::<DriverInfo>(plugin, m, &mut out);
+    of::<RuleInfo>(plugin, m, &mut out);
+    of::<EngineInfo>(plugin, m, &mut out);
+    of::<HookInfo>(plugin, m, &mut out);
+    out
 }
 
 macro_rules! declared {
-    ($info:ty, $kind:literal, $field:ident, $list:ident) => {
+    ($info:ty, $kind:literal, $field:ident, $list:ident, $variant:ident, |$d:ident| $normal:expr) => {
         impl Declared for $info {
             const KIND: &'static str = $kind;
             fn id(&self) -> &str {
@@ -42,15 +79,29 @@ macro_rules! declared {
             fn listed(lib: &Library) -> Vec<&Self> {
                 lib.description.$list.iter().collect()
             }
+            fn declared(m: &Manifest) -> Vec<Self> {
+                m.$list.iter().map(|$d| $normal).collect()
+            }
+            fn provider(lazy: Lazy<Self>) -> Provider {
+                Provider::$variant(Arc::new(lazy))
+            }
         }
     };
 }
 
-declared!(FormatInfo, "format", id, formats);
-declared!(CodecInfo, "codec", id, codecs);
-declared!(DriverInfo, "driver", id, drivers);
-declared!(RuleInfo, "rule", name, rules);
-declared!(EngineInfo, "engine", id, engines);
+declared!(FormatInfo, "format", id, formats, Format, |f| FormatInfo {
+    id: f.id.to_ascii_lowercase(),
+    extensions: normalized(&f.extensions),
+    ..f.clone()
+});
+declared!(CodecInfo, "codec", id, codecs, Codec, |c| CodecInfo {
+    id: c.id.to_ascii_lowercase(),
+    extensions: normalized(&c.extensions),
+    ..c.clone()
+});
+declared!(DriverInfo, "driver", id, drivers, Driver, |d| d.clone());
+declared!(RuleInfo, "rule", name, rules, Rule, |r| r.clone());
+declared!(EngineInfo, "engine", id, engines, Engine, |e| e.clone());
 
 impl Declared for HookInfo {
     const KIND: &'static str = "hook";
@@ -61,6 +112,12 @@ impl Declared for HookInfo {
         // A library whose hooks cannot be read lists none; using one then
         // says the library does not provide it.
         lib.hook_infos().unwrap_or_default()
+    }
+    fn declared(m: &Manifest) -> Vec<Self> {
+        m.hooks.clone()
+    }
+    fn provider(lazy: Lazy<Self>) -> Provider {
+        Provider::Hook(Arc::new(lazy))
     }
 }
 
