@@ -347,7 +347,10 @@ typedef struct IdpObserver {
   void *private_data;
 } IdpObserver;
 
-/* A hook: observes the record stream of a run, read-only. */
+/* A hook: observes the record stream of a run, read-only. Its options are
+ * checked against the ones its description declares, and every declared
+ * option with a default that was not given comes with its default. The run
+ * info stays valid until the observer is released. */
 typedef struct IdpHook {
   uint32_t struct_size;
   const char *id;
