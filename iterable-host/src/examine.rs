@@ -123,13 +123,8 @@ pub(crate) fn examine(cand: &Candidate, ctx: &Arc<Context>, config: &Config) -> 
                         },
                         Err(e) => Outcome::failed(e),
                     };
-                    // A failure of the host's scanner says nothing of the
-                    // library: it is not remembered against it.
-                    let library_fault = !matches!(&scanned, Err(e) if e.plugin_kind() == Some(PluginErrorKind::Scanner));
-                    if library_fault {
-                        if let Ok(mut c) = ctx.cache.lock() {
-                            c.store(lib, o.clone());
-                        }
+                    if let Ok(mut c) = ctx.cache.lock() {
+                        c.store(lib, o.clone());
                     }
                     o
                 }

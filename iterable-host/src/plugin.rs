@@ -284,13 +284,9 @@ impl Plugin {
                     e.plugin_kind().unwrap_or(PluginErrorKind::LoadFailed),
                     e.message().to_owned(),
                 );
-                // A failure of the host's scanner says nothing of the
-                // library: it is not remembered against it.
-                if e.plugin_kind() != Some(PluginErrorKind::Scanner) {
-                    let mut cache = lock(&self.ctx.cache);
-                    cache.store(&self.library, Outcome::failed(&e));
-                    cache.save();
-                }
+                let mut cache = lock(&self.ctx.cache);
+                cache.store(&self.library, Outcome::failed(&e));
+                cache.save();
                 Err(e.with_plugin(&self.name))
             }
         }
@@ -411,11 +407,13 @@ impl Plugin {
                 .map_err(|e| e.with_plugin(&self.name))?
         };
         let (wrong, undeclared) = crate::catalog::manifest::differences(declared, &found);
-        for n in wrong.iter().chain(&undeclared) {
+        let first = wrong.first().cloned();
+        let notes: Vec<String> = wrong.into_iter().chain(undeclared).collect();
+        for n in &notes {
             tracing::info!(plugin = %self.name, "{n}");
         }
-        *lock(&self.warnings) = wrong.iter().chain(&undeclared).cloned().collect();
-        match wrong.into_iter().next() {
+        *lock(&self.warnings) = notes;
+        match first {
             Some(first) => Err(Error::plugin(
                 PluginErrorKind::ManifestMismatch,
                 &self.name,

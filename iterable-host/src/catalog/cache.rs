@@ -190,8 +190,19 @@ impl ScanCache {
         (e.stamp == stamp).then_some(&e.outcome)
     }
 
-    /// Records what was found about `lib` now.
+    /// Records what was found about `lib` now. A failure of the host's own
+    /// scanner ([`PluginErrorKind::Scanner`]: no scanner, or a program that
+    /// did not act as one) says nothing of the library and is not kept.
     pub fn store(&mut self, lib: &Path, outcome: Outcome) {
+        if matches!(
+            outcome,
+            Outcome::Failed {
+                kind: PluginErrorKind::Scanner,
+                ..
+            }
+        ) {
+            return;
+        }
         let Ok(stamp) = FileStamp::of(lib) else {
             return;
         };

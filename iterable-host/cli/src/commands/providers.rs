@@ -1,6 +1,7 @@
 //! `formats`, `codecs`, `rules`, `drivers`, `engines`: one generic listing,
 //! and what each kind adds to it.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use iterable_core::{Error, ErrorKind, ProviderSource};
@@ -40,16 +41,21 @@ fn listing<T: ?Sized>(
 ) -> CliResult {
     let rows: Vec<(&Entry<T>, Row)> = entries.iter().map(|e| (e, row(&e.provider))).collect();
     // An entry of a plugin that failed or is disabled stays listed (its
-    // files are refused with its name): it says so.
+    // files are refused with its name): it says so. The first plugin of a
+    // name is the one that serves it.
+    let mut plugins: HashMap<&str, Status> = HashMap::new();
+    for p in host.plugins() {
+        plugins.entry(p.name()).or_insert_with(|| p.status());
+    }
     let status = |e: &Entry<T>| -> &'static str {
         if e.shadowed_by.is_some() {
             return "shadowed";
         }
         let plugin = match &e.source {
-            ProviderSource::External(o) => host.plugin(&o.name),
+            ProviderSource::External(o) => plugins.get(o.name.as_str()),
             _ => None,
         };
-        match plugin.map(|p| p.status()) {
+        match plugin {
             Some(Status::Failed) => "failed",
             Some(Status::Disabled) => "disabled",
             _ => "active",
