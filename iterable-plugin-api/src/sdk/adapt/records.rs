@@ -51,11 +51,11 @@ impl RecordSource for ReaderAdapter {
             // A panic in the author's code is an error like a returned one:
             // the rows pushed before it are delivered, and it comes next,
             // numbered with the record it happened at. The reader is not
-            // called again (it may be half-updated).
+            // called again (it may be half-updated): the panic poisons the
+            // adapter once it has run.
             let res = match catch(|| reader.read_batch(&mut b, max_rows.max(1) as usize)) {
                 Ok(r) => r.map_err(RError::from),
                 Err(e) => {
-                    *done = true;
                     panicked = Some(e.clone());
                     Err(e)
                 }
